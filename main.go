@@ -1,12 +1,107 @@
+// Command docker-credential-acr is a docker credential helper for Alibaba Cloud Container Registry
+// (ACR): it hands docker, containerd, buildkit, crane, skopeo, podman and the kubelet temporary
+// registry logins made from the machine's Alibaba Cloud credentials. main only wires.
 package main
 
 import (
-	_ "github.com/adrg/xdg"
-	_ "github.com/alibabacloud-go/cr-20181201/v2/client"
-	_ "github.com/alibabacloud-go/sts-20150401/v2/client"
-	_ "github.com/aliyun/credentials-go/credentials"
-	_ "github.com/docker/docker-credential-helpers/credentials"
-	_ "gopkg.in/yaml.v3"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"runtime/debug"
+
+	"github.com/docker-credential-acr/docker-credential-acr/cache"
+	"github.com/docker-credential-acr/docker-credential-acr/config"
+	"github.com/docker-credential-acr/docker-credential-acr/credhelper"
 )
 
-func main() {}
+// Set by the release build (-ldflags "-X main.version=… -X main.commit=…").
+var (
+	version = ""
+	commit  = ""
+)
+
+func main() {
+	// stdout belongs to the protocol answer. The SDKs print traces to os.Stdout; send them to stderr.
+	dropSDKDebug()
+	stdout := os.Stdout
+	os.Stdout = os.Stderr
+	os.Exit(run(os.Args[1:], os.Stdin, stdout, os.Stderr))
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) != 1 {
+		fmt.Fprintln(stderr, usage)
+		return 1
+	}
+	cmd := args[0]
+	switch cmd {
+	case "version", "--version", "-v":
+		v, c := buildInfo()
+		fmt.Fprintf(stdout, "docker-credential-acr (Alibaba Cloud Container Registry) %s commit %s %s\n", v, c, runtime.Version())
+		return 0
+	case "help", "--help", "-h":
+		fmt.Fprintln(stdout, usage)
+		return 0
+	}
+	log, logErr := credhelper.NewLogger(stderr, os.Getenv("DOCKER_CREDENTIAL_ACR_LOG_LEVEL"))
+	if logErr != nil {
+		log.Warn(logErr.Error())
+	}
+	cfg, err := config.Load()
+	if err != nil {
+		// A broken config must never silently drop a role: every command fails with the fix.
+		fmt.Fprintln(stdout, err)
+		log.Error(err.Error())
+		return 1
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.Timeout)
+	defer cancel()
+
+	k := &credhelper.Keychain{Config: cfg, Log: log}
+	if !cfg.NoCache {
+		c, err := cache.OpenDefault()
+		if err != nil {
+			log.Warn("running without the token cache: " + err.Error())
+		}
+		k.Cache = c
+	}
+	if s, err := cache.OpenLogins(); err != nil {
+		log.Warn("the store of `docker login` credentials is not available: " + err.Error())
+	} else {
+		k.Logins = s
+	}
+	d := &credhelper.Docker{Keychain: k, Ctx: ctx, Strict: cfg.Strict}
+	if err := d.Handle(cmd, stdin, stdout); err != nil {
+		fmt.Fprintln(stdout, err)
+		return 1
+	}
+	return 0
+}
+
+const usage = `Usage: docker-credential-acr <get|store|erase|list|version>
+
+docker-credential-acr is the docker credential helper for Alibaba Cloud Container Registry (ACR).
+Configure it in ~/.docker/config.json:  {"credHelpers": {"registry.cn-hangzhou.aliyuncs.com": "acr"}}`
+
+func buildInfo() (string, string) {
+	v, c := version, commit
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if v == "" {
+			v = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && c == "" {
+				c = s.Value
+			}
+		}
+	}
+	if v == "" {
+		v = "(devel)"
+	}
+	if c == "" {
+		c = "unknown"
+	}
+	return v, c
+}

@@ -1,0 +1,216 @@
+package acr
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	cr "github.com/alibabacloud-go/cr-20181201/v2/client"
+	openapi "github.com/alibabacloud-go/darabonba-openapi/v2/client"
+	"github.com/alibabacloud-go/tea/dara"
+
+	"github.com/docker-credential-acr/docker-credential-acr/internal/cloudapi"
+	"github.com/docker-credential-acr/docker-credential-acr/sts"
+)
+
+// Token is a temporary registry login.
+type Token struct {
+	Username  string
+	Password  string
+	ExpiresAt time.Time
+}
+
+// API calls the ACR API of one region with one set of credentials.
+type API struct {
+	Endpoint cloudapi.Endpoint
+	Region   string
+	Creds    sts.Credentials
+}
+
+func (a *API) client() (*cr.Client, error) {
+	cfg := cloudapi.Config(a.Endpoint, a.Region)
+	cfg.AccessKeyId = dara.String(a.Creds.AccessKeyID)
+	cfg.AccessKeySecret = dara.String(a.Creds.AccessKeySecret)
+	if a.Creds.SecurityToken != "" {
+		cfg.SecurityToken = dara.String(a.Creds.SecurityToken)
+	}
+	c, err := cr.NewClient(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("cr client: %s", cloudapi.Scrub(err.Error()))
+	}
+	return c, nil
+}
+
+func (a *API) call(ctx context.Context, params *openapi.Params, query map[string]*string, out any) error {
+	c, err := a.client()
+	if err != nil {
+		return err
+	}
+	body, err := cloudapi.Call(ctx, &c.Client, cloudapi.Request{Service: "cr", Endpoint: a.Endpoint, Params: params, Query: query})
+	if err != nil {
+		return err
+	}
+	raw, err := json.Marshal(body)
+	if err == nil {
+		err = json.Unmarshal(raw, out)
+	}
+	if err != nil {
+		return fmt.Errorf("cr %s: the answer from %s does not have the expected shape", dara.StringValue(params.Action), a.Endpoint)
+	}
+	return nil
+}
+
+// rpc names a cr 2018-12-01 action with the parameters cr-20181201 v2 uses.
+func rpc(action string) *openapi.Params {
+	return &openapi.Params{
+		Action: dara.String(action), Version: dara.String("2018-12-01"), Protocol: dara.String("HTTPS"),
+		Pathname: dara.String("/"), Method: dara.String("POST"), AuthType: dara.String("AK"),
+		Style: dara.String("RPC"), ReqBodyType: dara.String("formData"), BodyType: dara.String("json"),
+	}
+}
+
+// failed turns an answer with IsSuccess=false (which can come with HTTP 200) into an error.
+func failed(action string, ok *bool, code, requestID *string) error {
+	if ok != nil && *ok {
+		return nil
+	}
+	c := dara.StringValue(code)
+	if c == "" {
+		c = "IsSuccess=false"
+	}
+	return &cloudapi.Error{Service: "cr", Action: action, Code: c, RequestID: dara.StringValue(requestID)}
+}
+
+// PersonalToken asks for a temporary login to the Personal Edition (classic) registries of the
+// region: GET /tokens of cr 2016-06-07, through the cr-20181201 client's generic CallApi (the
+// cr-20160607 module discards this answer's body).
+func (a *API) PersonalToken(ctx context.Context) (Token, error) {
+	var resp struct {
+		Data *struct {
+			AuthorizationToken string          `json:"authorizationToken"`
+			TempUserName       string          `json:"tempUserName"`
+			ExpireDate         json.RawMessage `json:"expireDate"`
+		} `json:"data"`
+	}
+	params := &openapi.Params{
+		Action: dara.String("GetAuthorizationToken"), Version: dara.String("2016-06-07"), Protocol: dara.String("HTTPS"),
+		Pathname: dara.String("/tokens"), Method: dara.String("GET"), AuthType: dara.String("AK"),
+		Style: dara.String("ROA"), ReqBodyType: dara.String("json"), BodyType: dara.String("json"),
+	}
+	if err := a.call(ctx, params, nil, &resp); err != nil {
+		return Token{}, err
+	}
+	if resp.Data == nil || resp.Data.AuthorizationToken == "" || resp.Data.TempUserName == "" {
+		return Token{}, errors.New("cr GET /tokens: the answer lacks data.authorizationToken or data.tempUserName")
+	}
+	exp, err := millis(resp.Data.ExpireDate)
+	if err != nil {
+		return Token{}, fmt.Errorf("cr GET /tokens: data.expireDate %s", err)
+	}
+	return Token{Username: resp.Data.TempUserName, Password: resp.Data.AuthorizationToken, ExpiresAt: exp}, nil
+}
+
+// EnterpriseToken asks for a temporary login to an Enterprise Edition instance (also tried for
+// crpi- Personal instances when the user opts in).
+func (a *API) EnterpriseToken(ctx context.Context, instanceID string) (Token, error) {
+	var resp cr.GetAuthorizationTokenResponseBody
+	if err := a.call(ctx, rpc("GetAuthorizationToken"), map[string]*string{"InstanceId": dara.String(instanceID)}, &resp); err != nil {
+		return Token{}, err
+	}
+	if err := failed("GetAuthorizationToken", resp.IsSuccess, resp.Code, resp.RequestId); err != nil {
+		return Token{}, err
+	}
+	if dara.StringValue(resp.AuthorizationToken) == "" || dara.StringValue(resp.TempUsername) == "" || resp.ExpireTime == nil {
+		return Token{}, errors.New("cr GetAuthorizationToken: the answer lacks AuthorizationToken, TempUsername or ExpireTime")
+	}
+	return Token{Username: *resp.TempUsername, Password: *resp.AuthorizationToken, ExpiresAt: time.UnixMilli(*resp.ExpireTime)}, nil
+}
+
+// Instance is an Enterprise Edition instance.
+type Instance struct {
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Region string `json:"region"`
+}
+
+// FindInstance looks an Enterprise instance up by its exact name. ListInstance filters names
+// fuzzily, so every page is read and only an exact match counts.
+func (a *API) FindInstance(ctx context.Context, name string) (Instance, error) {
+	const pageSize = 50
+	for page := 1; page <= 100; page++ {
+		var resp cr.ListInstanceResponseBody
+		q := map[string]*string{
+			"InstanceName": dara.String(name),
+			"PageNo":       dara.String(strconv.Itoa(page)),
+			"PageSize":     dara.String(strconv.Itoa(pageSize)),
+		}
+		if err := a.call(ctx, rpc("ListInstance"), q, &resp); err != nil {
+			return Instance{}, err
+		}
+		if err := failed("ListInstance", resp.IsSuccess, resp.Code, resp.RequestId); err != nil {
+			return Instance{}, err
+		}
+		for _, in := range resp.Instances {
+			if in != nil && strings.EqualFold(dara.StringValue(in.InstanceName), name) {
+				region := dara.StringValue(in.RegionId)
+				if region == "" {
+					region = a.Region
+				}
+				return Instance{ID: dara.StringValue(in.InstanceId), Name: name, Region: region}, nil
+			}
+		}
+		if len(resp.Instances) < pageSize || page*pageSize >= int(dara.Int32Value(resp.TotalCount)) {
+			break
+		}
+	}
+	return Instance{}, &NotFoundError{What: fmt.Sprintf("Enterprise instance named %q", name), Region: a.Region}
+}
+
+// InstanceDomains lists the registry domains of an instance (SYSTEM and USER) from
+// ListInstanceEndpoint, lower-cased.
+func (a *API) InstanceDomains(ctx context.Context, instanceID string) ([]string, error) {
+	var resp cr.ListInstanceEndpointResponseBody
+	q := map[string]*string{"InstanceId": dara.String(instanceID), "ModuleName": dara.String("Registry")}
+	if err := a.call(ctx, rpc("ListInstanceEndpoint"), q, &resp); err != nil {
+		return nil, err
+	}
+	if err := failed("ListInstanceEndpoint", resp.IsSuccess, resp.Code, resp.RequestId); err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range resp.Endpoints {
+		if e == nil {
+			continue
+		}
+		for _, d := range e.Domains {
+			if d != nil && d.Domain != nil {
+				out = append(out, strings.ToLower(strings.TrimSpace(*d.Domain)))
+			}
+		}
+	}
+	return out, nil
+}
+
+// NotFoundError is a lookup that found nothing.
+type NotFoundError struct {
+	What   string
+	Region string
+}
+
+func (e *NotFoundError) Error() string {
+	return fmt.Sprintf("no %s in region %s visible to these credentials", e.What, e.Region)
+}
+
+// millis reads a time in milliseconds since the epoch, as a number or a numeric string.
+func millis(raw json.RawMessage) (time.Time, error) {
+	s := strings.Trim(string(raw), `"`)
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		return time.Time{}, fmt.Errorf("%q is not a time in milliseconds", s)
+	}
+	return time.UnixMilli(n), nil
+}

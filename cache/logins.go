@@ -1,0 +1,141 @@
+package cache
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/adrg/xdg"
+)
+
+// EnvDataDir overrides the directory of stored logins.
+const EnvDataDir = "DOCKER_CREDENTIAL_ACR_DATA_DIR"
+
+const (
+	loginPrefix = "login-"
+	loginSuffix = ".json"
+	kindLogin   = "login"
+)
+
+// Logins keeps the credentials users give with `docker login` (Personal crpi- instances have no
+// temporary tokens): one 0600 file per host in a private 0700 directory, written atomically.
+type Logins struct{ s *Store }
+
+// LoginsDir is $DOCKER_CREDENTIAL_ACR_DATA_DIR, else docker-credential-acr under $XDG_DATA_HOME.
+func LoginsDir() (string, error) {
+	if d := os.Getenv(EnvDataDir); d != "" {
+		if !filepath.IsAbs(d) {
+			return "", fmt.Errorf("%s=%q is not an absolute path", EnvDataDir, d)
+		}
+		return filepath.Clean(d), nil
+	}
+	base := os.Getenv("XDG_DATA_HOME")
+	if base == "" || !filepath.IsAbs(base) {
+		base = xdg.DataHome
+	}
+	if base == "" || !filepath.IsAbs(base) {
+		return "", fmt.Errorf("cannot determine the data directory; set %s", EnvDataDir)
+	}
+	return filepath.Join(base, appName), nil
+}
+
+// OpenLogins opens the login store in LoginsDir, with the same safety checks as the cache.
+func OpenLogins() (*Logins, error) {
+	dir, err := LoginsDir()
+	if err != nil {
+		return nil, err
+	}
+	s, err := Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	return &Logins{s: s}, nil
+}
+
+type loginFile struct {
+	V        int    `json:"v"`
+	Kind     string `json:"kind"`
+	Host     string `json:"host"`
+	Username string `json:"username"`
+	Secret   string `json:"secret"`
+}
+
+func (l *Logins) path(host string) string {
+	return l.s.path(loginPrefix + Key("login", host) + loginSuffix)
+}
+
+func (l *Logins) read(path string) (loginFile, bool) {
+	data, release, ok := readEntryFile(path)
+	if !ok {
+		return loginFile{}, false
+	}
+	defer release()
+	var f loginFile
+	if json.Unmarshal(data, &f) != nil || f.V != formatVersion || f.Kind != kindLogin || f.Host == "" || f.Secret == "" {
+		return loginFile{}, false
+	}
+	return f, true
+}
+
+// Get returns the stored login of host (a canonical host).
+func (l *Logins) Get(host string) (string, string, bool) {
+	if l == nil {
+		return "", "", false
+	}
+	f, ok := l.read(l.path(host))
+	if !ok || f.Host != host {
+		return "", "", false
+	}
+	return f.Username, f.Secret, true
+}
+
+// Put stores the login of host.
+func (l *Logins) Put(host, username, secret string) error {
+	if l == nil {
+		return errors.New("no login store")
+	}
+	data, err := json.Marshal(loginFile{V: formatVersion, Kind: kindLogin, Host: host, Username: username, Secret: secret})
+	if err != nil {
+		return err
+	}
+	if len(data) > maxEntrySize {
+		return fmt.Errorf("credentials larger than %d bytes are not stored", maxEntrySize)
+	}
+	return l.s.writeAtomic(l.path(host), data)
+}
+
+// Delete forgets the login of host; it reports whether there was one.
+func (l *Logins) Delete(host string) (bool, error) {
+	if l == nil {
+		return false, nil
+	}
+	err := os.Remove(l.path(host))
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// List returns host → username of every stored login.
+func (l *Logins) List() (map[string]string, error) {
+	out := map[string]string{}
+	if l == nil {
+		return out, nil
+	}
+	names, err := filepath.Glob(l.s.path(loginPrefix + "*" + loginSuffix))
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range names {
+		if strings.HasPrefix(filepath.Base(p), tmpPrefix) {
+			continue
+		}
+		if f, ok := l.read(p); ok {
+			out[f.Host] = f.Username
+		}
+	}
+	return out, nil
+}

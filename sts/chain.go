@@ -1,0 +1,300 @@
+package sts
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/aliyun/credentials-go/credentials/providers"
+)
+
+// ChainOptions say how to build the base chain.
+type ChainOptions struct {
+	// ECSMetadata allows the ECS metadata service even where DMI does not name Alibaba Cloud.
+	ECSMetadata bool
+	// OIDC, when set, replaces the chain: the base credentials come from AssumeRoleWithOIDC
+	// (RRSA configured in the helper's config file, or a kubelet service-account token).
+	OIDC *OIDC
+	// OIDCFromEnv builds the RRSA source found in ALIBABA_CLOUD_ROLE_ARN and friends; the caller
+	// supplies the STS endpoint. Nil skips the source.
+	OIDCFromEnv func(roleARN, providerARN, tokenFile, sessionName string) Provider
+	// DMIDir is where DMI identifies the machine ("/sys/class/dmi/id" when empty).
+	DMIDir string
+}
+
+// Chain is the base credentials chain: the sources present on this machine, in the order of the
+// credentials-go default chain: environment AccessKey, RRSA/OIDC, Alibaba Cloud CLI profile,
+// credentials file, ECS RAM role, credentials URI. Finding the sources reads only local files.
+type Chain struct {
+	sources []source
+	// ECSSkipped says the ECS metadata service was left out, and why (for the not-found hint).
+	ECSSkipped string
+}
+
+type source struct {
+	name     string
+	identity string // what identifies the credentials without the network (no secrets)
+	get      func(ctx context.Context) (Credentials, error)
+}
+
+// NewChain finds the sources of credentials present on this machine.
+func NewChain(o ChainOptions) *Chain {
+	c := &Chain{}
+	if o.OIDC != nil {
+		c.sources = append(c.sources, source{"RRSA (OIDC) role " + o.OIDC.RoleARN, "oidc\x00" + o.OIDC.RoleARN + "\x00" + o.OIDC.ProviderARN + "\x00" + o.OIDC.identity(), o.OIDC.Credentials})
+		return c
+	}
+	if id := env("ALIBABA_CLOUD_ACCESS_KEY_ID"); id != "" && env("ALIBABA_CLOUD_ACCESS_KEY_SECRET") != "" {
+		c.sources = append(c.sources, source{"environment AccessKey", "env\x00" + id, func(context.Context) (Credentials, error) {
+			return Credentials{
+				AccessKeyID:     id,
+				AccessKeySecret: env("ALIBABA_CLOUD_ACCESS_KEY_SECRET"),
+				SecurityToken:   env("ALIBABA_CLOUD_SECURITY_TOKEN"),
+				Source:          "environment AccessKey (ALIBABA_CLOUD_ACCESS_KEY_ID)",
+			}, nil
+		}})
+	}
+	if role, pa, tf := env("ALIBABA_CLOUD_ROLE_ARN"), env("ALIBABA_CLOUD_OIDC_PROVIDER_ARN"), env("ALIBABA_CLOUD_OIDC_TOKEN_FILE"); role != "" && pa != "" && tf != "" && o.OIDCFromEnv != nil {
+		p := o.OIDCFromEnv(role, pa, tf, env("ALIBABA_CLOUD_ROLE_SESSION_NAME"))
+		c.sources = append(c.sources, source{"RRSA (OIDC) role " + role, "oidc\x00" + role + "\x00" + pa + "\x00" + tf, p.Credentials})
+	}
+	if !strings.EqualFold(env("ALIBABA_CLOUD_CLI_PROFILE_DISABLED"), "true") {
+		path := env("ALIBABA_CLOUD_CONFIG_FILE")
+		if path == "" {
+			if home, err := os.UserHomeDir(); err == nil {
+				path = filepath.Join(home, ".aliyun", "config.json")
+			}
+		}
+		if name, digest, ok := cliProfile(path, env("ALIBABA_CLOUD_PROFILE")); ok {
+			c.sources = append(c.sources, source{fmt.Sprintf("Alibaba Cloud CLI profile %q (%s)", name, path), "cli\x00" + path + "\x00" + name + "\x00" + digest,
+				credentialsGo(fmt.Sprintf("CLI profile %q", name), func() (providers.CredentialsProvider, error) {
+					return providers.NewCLIProfileCredentialsProviderBuilder().WithProfileFile(path).WithProfileName(name).Build()
+				})})
+		}
+	}
+	{
+		path := env("ALIBABA_CLOUD_CREDENTIALS_FILE")
+		if path == "" {
+			if home, err := os.UserHomeDir(); err == nil {
+				path = filepath.Join(home, ".alibabacloud", "credentials")
+			}
+		}
+		if data, err := readSmall(path); err == nil {
+			name := env("ALIBABA_CLOUD_PROFILE")
+			if name == "" {
+				name = "default"
+			}
+			c.sources = append(c.sources, source{fmt.Sprintf("credentials file profile %q (%s)", name, path), "ini\x00" + path + "\x00" + name + "\x00" + digest(data),
+				credentialsGo(fmt.Sprintf("credentials file profile %q", name), func() (providers.CredentialsProvider, error) {
+					// credentials-go reads the path from the environment only.
+					return providers.NewProfileCredentialsProviderBuilder().WithProfileName(name).Build()
+				})})
+		}
+	}
+	if ok, why := ecsAllowed(o); ok {
+		role := env("ALIBABA_CLOUD_ECS_METADATA")
+		label := "ECS RAM role"
+		if role != "" {
+			label += " " + role
+		}
+		c.sources = append(c.sources, source{label + " (instance metadata service)", "ecs\x00" + role,
+			credentialsGo(label, func() (providers.CredentialsProvider, error) {
+				return providers.NewECSRAMRoleCredentialsProviderBuilder().WithRoleName(role).
+					WithHttpOptions(&providers.HttpOptions{ConnectTimeout: 1000, ReadTimeout: 2000}).Build()
+			})})
+	} else {
+		c.ECSSkipped = why
+	}
+	if uri := env("ALIBABA_CLOUD_CREDENTIALS_URI"); uri != "" {
+		c.sources = append(c.sources, source{"credentials URI " + uri, "uri\x00" + uri,
+			credentialsGo("credentials URI", func() (providers.CredentialsProvider, error) {
+				return providers.NewURLCredentialsProviderBuilder().WithUrl(uri).
+					WithHttpOptions(&providers.HttpOptions{ConnectTimeout: 2000, ReadTimeout: 5000}).Build()
+			})})
+	}
+	return c
+}
+
+// Empty reports whether no source of credentials is present.
+func (c *Chain) Empty() bool { return len(c.sources) == 0 }
+
+// Identity identifies the credentials the chain would use, without the network and without
+// secrets: the first source present. Switching identity changes it.
+func (c *Chain) Identity() string {
+	if len(c.sources) == 0 {
+		return ""
+	}
+	return c.sources[0].identity
+}
+
+// Describe names the source the chain would use.
+func (c *Chain) Describe() string {
+	if len(c.sources) == 0 {
+		return "none"
+	}
+	return c.sources[0].name
+}
+
+// Sources names every source present, in order.
+func (c *Chain) Sources() []string {
+	var names []string
+	for _, s := range c.sources {
+		names = append(names, s.name)
+	}
+	return names
+}
+
+// Credentials tries the sources in order and returns the first credentials found.
+func (c *Chain) Credentials(ctx context.Context) (Credentials, error) {
+	if len(c.sources) == 0 {
+		return Credentials{}, ErrNoCredentials
+	}
+	var errs []error
+	for _, s := range c.sources {
+		if err := ctx.Err(); err != nil {
+			errs = append(errs, err)
+			break
+		}
+		cr, err := s.get(ctx)
+		if err == nil && cr.valid() {
+			return cr, nil
+		}
+		if err == nil {
+			err = errors.New("returned an empty AccessKey")
+		}
+		errs = append(errs, fmt.Errorf("%s: %w", s.name, err))
+	}
+	return Credentials{}, &ChainError{Errs: errs}
+}
+
+// ChainError says why every source present failed.
+type ChainError struct{ Errs []error }
+
+func (e *ChainError) Error() string {
+	var parts []string
+	for _, err := range e.Errs {
+		parts = append(parts, err.Error())
+	}
+	return "no source of Alibaba Cloud credentials worked: " + strings.Join(parts, "; ")
+}
+
+func (e *ChainError) Unwrap() []error { return e.Errs }
+
+// credentialsGo adapts a credentials-go provider, turning its panics into errors (it panics on
+// some malformed STS and metadata answers).
+func credentialsGo(label string, build func() (providers.CredentialsProvider, error)) func(context.Context) (Credentials, error) {
+	return func(ctx context.Context) (cr Credentials, err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("the credentials provider failed on a malformed answer")
+			}
+		}()
+		p, err := build()
+		if err != nil {
+			return Credentials{}, scrubbed(err)
+		}
+		type result struct {
+			c   *providers.Credentials
+			err error
+		}
+		ch := make(chan result, 1)
+		go func() {
+			defer func() {
+				if r := recover(); r != nil {
+					ch <- result{nil, fmt.Errorf("the credentials provider failed on a malformed answer")}
+				}
+			}()
+			c, err := p.GetCredentials()
+			ch <- result{c, err}
+		}()
+		select {
+		case <-ctx.Done():
+			return Credentials{}, fmt.Errorf("gave up waiting for %s: %w", label, ctx.Err())
+		case r := <-ch:
+			if r.err != nil {
+				return Credentials{}, scrubbed(r.err)
+			}
+			if r.c == nil {
+				return Credentials{}, errors.New("returned no credentials")
+			}
+			return Credentials{AccessKeyID: r.c.AccessKeyId, AccessKeySecret: r.c.AccessKeySecret, SecurityToken: r.c.SecurityToken, Source: label}, nil
+		}
+	}
+}
+
+// ecsAllowed says whether the ECS metadata service may exist here: asked for by the user, or on a
+// machine whose DMI names Alibaba Cloud. Elsewhere asking it costs seconds of timeouts for nothing.
+func ecsAllowed(o ChainOptions) (bool, string) {
+	if strings.EqualFold(env("ALIBABA_CLOUD_ECS_METADATA_DISABLED"), "true") {
+		return false, "ALIBABA_CLOUD_ECS_METADATA_DISABLED=true"
+	}
+	if env("ALIBABA_CLOUD_ECS_METADATA") != "" || o.ECSMetadata {
+		return true, ""
+	}
+	dir := o.DMIDir
+	if dir == "" {
+		dir = "/sys/class/dmi/id"
+	}
+	for _, f := range []string{"sys_vendor", "product_name"} {
+		b, err := readSmall(filepath.Join(dir, f))
+		if err == nil && strings.Contains(strings.ToLower(string(b)), "alibaba cloud") {
+			return true, ""
+		}
+	}
+	return false, "this machine does not look like an Alibaba Cloud ECS instance (DMI); set ALIBABA_CLOUD_ECS_METADATA=<role name> or ecsMetadata: true in the config to use the instance's RAM role"
+}
+
+// cliProfile finds the profile of the Alibaba Cloud CLI config that credentials-go would use, and
+// a digest of it so that editing the profile changes the identity.
+func cliProfile(path, name string) (string, string, bool) {
+	data, err := readSmall(path)
+	if err != nil {
+		return "", "", false
+	}
+	var conf struct {
+		Current  string            `json:"current"`
+		Profiles []json.RawMessage `json:"profiles"`
+	}
+	if json.Unmarshal(data, &conf) != nil {
+		return "", "", false
+	}
+	if name == "" {
+		name = conf.Current
+	}
+	for _, raw := range conf.Profiles {
+		var p struct {
+			Name string `json:"name"`
+		}
+		if json.Unmarshal(raw, &p) == nil && p.Name == name {
+			return name, digest(raw), true
+		}
+	}
+	// A profile that is not there: credentials-go will say so; keep the source for its message.
+	return name, digest(data), true
+}
+
+func readSmall(path string) ([]byte, error) {
+	if path == "" {
+		return nil, os.ErrNotExist
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, 256<<10))
+}
+
+func digest(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:8])
+}
+
+func env(name string) string { return strings.TrimSpace(os.Getenv(name)) }
