@@ -1,0 +1,89 @@
+package cloudapi
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestResolveEndpoint(t *testing.T) {
+	tests := []struct {
+		override, product, region string
+		vpc                       bool
+		want                      string // scheme://host, or "error"
+	}{
+		{"", "cr", "cn-hangzhou", false, "https://cr.cn-hangzhou.aliyuncs.com"},
+		{"", "cr", "cn-hangzhou", true, "https://cr-vpc.cn-hangzhou.aliyuncs.com"},
+		{"", "sts", "ap-southeast-1", true, "https://sts-vpc.ap-southeast-1.aliyuncs.com"},
+		{"", "cr", "", false, "error"},
+		{"cr.{region}.example.com", "cr", "cn-beijing", false, "https://cr.cn-beijing.example.com"},
+		{"https://CR.Example.com:8443/", "cr", "", false, "https://cr.example.com:8443"},
+		{"http://127.0.0.1:8080", "cr", "", false, "http://127.0.0.1:8080"},
+		{"http://localhost:8080", "sts", "", false, "http://localhost:8080"},
+		{"http://[::1]:8080", "sts", "", false, "http://[::1]:8080"},
+		{"http://cr.cn-hangzhou.aliyuncs.com", "cr", "", false, "error"}, // plain http off loopback
+		{"http://10.0.0.1:80", "cr", "", false, "error"},
+		{"cr.example.com/path", "cr", "", false, "error"},
+		{"user@cr.example.com", "cr", "", false, "error"},
+		{"cr.{region}.example.com", "cr", "", false, "error"},
+		{"ftp://cr.example.com", "cr", "", false, "error"},
+	}
+	for _, tt := range tests {
+		e, err := ResolveEndpoint(tt.override, tt.product, tt.region, tt.vpc)
+		got := e.String()
+		if err != nil {
+			got = "error"
+		}
+		if got != tt.want {
+			t.Errorf("ResolveEndpoint(%q, %q, %q, %v) = %q (%v), want %q", tt.override, tt.product, tt.region, tt.vpc, got, err, tt.want)
+		}
+	}
+}
+
+func TestScrub(t *testing.T) {
+	secrets := []string{"tok-SECRET-1", "sec-SECRET-2", "sig-SECRET-3"}
+	in := []string{
+		`Post "https://sts.aliyuncs.com/?SecurityToken=tok-SECRET-1&Action=AssumeRole": dial tcp: timeout`,
+		`{"AccessKeySecret":"sec-SECRET-2"}`,
+		`Authorization: ACS3-HMAC-SHA256 Credential=LTAI,SignedHeaders=host,Signature=sig-SECRET-3`,
+		`x-acs-security-token: tok-SECRET-1`,
+		`authorizationToken="tok-SECRET-1"`,
+	}
+	for _, s := range in {
+		out := Scrub(s)
+		for _, sec := range secrets {
+			if strings.Contains(out, sec) {
+				t.Errorf("Scrub(%q) = %q still holds %q", s, out, sec)
+			}
+		}
+	}
+	if got := Scrub("cr GetAuthorizationToken failed: NoPermission"); got != "cr GetAuthorizationToken failed: NoPermission" {
+		t.Errorf("Scrub changed harmless text: %q", got)
+	}
+}
+
+func TestErrorText(t *testing.T) {
+	e := &Error{Service: "cr", Action: "GetAuthorizationToken", StatusCode: 403, Code: "NoPermission", Message: "You are not authorized", RequestID: "R1"}
+	want := "cr GetAuthorizationToken failed: NoPermission (HTTP 403): You are not authorized [RequestId R1]"
+	if e.Error() != want {
+		t.Errorf("got %q", e.Error())
+	}
+	for _, tt := range []struct {
+		e    Error
+		want bool
+	}{
+		{Error{StatusCode: 503}, true},
+		{Error{StatusCode: 400, Code: "Throttling.User"}, true},
+		{Error{StatusCode: 403, Code: "NoPermission"}, false},
+		{Error{StatusCode: 404, Code: "USER_NOT_EXIST"}, false},
+	} {
+		if tt.e.Transient() != tt.want {
+			t.Errorf("%+v Transient = %v", tt.e, !tt.want)
+		}
+	}
+}
+
+func TestTrimSDKMessage(t *testing.T) {
+	if got := trimSDKMessage("code: 404, user not exist request id: ABC"); got != "user not exist" {
+		t.Errorf("got %q", got)
+	}
+}
