@@ -31,7 +31,7 @@ func main() {
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) != 1 {
+	if len(args) == 0 {
 		fmt.Fprintln(stderr, usage)
 		return 1
 	}
@@ -72,6 +72,14 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	} else {
 		k.Logins = s
 	}
+	switch cmd {
+	case "doctor":
+		return credhelper.Doctor(ctx, k, args[1:], stdout, stderr)
+	}
+	if len(args) != 1 {
+		fmt.Fprintln(stderr, usage)
+		return 1
+	}
 	d := &credhelper.Docker{Keychain: k, Ctx: ctx, Strict: cfg.Strict}
 	if err := d.Handle(cmd, stdin, stdout); err != nil {
 		fmt.Fprintln(stdout, err)
@@ -81,6 +89,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 const usage = `Usage: docker-credential-acr <get|store|erase|list|version>
+       docker-credential-acr doctor [--json] [--online] HOST...
 
 docker-credential-acr is the docker credential helper for Alibaba Cloud Container Registry (ACR).
 Configure it in ~/.docker/config.json:  {"credHelpers": {"registry.cn-hangzhou.aliyuncs.com": "acr"}}`

@@ -51,3 +51,14 @@ func (c Credentials) GoString() string { return "sts.Credentials{" + c.String() 
 func (c Credentials) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
 func (c Credentials) valid() bool { return c.AccessKeyID != "" && c.AccessKeySecret != "" }
+
+// ProviderFunc adapts a function to Provider.
+type ProviderFunc func(ctx context.Context) (Credentials, error)
+
+// Credentials calls f.
+func (f ProviderFunc) Credentials(ctx context.Context) (Credentials, error) { return f(ctx) }
+
+// Static always returns c.
+func Static(c Credentials) Provider {
+	return ProviderFunc(func(context.Context) (Credentials, error) { return c, nil })
+}

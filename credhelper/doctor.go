@@ -1,0 +1,256 @@
+package credhelper
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/docker-credential-acr/docker-credential-acr/acr"
+	"github.com/docker-credential-acr/docker-credential-acr/sts"
+)
+
+// DoctorReport explains one host: what the helper would do for it and, online, what happened.
+type DoctorReport struct {
+	Input      string       `json:"input"`
+	Host       string       `json:"host,omitempty"`
+	ACR        bool         `json:"acr"`
+	Edition    string       `json:"edition,omitempty"`
+	Region     string       `json:"region,omitempty"`
+	Instance   string       `json:"instance,omitempty"`
+	How        []string     `json:"how,omitempty"`
+	ConfigFile string       `json:"configFile,omitempty"`
+	Entry      string       `json:"configEntry,omitempty"`
+	RoleChain  []string     `json:"roleChain,omitempty"`
+	Sources    []string     `json:"credentialSources,omitempty"`
+	Using      string       `json:"credentialSource,omitempty"`
+	ECSSkipped string       `json:"ecsSkipped,omitempty"`
+	Stored     bool         `json:"storedLogin"`
+	CacheDir   string       `json:"cacheDir,omitempty"`
+	Cached     *CachedToken `json:"cachedToken,omitempty"`
+	Steps      []DoctorStep `json:"steps,omitempty"`
+	Problems   []string     `json:"problems,omitempty"`
+}
+
+// CachedToken describes a cache entry without its secret.
+type CachedToken struct {
+	Username  string    `json:"username"`
+	ExpiresAt time.Time `json:"expiresAt"`
+	FetchedAt time.Time `json:"fetchedAt"`
+	Fresh     bool      `json:"fresh"`
+}
+
+// DoctorStep is one online step with its latency.
+type DoctorStep struct {
+	Name    string  `json:"name"`
+	OK      bool    `json:"ok"`
+	Millis  float64 `json:"ms"`
+	Detail  string  `json:"detail,omitempty"`
+	Failure string  `json:"failure,omitempty"`
+}
+
+// Doctor runs `doctor [--json] [--online] HOST...`; it returns the exit code.
+func Doctor(ctx context.Context, k *Keychain, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("doctor", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "print JSON")
+	online := fs.Bool("online", false, "also run each step (credentials, role hops, token) and time it")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: docker-credential-acr doctor [--json] [--online] HOST...\n\nExplains how the helper gets an Alibaba Cloud ACR login for each host.")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return 2
+	}
+	var reports []*DoctorReport
+	bad := false
+	for _, h := range fs.Args() {
+		r := k.diagnose(ctx, h, *online)
+		bad = bad || len(r.Problems) > 0
+		reports = append(reports, r)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(reports)
+	} else {
+		for _, r := range reports {
+			r.print(stdout)
+		}
+	}
+	if bad {
+		return 1
+	}
+	return 0
+}
+
+func (k *Keychain) diagnose(ctx context.Context, input string, online bool) *DoctorReport {
+	r := &DoctorReport{Input: input, ConfigFile: k.Config.Path, CacheDir: k.Cache.Dir()}
+	reg, err := acr.Parse(input)
+	if err != nil {
+		r.Problems = append(r.Problems, fmt.Sprintf("%v: write the registry host as it appears in the image name, e.g. registry.cn-hangzhou.aliyuncs.com", err))
+		return r
+	}
+	r.Host = reg.Host
+	if k.Logins != nil {
+		_, _, r.Stored = k.Logins.Get(reg.Host)
+	}
+	p, err := k.Plan(ctx, reg)
+	if err != nil {
+		var nf *NotFoundError
+		if errors.As(err, &nf) && nf.Hint == "" {
+			err = fmt.Errorf("%s is not an Alibaba Cloud ACR host, and no config entry lists it in domains: add it to the config file (registries: - domains: [%s], instanceId, regionId)", reg.Host, reg.Host)
+		}
+		if r.Stored {
+			r.How = append(r.How, "a stored login (docker login) is used for this host")
+			return r
+		}
+		r.Problems = append(r.Problems, err.Error())
+		return r
+	}
+	r.ACR = true
+	r.Edition, r.Region, r.Instance, r.How = reg.Edition.String(), p.Region, p.InstanceID, p.How
+	if reg.Edition == acr.EditionUnknown {
+		r.Edition = "enterprise (custom domain)"
+	}
+	if r.Instance == "" && reg.InstanceName != "" {
+		r.Instance = "name " + reg.InstanceName + " (id found at run time: challenge, else ListInstance)"
+	}
+	if p.Entry != nil {
+		r.Entry = p.Entry.Describe()
+	}
+	r.RoleChain = p.Hops
+	r.Sources = p.Chain.Sources()
+	r.Using = p.Chain.Describe()
+	r.ECSSkipped = p.Chain.ECSSkipped
+	if r.Stored {
+		r.How = append(r.How, "a stored login (docker login) is used before any token")
+	}
+	if e, ok := k.Cache.Get(p.Key); ok {
+		r.Cached = &CachedToken{Username: e.Username, ExpiresAt: e.ExpiresAt, FetchedAt: e.FetchedAt, Fresh: e.Fresh(k.now(), k.Config.ExpiringThreshold)}
+	}
+	if p.Chain.Empty() && !r.Stored {
+		msg := "no Alibaba Cloud credentials on this machine: set ALIBABA_CLOUD_ACCESS_KEY_ID/ALIBABA_CLOUD_ACCESS_KEY_SECRET, configure the aliyun CLI, or use RRSA"
+		if p.Chain.ECSSkipped != "" {
+			msg += "; ECS RAM role not tried: " + p.Chain.ECSSkipped
+		}
+		r.Problems = append(r.Problems, msg)
+		return r
+	}
+	if online {
+		k.runSteps(ctx, p, r)
+	}
+	return r
+}
+
+// runSteps runs the chain, each role hop and the token call one by one, timing each.
+func (k *Keychain) runSteps(ctx context.Context, p *Plan, r *DoctorReport) {
+	step := func(name string, f func() (string, error)) bool {
+		t0 := time.Now()
+		detail, err := f()
+		s := DoctorStep{Name: name, OK: err == nil, Millis: float64(time.Since(t0).Microseconds()) / 1000, Detail: detail}
+		if err != nil {
+			s.Failure = k.explain(p, err).Error()
+			r.Problems = append(r.Problems, name+": "+s.Failure)
+		}
+		r.Steps = append(r.Steps, s)
+		return err == nil
+	}
+	var creds sts.Credentials
+	if !step("base credentials ("+p.Chain.Describe()+")", func() (string, error) {
+		var err error
+		creds, err = p.Chain.Credentials(ctx)
+		return creds.String(), err
+	}) {
+		return
+	}
+	// The hops, innermost first: each runs with the previous step's credentials.
+	var hops []*sts.AssumeRole
+	for prov := p.Provider; ; {
+		a, ok := prov.(*sts.AssumeRole)
+		if !ok {
+			break
+		}
+		hops = append([]*sts.AssumeRole{a}, hops...)
+		prov = a.Base
+	}
+	for _, h := range hops {
+		hop := *h
+		hop.Base = sts.Static(creds)
+		if !step("AssumeRole "+hop.RoleARN, func() (string, error) {
+			var err error
+			creds, err = hop.Credentials(ctx)
+			return creds.String(), err
+		}) {
+			return
+		}
+	}
+	q := *p
+	q.Provider = sts.Static(creds)
+	step("registry token", func() (string, error) {
+		t, err := k.fetch(ctx, &q)
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("user %s, expires %s (in %s)", t.Username, t.ExpiresAt.UTC().Format(time.RFC3339), t.ExpiresAt.Sub(k.now()).Round(time.Second)), nil
+	})
+}
+
+func (r *DoctorReport) print(w io.Writer) {
+	fmt.Fprintf(w, "%s\n", r.Input)
+	line := func(k, v string) {
+		if v != "" {
+			fmt.Fprintf(w, "  %-18s %s\n", k+":", v)
+		}
+	}
+	line("host", r.Host)
+	if r.Host != "" {
+		line("Alibaba Cloud ACR", fmt.Sprint(r.ACR))
+	}
+	line("edition", r.Edition)
+	line("region", r.Region)
+	line("instance", r.Instance)
+	for _, h := range r.How {
+		line("found by", h)
+	}
+	line("config file", r.ConfigFile)
+	line("config entry", r.Entry)
+	if len(r.RoleChain) > 0 {
+		line("role chain", "base credentials → "+strings.Join(r.RoleChain, " → "))
+	}
+	if r.Host != "" && r.ACR {
+		line("credentials", r.Using)
+		if len(r.Sources) > 1 {
+			line("also present", strings.Join(r.Sources[1:], "; "))
+		}
+		line("ECS RAM role", map[bool]string{true: "skipped: " + r.ECSSkipped, false: ""}[r.ECSSkipped != ""])
+		line("stored login", fmt.Sprint(r.Stored))
+		line("cache dir", r.CacheDir)
+		if r.Cached != nil {
+			line("cached token", fmt.Sprintf("user %s, expires %s, fresh %v", r.Cached.Username, r.Cached.ExpiresAt.UTC().Format(time.RFC3339), r.Cached.Fresh))
+		} else {
+			line("cached token", "none")
+		}
+	}
+	for _, s := range r.Steps {
+		status := "ok"
+		if !s.OK {
+			status = "FAILED"
+		}
+		fmt.Fprintf(w, "  step %-40s %-6s %8.1f ms  %s%s\n", s.Name, status, s.Millis, s.Detail, s.Failure)
+	}
+	for _, p := range r.Problems {
+		fmt.Fprintf(w, "  PROBLEM: %s\n", p)
+	}
+	if len(r.Problems) == 0 {
+		fmt.Fprintln(w, "  no problem found")
+	}
+}
