@@ -1,0 +1,127 @@
+// Command fakecloud runs the fake Alibaba Cloud API (package fakecloud) as its own process, for
+// tests of separate binaries and shell scripts. It listens on 127.0.0.1 only.
+//
+//	fakecloud -scenario internal/fakecloud/testdata/scenario.json [-port 0] [-metadata-port 0]
+//	          [-tls] [-ca-file ca.pem] [-calls calls.jsonl] [-latency 0s]
+//	          [-challenge-region cn-hangzhou -challenge-suffix 26842]
+//
+// Standard output, one line each, in this order, then nothing more:
+//
+//	listening http://127.0.0.1:PORT          the API (plus GET /_fake/calls, /_fake/tokens, /_fake/count?action=A)
+//	metadata-proxy http://127.0.0.1:PORT     HTTP_PROXY value that reaches http://100.100.100.200
+//	tls https://127.0.0.1:PORT               with -tls (certificate in -ca-file)
+//	challenge http://127.0.0.1:PORT          with -challenge-region
+//
+// It stops on SIGTERM or SIGINT.
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/docker-credential-acr/docker-credential-acr/internal/fakecloud"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "fakecloud:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	scenario := flag.String("scenario", "", "scenario JSON file (see internal/fakecloud/testdata/scenario.json)")
+	port := flag.Int("port", 0, "API port on 127.0.0.1 (0: random)")
+	mdPort := flag.Int("metadata-port", 0, "metadata proxy port on 127.0.0.1 (0: random)")
+	withTLS := flag.Bool("tls", false, "also serve the API over HTTPS with a fresh self-signed certificate")
+	caFile := flag.String("ca-file", "", "with -tls: write the certificate (PEM) here")
+	callsFile := flag.String("calls", "", "append every call as a JSON line to this file")
+	latency := flag.Duration("latency", 0, "added latency per call")
+	chRegion := flag.String("challenge-region", "", "also serve a registry /v2/ challenge for this region")
+	chSuffix := flag.String("challenge-suffix", "26842", "service suffix of the challenge: 26842 or china:cri-…")
+	flag.Parse()
+	if flag.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %s", strings.Join(flag.Args(), " "))
+	}
+
+	fc := fakecloud.New()
+	if *scenario != "" {
+		sc, err := fakecloud.LoadScenario(*scenario)
+		if err != nil {
+			return err
+		}
+		if err := fc.Apply(sc); err != nil {
+			return err
+		}
+	}
+	if *latency > 0 {
+		fc.SetLatency(*latency)
+	}
+	if *callsFile != "" {
+		f, err := os.OpenFile(*callsFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		var mu sync.Mutex
+		fc.OnCall(func(c fakecloud.Call) {
+			b, _ := json.Marshal(c)
+			mu.Lock()
+			defer mu.Unlock()
+			_, _ = f.Write(append(b, '\n'))
+		})
+	}
+
+	// The API listener also serves /_fake/ (state for shell tests).
+	fc.EnableDebugEndpoints()
+	if err := fc.Listen(loopback(*port), loopback(*mdPort)); err != nil {
+		return err
+	}
+	defer fc.Close()
+	out := bufio.NewWriter(os.Stdout)
+	fmt.Fprintln(out, "listening "+fc.URL())
+	fmt.Fprintln(out, "metadata-proxy "+fc.MetadataProxyURL())
+
+	if *withTLS {
+		if err := fc.StartTLS(); err != nil {
+			return err
+		}
+		if *caFile != "" {
+			if err := os.WriteFile(*caFile, fc.CACertPEM(), 0o600); err != nil {
+				return err
+			}
+		}
+		fmt.Fprintln(out, "tls https://"+fc.TLSEndpoint())
+	}
+	if *chRegion != "" {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		srv := &http.Server{Handler: fakecloud.Challenge(*chRegion, *chSuffix), ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = srv.Serve(ln) }()
+		defer srv.Close()
+		fmt.Fprintln(out, "challenge http://"+ln.Addr().String())
+	}
+	if err := out.Flush(); err != nil {
+		return err
+	}
+
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	<-sig
+	return nil
+}
+
+func loopback(port int) string { return "127.0.0.1:" + strconv.Itoa(port) }
