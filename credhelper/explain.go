@@ -57,7 +57,7 @@ func fixFor(e *cloudapi.Error, p *Plan) string {
 	case "InvalidAccessKeyId.NotFound", "InvalidAccessKeyId.Inactive", "InvalidAccessKeyId":
 		return "this AccessKey id does not exist or is disabled: create a new AccessKey in the RAM console"
 	case "INSTANCE_NOT_EXIST", "InstanceNotExist", "InvalidInstanceId", "INSTANCE_NOT_EXISTS", "Instance.NotExist":
-		return "the instance does not exist in region " + p.Region + ": check instanceId and regionId (the instance's region, not yours) in the config"
+		return "instance " + p.InstanceID + " does not exist in region " + p.Region + ": check instanceId and regionId (the instance's region, not yours) in the config"
 	case "InvalidRegionId", "UnsupportedRegion":
 		return "the region " + p.Region + " is not served: check regionId"
 	case "InvalidParameter.ExternalId", "InvalidParameter.ExternalID":

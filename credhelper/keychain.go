@@ -302,7 +302,7 @@ func (k *Keychain) login(ctx context.Context, p *Plan) (Login, error) {
 		return Login{}, &NotFoundError{Host: p.Registry.Host, Hint: hint}
 	}
 	threshold := k.Config.ExpiringThreshold
-	e, src, err := k.Cache.GetOrFetch(ctx, p.Key, p.Registry.Host, threshold, func(ctx context.Context) (cache.Entry, error) {
+	e, src, err := k.Cache.GetOrFetch(ctx, p.Key, "", threshold, func(ctx context.Context) (cache.Entry, error) {
 		t, err := k.fetch(ctx, p)
 		if err != nil {
 			return cache.Entry{}, err

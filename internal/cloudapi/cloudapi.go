@@ -10,6 +10,7 @@ package cloudapi
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -25,6 +26,7 @@ import (
 
 	openapi "github.com/alibabacloud-go/darabonba-openapi/v2/client"
 	"github.com/alibabacloud-go/tea/dara"
+	"github.com/alibabacloud-go/tea/tea"
 )
 
 // Timeouts for one HTTP exchange. The whole command has its own, longer deadline in the context.
@@ -289,8 +291,19 @@ func classify(ctx context.Context, req Request, err error) error {
 		return &TransportError{Service: req.Service, Action: action, Endpoint: req.Endpoint.String(),
 			Err: fmt.Errorf("gave up when the command's deadline passed (DOCKER_CREDENTIAL_ACR_TIMEOUT): %w", context.DeadlineExceeded)}
 	}
-	var sdk *dara.SDKError
-	if errors.As(err, &sdk) && sdk.StatusCode == nil && strings.Contains(sdk.Error(), "invalid character") {
+	// The context-aware SDK paths wrap service errors into *tea.SDKError.
+	var te *tea.SDKError
+	if errors.As(err, &te) && tea.IntValue(te.StatusCode) != 0 {
+		return &Error{
+			Service:    req.Service,
+			Action:     action,
+			StatusCode: tea.IntValue(te.StatusCode),
+			Code:       tea.StringValue(te.Code),
+			Message:    trimSDKMessage(tea.StringValue(te.Message)),
+			RequestID:  requestID(tea.StringValue(te.Data)),
+		}
+	}
+	if msg := err.Error(); strings.Contains(msg, "invalid character") || strings.Contains(msg, "unexpected end of JSON") || strings.Contains(msg, "unexpected EOF") && !strings.Contains(msg, "connection") {
 		return fmt.Errorf("%s %s: malformed JSON from %s", req.Service, action, req.Endpoint)
 	}
 	return &TransportError{Service: req.Service, Action: action, Endpoint: req.Endpoint.String(), Err: errors.New(firstLine(Scrub(err.Error())))}
@@ -307,6 +320,21 @@ func trimSDKMessage(m string) string {
 		m = m[:i]
 	}
 	return m
+}
+
+// requestID finds the RequestId in the JSON data of an SDK error.
+func requestID(data string) string {
+	var d struct {
+		RequestID  string `json:"RequestId"`
+		RequestID2 string `json:"requestId"`
+	}
+	if json.Unmarshal([]byte(data), &d) != nil {
+		return ""
+	}
+	if d.RequestID != "" {
+		return d.RequestID
+	}
+	return d.RequestID2
 }
 
 func firstLine(s string) string {
@@ -333,7 +361,7 @@ func retryable(err error) bool {
 
 var secretPatterns = []*regexp.Regexp{
 	// query parameters and headers that carry secrets
-	regexp.MustCompile(`(?i)((?:SecurityToken|AccessKeySecret|Signature|OIDCToken|x-acs-security-token|x-acs-bearer-token|authorizationToken|password|secret|token)["']?\s*[=:]\s*["']?)[^&\s"',}]+`),
+	regexp.MustCompile(`(?i)(\b(?:SecurityToken|AccessKeySecret|Signature|OIDCToken|x-acs-security-token|x-acs-bearer-token|authorizationToken|password|secret|token)["']?\s*[=:]\s*["']?)[^&\s"',}]+`),
 	// an Authorization header value
 	regexp.MustCompile(`(?i)(ACS3-HMAC-SHA256 )[^\s"]+`),
 }

@@ -1,0 +1,147 @@
+package credhelper
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/docker-credential-acr/docker-credential-acr/cache"
+	"github.com/docker-credential-acr/docker-credential-acr/config"
+	"github.com/docker-credential-acr/docker-credential-acr/internal/cloudapi"
+	"github.com/docker-credential-acr/docker-credential-acr/internal/fakecloud"
+)
+
+// The test world: two accounts, a Personal user, Enterprise instances and the cross-account roles
+// of the ECI documents (ArnService in account A, ArnUser in account B).
+const (
+	acctA     = "111111111111"
+	acctB     = "222222222222"
+	devAK     = "LTAI5tDevUserKey0001"
+	devSK     = "dev-user-secret-value-0001"
+	noPwAK    = "LTAI5tNoPasswordKey01"
+	noPwSK    = "nopw-user-secret-value-01"
+	deniedAK  = "LTAI5tDeniedUserKey01"
+	deniedSK  = "denied-user-secret-value1"
+	teamID    = "cri-aaaaaaaaaaaaaaaa"
+	crossID   = "cri-bbbbbbbbbbbbbbbb"
+	roleSvc   = "acs:ram::" + acctA + ":role/role-assume"
+	roleUser  = "acs:ram::" + acctB + ":role/role-acr"
+	customDom = "registry.example.com"
+)
+
+type world struct {
+	fc   *fakecloud.Server
+	dir  string // cache dir
+	chal *httptest.Server
+}
+
+// cleanEnv clears what the helper reads from the environment so that the machine's own
+// credentials, proxies and config never leak into a test, and the metadata service is never asked.
+func cleanEnv(t *testing.T) {
+	t.Helper()
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "ALIBABA_CLOUD_") || strings.HasPrefix(k, "ALICLOUD_") || strings.HasPrefix(k, "DOCKER_CREDENTIAL_ACR_") ||
+			strings.HasPrefix(k, "XDG_") || strings.EqualFold(k, "http_proxy") || strings.EqualFold(k, "https_proxy") || strings.EqualFold(k, "no_proxy") || k == "DEBUG" {
+			t.Setenv(k, "")
+			os.Unsetenv(k)
+		}
+	}
+	t.Setenv("HOME", t.TempDir())
+	t.Setenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
+	old := cloudapi.Backoff
+	cloudapi.Backoff = func(int) time.Duration { return time.Millisecond }
+	t.Cleanup(func() { cloudapi.Backoff = old })
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	cleanEnv(t)
+	fc := fakecloud.New()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(fc.AddUser(fakecloud.User{AccountID: acctA, Name: "dev", AccessKeyID: devAK, AccessKeySecret: devSK, RegistryPassword: true}))
+	must(fc.AddUser(fakecloud.User{AccountID: acctA, Name: "nopw", AccessKeyID: noPwAK, AccessKeySecret: noPwSK}))
+	must(fc.AddUser(fakecloud.User{AccountID: acctA, Name: "denied", AccessKeyID: deniedAK, AccessKeySecret: deniedSK, RegistryPassword: true,
+		Deny: []string{"cr:GetAuthorizationToken", "sts:AssumeRole"}}))
+	must(fc.AddInstance(fakecloud.Instance{AccountID: acctA, ID: teamID, Name: "team", Region: "cn-beijing", CustomDomains: []string{customDom}}))
+	must(fc.AddInstance(fakecloud.Instance{AccountID: acctB, ID: crossID, Name: "cross", Region: "cn-shanghai", CustomDomains: []string{"cross.example.com"}}))
+	must(fc.AddRole(fakecloud.Role{AccountID: acctA, Name: "role-assume", TrustedAccounts: []string{acctA}}))
+	must(fc.AddRole(fakecloud.Role{AccountID: acctB, Name: "role-acr", TrustedPrincipals: []string{roleSvc}}))
+	must(fc.Start())
+	t.Cleanup(fc.Close)
+	w := &world{fc: fc, dir: t.TempDir()}
+	// By default the registry challenge is not ACR's (like a registry behind a proxy that hides it).
+	w.setChallenge(http.NotFoundHandler())
+	return w
+}
+
+func (w *world) setChallenge(h http.Handler) {
+	if w.chal != nil {
+		w.chal.Close()
+	}
+	w.chal = httptest.NewServer(h)
+}
+
+func (w *world) useAK(t *testing.T, id, secret string) {
+	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", id)
+	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", secret)
+}
+
+// keychain builds a Keychain over the fake with the given config entries.
+func (w *world) keychain(t *testing.T, regs ...config.Registry) *Keychain {
+	t.Helper()
+	for i := range regs {
+		if regs[i].ExpireDuration == 0 {
+			regs[i].ExpireDuration = 3600
+		}
+		if regs[i].RoleSessionName == "" {
+			regs[i].RoleSessionName = config.DefaultRoleSessionName
+		}
+	}
+	cfg := &config.Config{
+		Path:              "/test/config.yaml",
+		ExpiringThreshold: 15 * time.Minute,
+		Timeout:           20 * time.Second,
+		Endpoints:         config.Endpoints{CR: "http://" + w.fc.Endpoint(), STS: "http://" + w.fc.Endpoint()},
+		Registries:        regs,
+	}
+	c, err := cache.Open(w.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Keychain{
+		Config:       cfg,
+		Cache:        c,
+		DMIDir:       t.TempDir(),
+		ChallengeURL: func(string) string { return w.chal.URL + "/v2/" },
+	}
+}
+
+func ctx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return c
+}
+
+// tokenCalls counts token calls of both editions.
+func (w *world) tokenCalls() int {
+	return w.fc.Count("GetAuthorizationToken")
+}
+
+func (w *world) lastToken(t *testing.T) fakecloud.IssuedToken {
+	t.Helper()
+	toks := w.fc.IssuedTokens()
+	if len(toks) == 0 {
+		t.Fatal("the fake issued no token")
+	}
+	return toks[len(toks)-1]
+}
