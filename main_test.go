@@ -1,0 +1,437 @@
+package main
+
+// End-to-end tests of the built binary, driven as docker drives it: through
+// docker-credential-helpers/client, which runs `docker-credential-acr <action>` with the
+// request on stdin. Everything talks to a loopback fake of the Alibaba Cloud API; any HTTPS the
+// helper attempts on its own (the registry challenge) goes through a loopback proxy that refuses.
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/docker/docker-credential-helpers/client"
+	"github.com/docker/docker-credential-helpers/credentials"
+
+	"github.com/docker-credential-acr/docker-credential-acr/internal/fakecloud"
+)
+
+var helperBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "dca-e2e-")
+	if err != nil {
+		panic(err)
+	}
+	helperBin = filepath.Join(dir, "docker-credential-acr")
+	build := exec.Command("go", "build", "-o", helperBin, ".")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		panic("building the helper: " + err.Error())
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+const (
+	acct    = "111111111111"
+	acctB   = "222222222222"
+	ak      = "LTAI5tE2eUserKey00001"
+	sk      = "e2e-user-secret-0000000001"
+	teamID  = "cri-aaaaaaaaaaaaaaaa"
+	crossID = "cri-bbbbbbbbbbbbbbbb"
+)
+
+// refusingProxy stands in for the internet: it records CONNECT targets and refuses them all.
+type refusingProxy struct {
+	mu      sync.Mutex
+	targets []string
+}
+
+func (p *refusingProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p.mu.Lock()
+	p.targets = append(p.targets, r.Host)
+	p.mu.Unlock()
+	http.Error(w, "no internet in tests", http.StatusForbidden)
+}
+
+type env struct {
+	t     *testing.T
+	fc    *fakecloud.Server
+	proxy *refusingProxy
+	home  string
+	vars  map[string]string
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	fc := fakecloud.New()
+	must := func(err error) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(fc.AddUser(fakecloud.User{AccountID: acct, Name: "dev", AccessKeyID: ak, AccessKeySecret: sk, RegistryPassword: true}))
+	must(fc.AddUser(fakecloud.User{AccountID: acct, Name: "nopw", AccessKeyID: "LTAI5tE2eNoPassword01", AccessKeySecret: "nopw-secret-000000000001"}))
+	must(fc.AddInstance(fakecloud.Instance{AccountID: acct, ID: teamID, Name: "team", Region: "cn-beijing", CustomDomains: []string{"registry.example.com"}}))
+	must(fc.AddInstance(fakecloud.Instance{AccountID: acctB, ID: crossID, Name: "cross", Region: "cn-shanghai"}))
+	must(fc.AddRole(fakecloud.Role{AccountID: acct, Name: "role-assume", TrustedAccounts: []string{acct}}))
+	must(fc.AddRole(fakecloud.Role{AccountID: acctB, Name: "role-acr", TrustedPrincipals: []string{"acs:ram::" + acct + ":role/role-assume"}}))
+	must(fc.AddRole(fakecloud.Role{AccountID: acct, Name: "ecs-node", TrustedAccounts: []string{acct}}))
+	must(fc.Start())
+	t.Cleanup(fc.Close)
+	p := &refusingProxy{}
+	ps := httptest.NewServer(p)
+	t.Cleanup(ps.Close)
+	home := t.TempDir()
+	e := &env{t: t, fc: fc, proxy: p, home: home, vars: map[string]string{
+		"PATH":                                os.Getenv("PATH"),
+		"HOME":                                home,
+		"XDG_CACHE_HOME":                      filepath.Join(home, "cache"),
+		"XDG_DATA_HOME":                       filepath.Join(home, "data"),
+		"XDG_CONFIG_HOME":                     filepath.Join(home, "config"),
+		"XDG_CONFIG_DIRS":                     filepath.Join(home, "etc-xdg"),
+		"HTTPS_PROXY":                         ps.URL,
+		"ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true",
+		"DOCKER_CREDENTIAL_ACR_CR_ENDPOINT":   "http://" + fc.Endpoint(),
+		"ALIBABA_CLOUD_STS_ENDPOINT":          "http://" + fc.Endpoint(),
+		"ALIBABA_CLOUD_ACCESS_KEY_ID":         ak,
+		"ALIBABA_CLOUD_ACCESS_KEY_SECRET":     sk,
+	}}
+	return e
+}
+
+func (e *env) config(yaml string) {
+	p := filepath.Join(e.home, "config.yaml")
+	if err := os.WriteFile(p, []byte(yaml), 0o600); err != nil {
+		e.t.Fatal(err)
+	}
+	e.vars["DOCKER_CREDENTIAL_ACR_CONFIG"] = p
+}
+
+func (e *env) environ() []string {
+	var out []string
+	for k, v := range e.vars {
+		if v != "" {
+			out = append(out, k+"="+v)
+		}
+	}
+	return out
+}
+
+// program runs the helper as docker does, with exactly this environment.
+func (e *env) program() client.ProgramFunc {
+	return func(args ...string) client.Program {
+		cmd := exec.Command(helperBin, args...)
+		cmd.Env = e.environ()
+		return &recorder{cmd: cmd}
+	}
+}
+
+var stderrs struct {
+	sync.Mutex
+	last string
+}
+
+type recorder struct{ cmd *exec.Cmd }
+
+func (r *recorder) Input(in io.Reader) { r.cmd.Stdin = in }
+func (r *recorder) Output() ([]byte, error) {
+	var errb bytes.Buffer
+	r.cmd.Stderr = &errb
+	out, err := r.cmd.Output()
+	stderrs.Lock()
+	stderrs.last = errb.String()
+	stderrs.Unlock()
+	return out, err
+}
+
+func lastStderr() string {
+	stderrs.Lock()
+	defer stderrs.Unlock()
+	return stderrs.last
+}
+
+func (e *env) get(host string) (*credentials.Credentials, error) {
+	return client.Get(e.program(), host)
+}
+
+func TestE2EPersonalAndCache(t *testing.T) {
+	e := newEnv(t)
+	c, err := e.get("registry.cn-hangzhou.aliyuncs.com")
+	if err != nil {
+		t.Fatalf("%v; stderr: %s", err, lastStderr())
+	}
+	toks := e.fc.IssuedTokens()
+	if len(toks) != 1 || c.Username != "cr_temp_user" || c.Secret != toks[0].Token || c.ServerURL != "registry.cn-hangzhou.aliyuncs.com" {
+		t.Fatalf("got %+v, issued %+v", c, toks)
+	}
+	// Clients send other forms; the answer's ServerURL is the input, trimmed.
+	for _, h := range []string{"https://registry.cn-hangzhou.aliyuncs.com", "REGISTRY-VPC.cn-hangzhou.aliyuncs.com:443"} {
+		c2, err := e.get(h)
+		if err != nil || c2.Secret != c.Secret || c2.ServerURL != h {
+			t.Errorf("%s: %+v %v", h, c2, err)
+		}
+	}
+	if n := e.fc.Count("GetAuthorizationToken"); n != 1 {
+		t.Errorf("token calls = %d, want 1 (the rest from the cache)", n)
+	}
+	// The cache files are private.
+	dir := filepath.Join(e.home, "cache", "docker-credential-acr")
+	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("cache dir: %v %v", fi.Mode(), err)
+	}
+	files, _ := os.ReadDir(dir)
+	for _, f := range files {
+		if fi, _ := f.Info(); fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s mode %v", f.Name(), fi.Mode())
+		}
+		b, _ := os.ReadFile(filepath.Join(dir, f.Name()))
+		if bytes.Contains(b, []byte(sk)) {
+			t.Errorf("%s holds the AccessKey secret", f.Name())
+		}
+	}
+}
+
+func TestE2EEnterpriseDefaultDomainNoConfig(t *testing.T) {
+	e := newEnv(t)
+	c, err := e.get("team-registry.cn-beijing.cr.aliyuncs.com")
+	if err != nil {
+		t.Fatalf("%v; stderr: %s", err, lastStderr())
+	}
+	if toks := e.fc.IssuedTokens(); len(toks) != 1 || toks[0].InstanceID != teamID || c.Secret != toks[0].Token {
+		t.Fatalf("issued %+v", toks)
+	}
+	if e.fc.Count("ListInstance") != 1 {
+		t.Errorf("ListInstance calls %d", e.fc.Count("ListInstance"))
+	}
+	// The challenge was tried through the proxy, and nothing else was.
+	e.proxy.mu.Lock()
+	defer e.proxy.mu.Unlock()
+	for _, target := range e.proxy.targets {
+		if target != "team-registry.cn-beijing.cr.aliyuncs.com:443" {
+			t.Errorf("unexpected outbound connection to %s", target)
+		}
+	}
+}
+
+func TestE2ECustomDomainAndCrossAccount(t *testing.T) {
+	e := newEnv(t)
+	e.config(`
+registries:
+  - domains: [registry.example.com]
+    instanceId: ` + teamID + `
+    regionId: cn-beijing
+  - domains: [cross.example.com]
+    instanceId: ` + crossID + `
+    regionId: cn-shanghai
+    arnService: acs:ram::` + acct + `:role/role-assume
+    arnUser: acs:ram::` + acctB + `:role/role-acr
+`)
+	if _, err := e.get("registry.example.com"); err != nil {
+		t.Fatalf("custom domain: %v; stderr %s", err, lastStderr())
+	}
+	c, err := e.get("cross.example.com")
+	if err != nil {
+		t.Fatalf("cross account: %v; stderr %s", err, lastStderr())
+	}
+	toks := e.fc.IssuedTokens()
+	last := toks[len(toks)-1]
+	if last.InstanceID != crossID || !strings.Contains(last.Principal, acctB+":assumed-role/role-acr/") || c.Secret != last.Token {
+		t.Errorf("cross-account token %+v", last)
+	}
+	if e.fc.Count("AssumeRole") != 2 {
+		t.Errorf("AssumeRole calls %d", e.fc.Count("AssumeRole"))
+	}
+	// Not listed: not found, no call.
+	before := len(e.fc.Calls())
+	if _, err := e.get("other.example.com"); !credentials.IsErrCredentialsNotFound(err) {
+		t.Errorf("unlisted: %v", err)
+	}
+	if len(e.fc.Calls()) != before {
+		t.Error("API call for an unlisted host")
+	}
+}
+
+func TestE2EECSRoleThroughMetadataProxy(t *testing.T) {
+	e := newEnv(t)
+	if err := e.fc.SetECSRole("acs:ram::" + acct + ":role/ecs-node"); err != nil {
+		t.Fatal(err)
+	}
+	delete(e.vars, "ALIBABA_CLOUD_ACCESS_KEY_ID")
+	delete(e.vars, "ALIBABA_CLOUD_ACCESS_KEY_SECRET")
+	delete(e.vars, "ALIBABA_CLOUD_ECS_METADATA_DISABLED")
+	e.vars["ALIBABA_CLOUD_ECS_METADATA"] = "ecs-node"
+	e.vars["HTTP_PROXY"] = e.fc.MetadataProxyURL()
+	c, err := e.get("registry.cn-hangzhou.aliyuncs.com")
+	if err != nil {
+		t.Fatalf("%v; stderr %s", err, lastStderr())
+	}
+	toks := e.fc.IssuedTokens()
+	if len(toks) != 1 || !strings.Contains(toks[0].Principal, "assumed-role/ecs-node/") || c.Secret != toks[0].Token {
+		t.Errorf("issued %+v", toks)
+	}
+}
+
+func TestE2EStoreGetListErase(t *testing.T) {
+	e := newEnv(t)
+	host := "crpi-abcdefgh12345678.cn-hangzhou.personal.cr.aliyuncs.com"
+	if _, err := e.get(host); !credentials.IsErrCredentialsNotFound(err) || !strings.Contains(lastStderr(), "docker login") {
+		t.Fatalf("before login: %v; stderr %q", err, lastStderr())
+	}
+	if err := client.Store(e.program(), &credentials.Credentials{ServerURL: host, Username: "me@example", Secret: "fixed-password-1"}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := e.get(host)
+	if err != nil || c.Username != "me@example" || c.Secret != "fixed-password-1" {
+		t.Fatalf("after login: %+v %v", c, err)
+	}
+	if _, err := e.get("registry.cn-hangzhou.aliyuncs.com"); err != nil {
+		t.Fatal(err)
+	}
+	list, err := client.List(e.program())
+	if err != nil || list[host] != "me@example" || list["registry.cn-hangzhou.aliyuncs.com"] != "cr_temp_user" {
+		t.Fatalf("list %v %v", list, err)
+	}
+	data := filepath.Join(e.home, "data", "docker-credential-acr")
+	if fi, err := os.Stat(data); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("data dir %v %v", fi, err)
+	}
+	for _, h := range []string{host, "registry.cn-hangzhou.aliyuncs.com"} {
+		if err := client.Erase(e.program(), h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list, _ = client.List(e.program())
+	if len(list) != 0 {
+		t.Errorf("after erase: %v", list)
+	}
+	if _, err := e.get(host); !credentials.IsErrCredentialsNotFound(err) {
+		t.Errorf("after erase: %v", err)
+	}
+	// Bad JSON to store: a clear error, nothing stored.
+	cmd := exec.Command(helperBin, "store")
+	cmd.Env = e.environ()
+	cmd.Stdin = strings.NewReader(`{"ServerURL": "x.example.com", "Username":`)
+	out, err := cmd.Output()
+	if err == nil || len(out) == 0 {
+		t.Errorf("bad JSON: %v %q", err, out)
+	}
+	if list, _ := client.List(e.program()); len(list) != 0 {
+		t.Errorf("bad JSON stored something: %v", list)
+	}
+}
+
+func TestE2ENoCredentialsIsFastNotFound(t *testing.T) {
+	e := newEnv(t)
+	delete(e.vars, "ALIBABA_CLOUD_ACCESS_KEY_ID")
+	delete(e.vars, "ALIBABA_CLOUD_ACCESS_KEY_SECRET")
+	delete(e.vars, "ALIBABA_CLOUD_ECS_METADATA_DISABLED") // off ECS the helper must skip the metadata service by itself
+	cmd := exec.Command(helperBin, "get")
+	cmd.Env = e.environ()
+	cmd.Stdin = strings.NewReader("registry.cn-hangzhou.aliyuncs.com")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	t0 := time.Now()
+	out, err := cmd.Output()
+	took := time.Since(t0)
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || strings.TrimSpace(string(out)) != "credentials not found in native keychain" {
+		t.Fatalf("exit %v, stdout %q", err, out)
+	}
+	if !strings.Contains(stderr.String(), "ALIBABA_CLOUD_ECS_METADATA") {
+		t.Errorf("stderr hint: %q", stderr.String())
+	}
+	t.Logf("not-found answer in %v", took) // measured in benchmarks, not asserted here
+	if len(e.fc.Calls()) != 0 {
+		t.Error("API calls without credentials")
+	}
+}
+
+func TestE2EErrorsDefaultAndStrict(t *testing.T) {
+	e := newEnv(t)
+	e.vars["ALIBABA_CLOUD_ACCESS_KEY_ID"] = "LTAI5tE2eNoPassword01"
+	e.vars["ALIBABA_CLOUD_ACCESS_KEY_SECRET"] = "nopw-secret-000000000001"
+	run := func() (string, string, int) {
+		cmd := exec.Command(helperBin, "get")
+		cmd.Env = e.environ()
+		cmd.Stdin = strings.NewReader("registry.cn-hangzhou.aliyuncs.com\n")
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		}
+		return stdout.String(), stderr.String(), code
+	}
+	out, errs, code := run()
+	if code != 1 || strings.TrimSpace(out) != "credentials not found in native keychain" {
+		t.Errorf("default: exit %d stdout %q", code, out)
+	}
+	if lines := strings.Count(strings.TrimSpace(errs), "\n") + 1; lines != 1 || !strings.Contains(errs, "USER_NOT_EXIST") {
+		t.Errorf("default: want one clear stderr line, got %q", errs)
+	}
+	e.vars["DOCKER_CREDENTIAL_ACR_STRICT"] = "1"
+	out, _, code = run()
+	if code != 1 || !strings.Contains(out, "USER_NOT_EXIST") || !strings.Contains(out, "registry password") {
+		t.Errorf("strict: exit %d stdout %q", code, out)
+	}
+}
+
+func TestE2EStdoutIsOnlyTheAnswerEvenWithSDKDebug(t *testing.T) {
+	e := newEnv(t)
+	e.vars["DEBUG"] = "tea,dara,credential,sdk"
+	e.vars["DOCKER_CREDENTIAL_ACR_LOG_LEVEL"] = "debug"
+	cmd := exec.Command(helperBin, "get")
+	cmd.Env = e.environ()
+	cmd.Stdin = strings.NewReader("registry.cn-hangzhou.aliyuncs.com")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%v: %s", err, stderr.String())
+	}
+	var c credentials.Credentials
+	dec := json.NewDecoder(&stdout)
+	if err := dec.Decode(&c); err != nil || dec.More() {
+		t.Fatalf("stdout is not one JSON answer: %q", stdout.String())
+	}
+	if strings.Contains(stderr.String(), sk) || strings.Contains(stderr.String(), c.Secret) {
+		t.Errorf("stderr holds a secret: %q", stderr.String())
+	}
+}
+
+func TestE2EBadInput(t *testing.T) {
+	e := newEnv(t)
+	cases := map[string]string{
+		"empty":      "",
+		"whitespace": "  \n\t ",
+		"userinfo":   "user:pass@registry.cn-hangzhou.aliyuncs.com",
+		"split host": "registry.cn-hangzhou.\naliyuncs.com",
+		"look-alike": "registry.cn-hangzhou.aliyuncs.com.evil.example",
+		"nul":        "registry.cn-hangzhou.aliyuncs.com\x00",
+		"huge":       strings.Repeat("a", 10<<20),
+	}
+	for name, in := range cases {
+		cmd := exec.Command(helperBin, "get")
+		cmd.Env = e.environ()
+		cmd.Stdin = strings.NewReader(in)
+		out, err := cmd.Output()
+		ee, ok := err.(*exec.ExitError)
+		if !ok || ee.ExitCode() != 1 || len(out) == 0 || strings.Contains(string(out), "Secret") {
+			t.Errorf("%s: exit %v stdout %q", name, err, out)
+		}
+	}
+	if n := len(e.fc.Calls()); n != 0 {
+		t.Errorf("%d API calls for bad input", n)
+	}
+}
