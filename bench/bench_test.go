@@ -1,0 +1,278 @@
+// Package bench measures the helper as users run it: one process per `get`. Run with
+//
+//	go test -run '^$' -bench . -benchtime 1x ./bench
+//
+// It builds the helper and two baselines with the release flags, runs them side by side in one
+// run (paired, order rotated, so a noisy machine slows all three alike), and reports medians and
+// ratios. Every process talks only to a loopback fake of the Alibaba Cloud API.
+package bench
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/docker-credential-acr/docker-credential-acr/internal/fakecloud"
+)
+
+const releaseFlags = "-s -w -buildid="
+
+var bins struct {
+	once                 sync.Once
+	dir                  string
+	helper, floor, hello string
+	err                  error
+}
+
+func build(b *testing.B) {
+	bins.once.Do(func() {
+		bins.dir, bins.err = os.MkdirTemp("", "dca-bench-")
+		if bins.err != nil {
+			return
+		}
+		for _, t := range []struct {
+			out *string
+			pkg string
+		}{{&bins.helper, ".."}, {&bins.floor, "./floor"}, {&bins.hello, "./hello"}} {
+			*t.out = filepath.Join(bins.dir, filepath.Base(t.pkg))
+			if t.pkg == ".." {
+				*t.out = filepath.Join(bins.dir, "docker-credential-acr")
+			}
+			cmd := exec.Command("go", "build", "-trimpath", "-ldflags", releaseFlags, "-o", *t.out, t.pkg)
+			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				bins.err = fmt.Errorf("build %s: %v\n%s", t.pkg, err, out)
+				return
+			}
+		}
+	})
+	if bins.err != nil {
+		b.Fatal(bins.err)
+	}
+}
+
+// world is a fake cloud with the accounts the scenarios need, and a clean environment.
+type world struct {
+	fc   *fakecloud.Server
+	home string
+	env  []string
+}
+
+const (
+	acct  = "111111111111"
+	acctB = "222222222222"
+	ak    = "LTAI5tBenchUserKey001"
+	sk    = "bench-user-secret-000000001"
+)
+
+func newWorld(b *testing.B, latency time.Duration) *world {
+	fc := fakecloud.New()
+	for _, err := range []error{
+		fc.AddUser(fakecloud.User{AccountID: acct, Name: "dev", AccessKeyID: ak, AccessKeySecret: sk, RegistryPassword: true}),
+		fc.AddInstance(fakecloud.Instance{AccountID: acct, ID: "cri-aaaaaaaaaaaaaaaa", Name: "team", Region: "cn-beijing", CustomDomains: []string{"registry.example.com"}}),
+		fc.AddInstance(fakecloud.Instance{AccountID: acctB, ID: "cri-bbbbbbbbbbbbbbbb", Name: "cross", Region: "cn-shanghai", CustomDomains: []string{"cross.example.com"}}),
+		fc.AddInstance(fakecloud.Instance{AccountID: acctB, ID: "cri-cccccccccccccccc", Name: "cross2", Region: "cn-shanghai"}),
+		fc.AddRole(fakecloud.Role{AccountID: acct, Name: "role-assume", TrustedAccounts: []string{acct}}),
+		fc.AddRole(fakecloud.Role{AccountID: acctB, Name: "role-acr", TrustedPrincipals: []string{"acs:ram::" + acct + ":role/role-assume"}}),
+		fc.Start(),
+	} {
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	fc.SetLatency(latency)
+	b.Cleanup(fc.Close)
+	home := b.TempDir()
+	cfg := filepath.Join(home, "config.yaml")
+	os.WriteFile(cfg, []byte(`
+registries:
+  - domains: [registry.example.com]
+    instanceId: cri-aaaaaaaaaaaaaaaa
+    regionId: cn-beijing
+  - domains: [cross.example.com, cross2-registry.cn-shanghai.cr.aliyuncs.com]
+    instanceId: cri-bbbbbbbbbbbbbbbb
+    regionId: cn-shanghai
+    arnService: acs:ram::`+acct+`:role/role-assume
+    arnUser: acs:ram::`+acctB+`:role/role-acr
+  - domains: [cross2.example.com]
+    instanceId: cri-cccccccccccccccc
+    regionId: cn-shanghai
+    arnService: acs:ram::`+acct+`:role/role-assume
+    arnUser: acs:ram::`+acctB+`:role/role-acr
+`), 0o600)
+	return &world{fc: fc, home: home, env: []string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + home,
+		"XDG_CACHE_HOME=" + filepath.Join(home, "cache"),
+		"XDG_DATA_HOME=" + filepath.Join(home, "data"),
+		"DOCKER_CREDENTIAL_ACR_CONFIG=" + cfg,
+		"ALIBABA_CLOUD_ECS_METADATA_DISABLED=true",
+		"DOCKER_CREDENTIAL_ACR_CR_ENDPOINT=http://" + fc.Endpoint(),
+		"ALIBABA_CLOUD_STS_ENDPOINT=http://" + fc.Endpoint(),
+		"ALIBABA_CLOUD_ACCESS_KEY_ID=" + ak,
+		"ALIBABA_CLOUD_ACCESS_KEY_SECRET=" + sk,
+	}}
+}
+
+type run struct {
+	wall  time.Duration
+	rssKB int64
+}
+
+func (w *world) exec(b *testing.B, bin, host string) run {
+	cmd := exec.Command(bin, "get")
+	cmd.Env = w.env
+	cmd.Stdin = strings.NewReader(host)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	t0 := time.Now()
+	err := cmd.Run()
+	wall := time.Since(t0)
+	if err != nil || !bytes.Contains(out.Bytes(), []byte(`"Secret"`)) {
+		b.Fatalf("%s get %s: %v\nstdout %s\nstderr %s", filepath.Base(bin), host, err, out.String(), errb.String())
+	}
+	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	return run{wall: wall, rssKB: ru.Maxrss}
+}
+
+func median[T int64 | float64 | time.Duration](xs []T) T {
+	s := append([]T(nil), xs...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+// BenchmarkCachedGet: a cached `get` against the two baselines, paired.
+func BenchmarkCachedGet(b *testing.B) {
+	build(b)
+	w := newWorld(b, 0)
+	host := "registry.cn-hangzhou.aliyuncs.com"
+	w.exec(b, bins.helper, host) // warm the cache
+	calls := w.fc.Count("GetAuthorizationToken")
+	const pairs = 201
+	var wallH, wallF, wallB []time.Duration
+	var rssH, rssF, rssB []int64
+	var rWallF, rWallB, rRssF, rRssB []float64
+	b.ResetTimer()
+	for i := 0; i < pairs; i++ {
+		var h, f, hb run
+		switch i % 3 { // rotate the order
+		case 0:
+			h, f, hb = w.exec(b, bins.helper, host), w.exec(b, bins.floor, host), w.exec(b, bins.hello, host)
+		case 1:
+			f, hb, h = w.exec(b, bins.floor, host), w.exec(b, bins.hello, host), w.exec(b, bins.helper, host)
+		default:
+			hb, h, f = w.exec(b, bins.hello, host), w.exec(b, bins.helper, host), w.exec(b, bins.floor, host)
+		}
+		wallH, wallF, wallB = append(wallH, h.wall), append(wallF, f.wall), append(wallB, hb.wall)
+		rssH, rssF, rssB = append(rssH, h.rssKB), append(rssF, f.rssKB), append(rssB, hb.rssKB)
+		rWallF = append(rWallF, float64(h.wall)/float64(f.wall))
+		rWallB = append(rWallB, float64(h.wall)/float64(hb.wall))
+		rRssF = append(rRssF, float64(h.rssKB)/float64(f.rssKB))
+		rRssB = append(rRssB, float64(h.rssKB)/float64(hb.rssKB))
+	}
+	b.StopTimer()
+	if n := w.fc.Count("GetAuthorizationToken"); n != calls {
+		b.Fatalf("cached gets made %d token calls", n-calls)
+	}
+	b.ReportMetric(float64(median(wallH).Microseconds())/1000, "helper-ms")
+	b.ReportMetric(float64(median(wallF).Microseconds())/1000, "floor-ms")
+	b.ReportMetric(float64(median(wallB).Microseconds())/1000, "hello-ms")
+	b.ReportMetric(float64(median(rssH)), "helper-rss-KB")
+	b.ReportMetric(float64(median(rssF)), "floor-rss-KB")
+	b.ReportMetric(float64(median(rssB)), "hello-rss-KB")
+	b.ReportMetric(median(rWallF), "wall/floor")
+	b.ReportMetric(median(rWallB), "wall/hello")
+	b.ReportMetric(median(rRssF), "rss/floor")
+	b.ReportMetric(median(rRssB), "rss/hello")
+}
+
+// BenchmarkColdGet: API calls and wall time of a cold `get` per scenario, with a fixed latency
+// injected into every fake API call so that round trips show.
+func BenchmarkColdGet(b *testing.B) {
+	build(b)
+	const latency = 50 * time.Millisecond
+	scenarios := []struct {
+		name  string
+		hosts []string // gets in order; the figures are for the last one
+	}{
+		{"personal", []string{"registry.cn-hangzhou.aliyuncs.com"}},
+		{"enterprise-known-instance", []string{"registry.example.com"}},
+		{"arnservice-arnuser", []string{"cross.example.com"}},
+		{"second-host-same-instance-behind-chain", []string{"cross.example.com", "cross2-registry.cn-shanghai.cr.aliyuncs.com"}},
+		{"second-instance-behind-chain", []string{"cross.example.com", "cross2.example.com"}},
+	}
+	for _, sc := range scenarios {
+		b.Run(sc.name, func(b *testing.B) {
+			var walls []time.Duration
+			var calls []int64
+			for i := 0; i < 7; i++ {
+				w := newWorld(b, latency)
+				for _, h := range sc.hosts[:len(sc.hosts)-1] {
+					w.exec(b, bins.helper, h)
+				}
+				before := len(w.fc.Calls())
+				r := w.exec(b, bins.helper, sc.hosts[len(sc.hosts)-1])
+				walls = append(walls, r.wall)
+				calls = append(calls, int64(len(w.fc.Calls())-before))
+			}
+			b.ReportMetric(float64(median(calls)), "api-calls")
+			b.ReportMetric(float64(median(walls).Microseconds())/1000, "wall-ms")
+			b.ReportMetric(float64(latency.Milliseconds()), "latency-per-call-ms")
+		})
+	}
+}
+
+// BenchmarkConcurrentColdGets: 32 processes start a cold `get` for one registry at once.
+func BenchmarkConcurrentColdGets(b *testing.B) {
+	build(b)
+	const n = 32
+	var callsPerRound, slowest []float64
+	for round := 0; round < 5; round++ {
+		w := newWorld(b, 50*time.Millisecond)
+		var wg sync.WaitGroup
+		walls := make([]time.Duration, n)
+		start := make(chan struct{})
+		for i := 0; i < n; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				<-start
+				walls[i] = w.exec(b, bins.helper, "registry.example.com").wall
+			}(i)
+		}
+		close(start)
+		wg.Wait()
+		callsPerRound = append(callsPerRound, float64(w.fc.Count("GetAuthorizationToken")))
+		sort.Slice(walls, func(i, j int) bool { return walls[i] < walls[j] })
+		slowest = append(slowest, float64(walls[n-1].Microseconds())/1000)
+	}
+	b.ReportMetric(median(callsPerRound), "token-calls")
+	b.ReportMetric(median(slowest), "slowest-ms")
+	b.ReportMetric(n, "processes")
+}
+
+// BenchmarkBinarySize reports the size of the release build.
+func BenchmarkBinarySize(b *testing.B) {
+	build(b)
+	for _, p := range []struct{ name, path string }{{"helper", bins.helper}, {"floor", bins.floor}, {"hello", bins.hello}} {
+		fi, err := os.Stat(p.path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(fi.Size())/(1<<20), p.name+"-MiB")
+	}
+	b.ReportMetric(float64(runtime.NumCPU()), "cpus")
+}
