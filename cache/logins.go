@@ -22,7 +22,11 @@ const (
 
 // Logins keeps the credentials users give with `docker login` (Personal crpi- instances have no
 // temporary tokens): one 0600 file per host in a private 0700 directory, written atomically.
-type Logins struct{ s *Store }
+// The directory is made on the first Put: reading never creates anything.
+type Logins struct {
+	dir string
+	s   *Store // nil until the directory exists and was checked
+}
 
 // LoginsDir is $DOCKER_CREDENTIAL_ACR_DATA_DIR, else docker-credential-acr under $XDG_DATA_HOME.
 func LoginsDir() (string, error) {
@@ -42,17 +46,37 @@ func LoginsDir() (string, error) {
 	return filepath.Join(base, appName), nil
 }
 
-// OpenLogins opens the login store in LoginsDir, with the same safety checks as the cache.
+// OpenLogins opens the login store in LoginsDir, with the same safety checks as the cache. A
+// directory that does not exist yet is no error: it is made by the first Put.
 func OpenLogins() (*Logins, error) {
 	dir, err := LoginsDir()
 	if err != nil {
 		return nil, err
 	}
-	s, err := Open(dir)
-	if err != nil {
-		return nil, err
+	return OpenLoginsDir(dir)
+}
+
+// OpenLoginsDir opens the login store in dir.
+func OpenLoginsDir(dir string) (*Logins, error) {
+	l := &Logins{dir: dir}
+	if _, err := os.Lstat(dir); err == nil {
+		if l.s, err = Open(dir); err != nil {
+			return nil, err
+		}
 	}
-	return &Logins{s: s}, nil
+	return l, nil
+}
+
+// store returns the Store, making the directory if needed.
+func (l *Logins) store() (*Store, error) {
+	if l.s == nil {
+		s, err := Open(l.dir)
+		if err != nil {
+			return nil, err
+		}
+		l.s = s
+	}
+	return l.s, nil
 }
 
 type loginFile struct {
@@ -63,9 +87,7 @@ type loginFile struct {
 	Secret   string `json:"secret"`
 }
 
-func (l *Logins) path(host string) string {
-	return l.s.path(loginPrefix + Key("login", host) + loginSuffix)
-}
+func loginName(host string) string { return loginPrefix + Key("login", host) + loginSuffix }
 
 func (l *Logins) read(path string) (loginFile, bool) {
 	data, release, ok := readEntryFile(path)
@@ -82,10 +104,10 @@ func (l *Logins) read(path string) (loginFile, bool) {
 
 // Get returns the stored login of host (a canonical host).
 func (l *Logins) Get(host string) (string, string, bool) {
-	if l == nil {
+	if l == nil || l.s == nil {
 		return "", "", false
 	}
-	f, ok := l.read(l.path(host))
+	f, ok := l.read(l.s.path(loginName(host)))
 	if !ok || f.Host != host {
 		return "", "", false
 	}
@@ -104,15 +126,19 @@ func (l *Logins) Put(host, username, secret string) error {
 	if len(data) > maxEntrySize {
 		return fmt.Errorf("credentials larger than %d bytes are not stored", maxEntrySize)
 	}
-	return l.s.writeAtomic(l.path(host), data)
+	s, err := l.store()
+	if err != nil {
+		return err
+	}
+	return s.writeAtomic(s.path(loginName(host)), data)
 }
 
 // Delete forgets the login of host; it reports whether there was one.
 func (l *Logins) Delete(host string) (bool, error) {
-	if l == nil {
+	if l == nil || l.s == nil {
 		return false, nil
 	}
-	err := os.Remove(l.path(host))
+	err := os.Remove(l.s.path(loginName(host)))
 	if errors.Is(err, os.ErrNotExist) {
 		return false, nil
 	}
@@ -122,7 +148,7 @@ func (l *Logins) Delete(host string) (bool, error) {
 // List returns host → username of every stored login.
 func (l *Logins) List() (map[string]string, error) {
 	out := map[string]string{}
-	if l == nil {
+	if l == nil || l.s == nil {
 		return out, nil
 	}
 	names, err := filepath.Glob(l.s.path(loginPrefix + "*" + loginSuffix))

@@ -21,6 +21,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -43,7 +44,11 @@ type Endpoint struct {
 
 func (e Endpoint) String() string { return e.Scheme + "://" + e.Host }
 
-var endpointHost = regexp.MustCompile(`^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?$|^\[[0-9a-f:.]+\](:[0-9]{1,5})?$`)
+// Compiled on first use: the cached `get` never needs them, and every microsecond of package
+// initialisation is paid by every process.
+var endpointHost = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?$|^\[[0-9a-f:.]+\](:[0-9]{1,5})?$`)
+})
 
 // ResolveEndpoint builds the endpoint of product ("cr" or "sts") in region. An override (from the
 // config file or the environment) is "host[:port]", "https://host[:port]" or, for loopback hosts
@@ -77,7 +82,7 @@ func ResolveEndpoint(override, product, region string, vpc bool) (Endpoint, erro
 		e.Scheme = "http"
 	}
 	raw = strings.TrimSuffix(strings.ToLower(raw), "/")
-	if !endpointHost.MatchString(raw) {
+	if !endpointHost().MatchString(raw) {
 		return Endpoint{}, fmt.Errorf("%s endpoint %q is not host[:port]: write it like cr.cn-hangzhou.aliyuncs.com or https://host:port", product, override)
 	}
 	e.Host = raw
@@ -359,16 +364,18 @@ func retryable(err error) bool {
 	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET)
 }
 
-var secretPatterns = []*regexp.Regexp{
-	// query parameters and headers that carry secrets
-	regexp.MustCompile(`(?i)(\b(?:SecurityToken|AccessKeySecret|Signature|OIDCToken|x-acs-security-token|x-acs-bearer-token|authorizationToken|password|secret|token)["']?\s*[=:]\s*["']?)[^&\s"',}]+`),
-	// an Authorization header value
-	regexp.MustCompile(`(?i)(ACS3-HMAC-SHA256 )[^\s"]+`),
-}
+var secretPatterns = sync.OnceValue(func() []*regexp.Regexp {
+	return []*regexp.Regexp{
+		// query parameters and headers that carry secrets
+		regexp.MustCompile(`(?i)(\b(?:SecurityToken|AccessKeySecret|Signature|OIDCToken|x-acs-security-token|x-acs-bearer-token|authorizationToken|password|secret|token)["']?\s*[=:]\s*["']?)[^&\s"',}]+`),
+		// an Authorization header value
+		regexp.MustCompile(`(?i)(ACS3-HMAC-SHA256 )[^\s"]+`),
+	}
+})
 
 // Scrub removes secret values from text that may be shown or logged.
 func Scrub(s string) string {
-	for _, re := range secretPatterns {
+	for _, re := range secretPatterns() {
 		s = re.ReplaceAllString(s, "${1}***")
 	}
 	return s
