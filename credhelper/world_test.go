@@ -145,3 +145,7 @@ func (w *world) lastToken(t *testing.T) fakecloud.IssuedToken {
 	}
 	return toks[len(toks)-1]
 }
+
+func contextWithTimeout(d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), d)
+}

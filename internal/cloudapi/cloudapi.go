@@ -144,10 +144,21 @@ func HTTPClient() *http.Client { return sharedClient }
 
 type httpClient struct{ c *http.Client }
 
-// Call implements dara.HttpClient; the SDK's transport (and its proxy handling) is ignored.
+// Call implements dara.HttpClient; the SDK's transport (and its proxy handling) is ignored. It
+// notes the HTTP status for the caller: the SDK hides it when the body is not JSON (a load
+// balancer's 502 page), and a 5xx must still be retried.
 func (h httpClient) Call(req *http.Request, _ *http.Transport) (*http.Response, error) {
-	return h.c.Do(req)
+	resp, err := h.c.Do(req)
+	if info, ok := req.Context().Value(callInfoKey{}).(*callInfo); ok && resp != nil {
+		info.status = resp.StatusCode
+	}
+	return resp, err
 }
+
+type callInfoKey struct{}
+
+// callInfo is what the HTTP client saw of one call.
+type callInfo struct{ status int }
 
 // Error is a failed Alibaba Cloud API call, as the service reported it.
 type Error struct {
@@ -262,6 +273,8 @@ func callOnce(ctx context.Context, c Caller, req Request) (body map[string]any, 
 	}()
 	oreq := &openapi.OpenApiRequest{Query: req.Query}
 	rt := &dara.RuntimeOptions{}
+	info := &callInfo{}
+	ctx = context.WithValue(ctx, callInfoKey{}, info)
 	var res map[string]any
 	if req.LegacyRPC {
 		p := req.Params
@@ -270,7 +283,7 @@ func callOnce(ctx context.Context, c Caller, req Request) (body map[string]any, 
 		res, err = c.CallApiWithCtx(ctx, req.Params, oreq, rt)
 	}
 	if err != nil {
-		return nil, classify(ctx, req, err)
+		return nil, classify(ctx, req, err, info.status)
 	}
 	b, ok := res["body"].(map[string]any)
 	if !ok {
@@ -279,7 +292,7 @@ func callOnce(ctx context.Context, c Caller, req Request) (body map[string]any, 
 	return b, nil
 }
 
-func classify(ctx context.Context, req Request, err error) error {
+func classify(ctx context.Context, req Request, err error, status int) error {
 	action := dara.StringValue(req.Params.Action)
 	var re responseError
 	if errors.As(err, &re) && re.GetStatusCode() != nil {
@@ -307,6 +320,11 @@ func classify(ctx context.Context, req Request, err error) error {
 			Message:    trimSDKMessage(tea.StringValue(te.Message)),
 			RequestID:  requestID(tea.StringValue(te.Data)),
 		}
+	}
+	if status >= 400 {
+		// An error page that is not the service's JSON (a gateway's HTML).
+		return &Error{Service: req.Service, Action: action, StatusCode: status, Code: fmt.Sprintf("HTTP%d", status),
+			Message: "the endpoint answered " + http.StatusText(status) + " without a service error body"}
 	}
 	if msg := err.Error(); strings.Contains(msg, "invalid character") || strings.Contains(msg, "unexpected end of JSON") || strings.Contains(msg, "unexpected EOF") && !strings.Contains(msg, "connection") {
 		return fmt.Errorf("%s %s: malformed JSON from %s", req.Service, action, req.Endpoint)
