@@ -435,3 +435,20 @@ func TestE2EBadInput(t *testing.T) {
 		t.Errorf("%d API calls for bad input", n)
 	}
 }
+
+// docker logout of one host removes the token its region shares with the other hosts.
+func TestE2EEraseSharedToken(t *testing.T) {
+	e := newEnv(t)
+	if _, err := e.get("registry.cn-hangzhou.aliyuncs.com"); err != nil {
+		t.Fatal(err)
+	}
+	if err := client.Erase(e.program(), "registry-vpc.cn-hangzhou.aliyuncs.com"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.get("registry.cn-hangzhou.aliyuncs.com"); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.fc.Count("GetAuthorizationToken"); n != 2 {
+		t.Errorf("token calls %d, want 2: erase did not remove the shared token", n)
+	}
+}

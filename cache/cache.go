@@ -615,6 +615,23 @@ func (s *Store) RemoveHost(host string) (int, error) {
 	return n, errors.Join(errs...)
 }
 
+// Remove removes the token entry of key, whatever host fetched it, and reports whether there
+// was one. (Tokens are shared by the hosts of one region or instance, so `docker logout` of one
+// of them removes the shared entry by its key.)
+func (s *Store) Remove(key string) (bool, error) {
+	if s == nil || !isKey(key) {
+		return false, nil
+	}
+	err := os.Remove(s.path(key))
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("cache: %w", err)
+	}
+	return true, nil
+}
+
 // shellQuote quotes p for a POSIX shell if it contains unusual characters,
 // so that the suggested fix can be pasted.
 func shellQuote(p string) string {

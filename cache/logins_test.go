@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 func TestLogins(t *testing.T) {
@@ -68,3 +69,28 @@ func TestLogins(t *testing.T) {
 		t.Error("world-writable login dir accepted")
 	}
 }
+
+func TestRemoveKey(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := Key("a")
+	if err := s.Put(k, Entry{Host: "h", Username: "u", Secret: "s", ExpiresAt: farFuture(), FetchedAt: farFuture().Add(-1)}); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.Remove(k); !ok || err != nil {
+		t.Fatalf("Remove: %v %v", ok, err)
+	}
+	if _, ok := s.Get(k); ok {
+		t.Error("entry still there")
+	}
+	if ok, _ := s.Remove(k); ok {
+		t.Error("second Remove found it")
+	}
+	if ok, _ := s.Remove("../etc/passwd"); ok {
+		t.Error("not a key")
+	}
+}
+
+func farFuture() time.Time { return time.Now().Add(24 * time.Hour) }

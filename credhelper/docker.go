@@ -126,6 +126,13 @@ func (d *Docker) Delete(serverURL string) error {
 	if _, err := d.Keychain.Cache.RemoveHost(reg.Host); err != nil {
 		return err
 	}
+	// The token this host would use may have been fetched under another host of the same
+	// region or instance.
+	if p, err := d.Keychain.Plan(d.Ctx, reg); err == nil {
+		if _, err := d.Keychain.Cache.Remove(p.Key); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
