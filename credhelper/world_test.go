@@ -41,7 +41,7 @@ type world struct {
 
 // cleanEnv clears what the helper reads from the environment so that the machine's own
 // credentials, proxies and config never leak into a test, and the metadata service is never asked.
-func cleanEnv(t *testing.T) {
+func cleanEnv(t testing.TB) {
 	t.Helper()
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
@@ -58,7 +58,7 @@ func cleanEnv(t *testing.T) {
 	t.Cleanup(func() { cloudapi.Backoff = old })
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	cleanEnv(t)
 	fc := fakecloud.New()
@@ -91,13 +91,13 @@ func (w *world) setChallenge(h http.Handler) {
 	w.chal = httptest.NewServer(h)
 }
 
-func (w *world) useAK(t *testing.T, id, secret string) {
+func (w *world) useAK(t testing.TB, id, secret string) {
 	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", id)
 	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", secret)
 }
 
 // keychain builds a Keychain over the fake with the given config entries.
-func (w *world) keychain(t *testing.T, regs ...config.Registry) *Keychain {
+func (w *world) keychain(t testing.TB, regs ...config.Registry) *Keychain {
 	t.Helper()
 	for i := range regs {
 		if regs[i].ExpireDuration == 0 {
@@ -126,7 +126,7 @@ func (w *world) keychain(t *testing.T, regs ...config.Registry) *Keychain {
 	}
 }
 
-func ctx(t *testing.T) context.Context {
+func ctx(t testing.TB) context.Context {
 	c, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	t.Cleanup(cancel)
 	return c
