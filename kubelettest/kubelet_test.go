@@ -1,0 +1,566 @@
+package kubelettest
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
+	kjson "k8s.io/apimachinery/pkg/runtime/serializer/json"
+	"k8s.io/apimachinery/pkg/util/validation"
+	kubeletconfigv1 "k8s.io/kubelet/config/v1"
+	kubeletconfigv1alpha1 "k8s.io/kubelet/config/v1alpha1"
+	kubeletconfigv1beta1 "k8s.io/kubelet/config/v1beta1"
+	"k8s.io/kubelet/pkg/apis/credentialprovider"
+	"k8s.io/kubelet/pkg/apis/credentialprovider/install"
+	cpv1 "k8s.io/kubelet/pkg/apis/credentialprovider/v1"
+	cpv1alpha1 "k8s.io/kubelet/pkg/apis/credentialprovider/v1alpha1"
+	cpv1beta1 "k8s.io/kubelet/pkg/apis/credentialprovider/v1beta1"
+
+	"github.com/docker-credential-acr/docker-credential-acr/cache"
+	"github.com/docker-credential-acr/docker-credential-acr/config"
+	"github.com/docker-credential-acr/docker-credential-acr/credhelper"
+	"github.com/docker-credential-acr/docker-credential-acr/internal/fakecloud"
+)
+
+// The kubelet's codecs: the credentialprovider API installed in a scheme, strict decoding
+// (unknown and duplicate fields are errors, names match case-sensitively).
+var (
+	cpScheme = runtime.NewScheme()
+	cpCodecs = serializer.NewCodecFactory(cpScheme, serializer.EnableStrict)
+
+	configScheme = runtime.NewScheme()
+	configCodecs = serializer.NewCodecFactory(configScheme, serializer.EnableStrict)
+
+	versions = map[string]schema.GroupVersion{
+		credhelper.KubeletAPIVersionV1:       cpv1.SchemeGroupVersion,
+		credhelper.KubeletAPIVersionV1beta1:  cpv1beta1.SchemeGroupVersion,
+		credhelper.KubeletAPIVersionV1alpha1: cpv1alpha1.SchemeGroupVersion,
+	}
+)
+
+func init() {
+	install.Install(cpScheme)
+	for _, add := range []func(*runtime.Scheme) error{kubeletconfigv1.AddToScheme, kubeletconfigv1beta1.AddToScheme, kubeletconfigv1alpha1.AddToScheme, rbacv1.AddToScheme} {
+		if err := add(configScheme); err != nil {
+			panic(err)
+		}
+	}
+}
+
+// TestConstants: the helper's copies of the upstream names.
+func TestConstants(t *testing.T) {
+	for ours, gv := range versions {
+		if ours != gv.String() {
+			t.Errorf("%s != %s", ours, gv)
+		}
+	}
+	for ours, theirs := range map[string]string{
+		credhelper.KubeletCacheKeyImage:    string(cpv1.ImagePluginCacheKeyType),
+		credhelper.KubeletCacheKeyRegistry: string(cpv1.RegistryPluginCacheKeyType),
+		credhelper.KubeletCacheKeyGlobal:   string(cpv1.GlobalPluginCacheKeyType),
+	} {
+		if ours != theirs {
+			t.Errorf("%s != %s", ours, theirs)
+		}
+	}
+	for _, k := range []string{credhelper.AnnotationRoleARN, credhelper.AnnotationACKRoleName} {
+		if errs := validation.IsQualifiedName(k); len(errs) > 0 {
+			t.Errorf("annotation %s: %v", k, errs)
+		}
+	}
+}
+
+// encodeRequest encodes a request the way the kubelet does (internal type, encoder for the
+// provider's apiVersion).
+func encodeRequest(t *testing.T, apiVersion string, req *credentialprovider.CredentialProviderRequest) []byte {
+	t.Helper()
+	info, ok := runtime.SerializerInfoForMediaType(cpCodecs.SupportedMediaTypes(), "application/json")
+	if !ok {
+		t.Fatal("no JSON serializer")
+	}
+	data, err := runtime.Encode(cpCodecs.EncoderForVersion(info.Serializer, versions[apiVersion]), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// decodeStrictInto decodes data into a versioned upstream type with encoding/json, refusing
+// unknown fields.
+func decodeStrictInto(t *testing.T, data []byte, v any) {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		t.Fatalf("strict decode into %T: %v\n%s", v, err, data)
+	}
+	if dec.More() {
+		t.Fatalf("more than one value: %s", data)
+	}
+}
+
+func versionedRequest(apiVersion string) any {
+	switch apiVersion {
+	case credhelper.KubeletAPIVersionV1:
+		return &cpv1.CredentialProviderRequest{}
+	case credhelper.KubeletAPIVersionV1beta1:
+		return &cpv1beta1.CredentialProviderRequest{}
+	case credhelper.KubeletAPIVersionV1alpha1:
+		return &cpv1alpha1.CredentialProviderRequest{}
+	}
+	return nil
+}
+
+// The sample requests of the helper's tests are what the kubelet sends, and survive the trip
+// through the kubelet's encoder into the helper's decoder.
+func TestRequestFixturesRoundTrip(t *testing.T) {
+	files, err := filepath.Glob("../credhelper/testdata/kubelet/requests/*.json")
+	if err != nil || len(files) < 5 {
+		t.Fatalf("fixtures: %v %v", files, err)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var meta struct {
+				APIVersion string `json:"apiVersion"`
+			}
+			if err := json.Unmarshal(data, &meta); err != nil {
+				t.Fatal(err)
+			}
+			v := versionedRequest(meta.APIVersion)
+			if v == nil {
+				t.Fatalf("apiVersion %q", meta.APIVersion)
+			}
+			decodeStrictInto(t, data, v)
+
+			obj, gvk, err := cpCodecs.UniversalDecoder().Decode(data, nil, nil)
+			if err != nil {
+				t.Fatalf("kubelet codec: %v", err)
+			}
+			if gvk.Kind != "CredentialProviderRequest" || gvk.GroupVersion().String() != meta.APIVersion {
+				t.Fatalf("gvk %v", gvk)
+			}
+			internal := obj.(*credentialprovider.CredentialProviderRequest)
+
+			ours, err := credhelper.DecodeKubeletRequest(encodeRequest(t, meta.APIVersion, internal))
+			if err != nil {
+				t.Fatal(err)
+			}
+			direct, err := credhelper.DecodeKubeletRequest(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(ours, direct) {
+				t.Errorf("kubelet-encoded %+v, fixture %+v", ours, direct)
+			}
+			if ours.APIVersion != meta.APIVersion || ours.Kind != "CredentialProviderRequest" || ours.Image != internal.Image ||
+				ours.ServiceAccountToken != internal.ServiceAccountToken || !equalMaps(ours.ServiceAccountAnnotations, internal.ServiceAccountAnnotations) {
+				t.Errorf("ours %+v, upstream %+v", ours, internal)
+			}
+		})
+	}
+}
+
+func equalMaps(a, b map[string]string) bool {
+	return len(a) == len(b) && (len(a) == 0 || reflect.DeepEqual(a, b))
+}
+
+// Requests built by the kubelet's encoder, every version, with and without the
+// service-account fields, decode into what the kubelet meant.
+func TestKubeletEncodedRequests(t *testing.T) {
+	for apiVersion := range versions {
+		for _, req := range []credentialprovider.CredentialProviderRequest{
+			{Image: "registry.cn-hangzhou.aliyuncs.com/ns/app:1"},
+			{Image: "acme-registry-vpc.distributed.cn-hangzhou.cr.aliyuncs.com:65001/ns/app@sha256:" + strings.Repeat("0", 64)},
+			{Image: "acme-registry.cn-hangzhou.cr.aliyuncs.com/ns/app", ServiceAccountToken: "a.b.c",
+				ServiceAccountAnnotations: map[string]string{credhelper.AnnotationRoleARN: "acs:ram::1:role/r", "x": ""}},
+		} {
+			data := encodeRequest(t, apiVersion, &req)
+			got, err := credhelper.DecodeKubeletRequest(data)
+			if err != nil {
+				t.Fatalf("%s: %v", data, err)
+			}
+			want := credhelper.KubeletRequest{APIVersion: apiVersion, Kind: "CredentialProviderRequest", Image: req.Image}
+			if apiVersion == credhelper.KubeletAPIVersionV1 { // the only version with these fields
+				want.ServiceAccountToken, want.ServiceAccountAnnotations = req.ServiceAccountToken, req.ServiceAccountAnnotations
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("%s: got %+v, want %+v", data, got, want)
+			}
+		}
+	}
+}
+
+// ---- responses, from the helper itself against a local fake of the Alibaba Cloud APIs ----
+
+const (
+	account     = "1234567890123456"
+	nodeAK      = "LTAI5tNodeKeyForKubeletTypes"
+	nodeSecret  = "node-secret-for-the-types-test"
+	instanceID  = "cri-kubelettypes00001"
+	providerARN = "acs:ram::" + account + ":oidc-provider/ack-rrsa-types"
+)
+
+func isolate(t *testing.T) {
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		upper := strings.ToUpper(name)
+		if strings.HasPrefix(upper, "ALIBABA_CLOUD_") || strings.HasPrefix(upper, "DOCKER_CREDENTIAL_ACR_") || strings.HasPrefix(upper, "XDG_") ||
+			strings.HasSuffix(upper, "_PROXY") || upper == "DEBUG" {
+			t.Setenv(name, "")
+			os.Unsetenv(name)
+		}
+	}
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
+	t.Setenv("ALIBABA_CLOUD_CLI_PROFILE_DISABLED", "true")
+}
+
+func saToken(ns, name string) string {
+	enc := func(v any) string {
+		b, _ := json.Marshal(v)
+		return base64.RawURLEncoding.EncodeToString(b)
+	}
+	return enc(map[string]string{"alg": "RS256"}) + "." + enc(map[string]string{"sub": "system:serviceaccount:" + ns + ":" + name}) + ".c2ln"
+}
+
+type world struct {
+	fc     *fakecloud.Server
+	k      *credhelper.Keychain
+	role   string
+	token  string
+	ackTok string
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	isolate(t)
+	w := &world{fc: fakecloud.New(), token: saToken("team-a", "puller"), ackTok: saToken("team-c", "builder")}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(w.fc.AddUser(fakecloud.User{AccountID: account, Name: "node", AccessKeyID: nodeAK, AccessKeySecret: nodeSecret, RegistryPassword: true}))
+	must(w.fc.AddInstance(fakecloud.Instance{AccountID: account, ID: instanceID, Name: "acme", Region: "cn-hangzhou"}))
+	role, ack := fakecloud.Role{AccountID: account, Name: "puller"}, fakecloud.Role{AccountID: account, Name: "ack-puller"}
+	must(w.fc.AddRole(role))
+	must(w.fc.AddRole(ack))
+	w.role = role.ARN()
+	must(w.fc.AddOIDCToken(fakecloud.OIDCToken{ProviderARN: providerARN, RoleARN: role.ARN(), Token: w.token}))
+	must(w.fc.AddOIDCToken(fakecloud.OIDCToken{ProviderARN: providerARN, RoleARN: ack.ARN(), Token: w.ackTok}))
+	must(w.fc.Start())
+	t.Cleanup(w.fc.Close)
+	ch := httptest.NewServer(fakecloud.Challenge("cn-hangzhou", "china:"+instanceID))
+	t.Cleanup(ch.Close)
+	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", nodeAK)
+	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", nodeSecret)
+	t.Setenv(credhelper.EnvOIDCProviderARN, providerARN)
+	store, err := cache.Open(t.TempDir())
+	must(err)
+	w.k = &credhelper.Keychain{
+		Config: &config.Config{
+			Endpoints:         config.Endpoints{CR: w.fc.URL(), STS: w.fc.URL()},
+			ExpiringThreshold: 15 * time.Minute,
+			Timeout:           20 * time.Second,
+		},
+		Cache:        store,
+		DMIDir:       t.TempDir(),
+		ChallengeURL: func(string) string { return ch.URL + "/v2/" },
+	}
+	return w
+}
+
+func versionedResponse(apiVersion string) any {
+	switch apiVersion {
+	case credhelper.KubeletAPIVersionV1:
+		return &cpv1.CredentialProviderResponse{}
+	case credhelper.KubeletAPIVersionV1beta1:
+		return &cpv1beta1.CredentialProviderResponse{}
+	case credhelper.KubeletAPIVersionV1alpha1:
+		return &cpv1alpha1.CredentialProviderResponse{}
+	}
+	return nil
+}
+
+// Every answer the helper gives decodes strictly into the upstream types, as the kubelet
+// decodes it, in the apiVersion of the request.
+func TestResponsesDecodeStrictly(t *testing.T) {
+	w := newWorld(t)
+	type tc struct {
+		image   string
+		sa      bool
+		ack     bool
+		authKey string // "" for no auth
+	}
+	cases := []tc{
+		{"registry.cn-hangzhou.aliyuncs.com/acme/app:1", false, false, "registry.cn-hangzhou.aliyuncs.com"},
+		{"registry-vpc.cn-hangzhou.aliyuncs.com/acme/app@sha256:" + strings.Repeat("ab", 32), false, false, "registry-vpc.cn-hangzhou.aliyuncs.com"},
+		{"acme-registry.cn-hangzhou.cr.aliyuncs.com/team/app:3", false, false, "acme-registry.cn-hangzhou.cr.aliyuncs.com"},
+		{"acme-registry-vpc.distributed.cn-hangzhou.cr.aliyuncs.com:65001/team/app:3", false, false, "acme-registry-vpc.distributed.cn-hangzhou.cr.aliyuncs.com:65001"},
+		{"docker.io/library/nginx:1.27", false, false, ""},
+		{"nginx", false, false, ""},
+		{"gcr.io/x/y", false, false, ""},
+		{"localhost:5000/x", false, false, ""},
+		{"crpi-abcdefgh12345678.cn-hangzhou.personal.cr.aliyuncs.com/acme/app", false, false, ""},
+		{"acme-registry.cn-hangzhou.cr.aliyuncs.com/team/app:3", true, false, "acme-registry.cn-hangzhou.cr.aliyuncs.com"},
+		{"registry.cn-hangzhou.aliyuncs.com/acme/app:1", true, true, "registry.cn-hangzhou.aliyuncs.com"},
+		{"docker.io/library/nginx:1.27", true, false, ""},
+	}
+	n := 0
+	for apiVersion := range versions {
+		for _, c := range cases {
+			if c.sa && apiVersion != credhelper.KubeletAPIVersionV1 {
+				continue
+			}
+			req := &credentialprovider.CredentialProviderRequest{Image: c.image}
+			if c.sa {
+				req.ServiceAccountToken = w.token
+				req.ServiceAccountAnnotations = map[string]string{credhelper.AnnotationRoleARN: w.role}
+				if c.ack {
+					req.ServiceAccountToken = w.ackTok
+					req.ServiceAccountAnnotations = map[string]string{credhelper.AnnotationACKRoleName: "ack-puller"}
+				}
+			}
+			var out bytes.Buffer
+			if err := credhelper.Kubelet(context.Background(), w.k, bytes.NewReader(encodeRequest(t, apiVersion, req)), &out); err != nil {
+				t.Fatalf("%s %s: %v", apiVersion, c.image, err)
+			}
+			data := out.Bytes()
+			n++
+
+			// What the kubelet does with the plugin's stdout: check the apiVersion, decode strictly.
+			gvk, err := kjson.DefaultMetaFactory.Interpret(data)
+			if err != nil || gvk.GroupVersion().String() != apiVersion {
+				t.Fatalf("apiVersion of the answer: %v %v, want %s", gvk, err, apiVersion)
+			}
+			obj, gvk2, err := cpCodecs.UniversalDecoder().Decode(data, nil, nil)
+			if err != nil {
+				t.Fatalf("the kubelet's decoder refuses %s: %v", data, err)
+			}
+			if gvk2.Kind != "CredentialProviderResponse" || gvk2.Group != credentialprovider.GroupName {
+				t.Fatalf("gvk %v", gvk2)
+			}
+			resp := obj.(*credentialprovider.CredentialProviderResponse)
+			decodeStrictInto(t, data, versionedResponse(apiVersion))
+
+			if resp.CacheKeyType != credentialprovider.RegistryPluginCacheKeyType {
+				t.Errorf("cacheKeyType %q", resp.CacheKeyType)
+			}
+			if resp.CacheDuration == nil {
+				t.Errorf("%s: no cacheDuration", c.image)
+			}
+			if c.authKey == "" {
+				if resp.Auth != nil || resp.CacheDuration == nil || resp.CacheDuration.Duration != 0 {
+					t.Errorf("%s: %+v, want no auth and cacheDuration 0", c.image, resp)
+				}
+				continue
+			}
+			a, ok := resp.Auth[c.authKey]
+			if !ok || len(resp.Auth) != 1 || a.Username == "" || a.Password == "" {
+				t.Errorf("%s: auth keys %v, want %s", c.image, keys(resp.Auth), c.authKey)
+			}
+			if d := resp.CacheDuration.Duration; d < 40*time.Minute || d > 45*time.Minute || d%time.Second != 0 {
+				t.Errorf("%s: cacheDuration %v", c.image, d)
+			}
+		}
+	}
+	if n < 25 {
+		t.Errorf("only %d answers checked", n)
+	}
+	if w.fc.Count("AssumeRoleWithOIDC") != 2 {
+		t.Errorf("%d AssumeRoleWithOIDC calls, want 2", w.fc.Count("AssumeRoleWithOIDC"))
+	}
+}
+
+func keys(m map[string]credentialprovider.AuthConfig) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// ---- print-kubelet-config ----
+
+// TestPrintedConfigDecodesStrictly: the printed CredentialProviderConfig decodes strictly with
+// the kubelet's config types, passes the checks the kubelet makes on it, and its commented RBAC
+// decodes as rbac.authorization.k8s.io/v1 objects.
+func TestPrintedConfigDecodesStrictly(t *testing.T) {
+	isolate(t)
+	for _, opts := range []credhelper.KubeletConfigOptions{
+		{},
+		{MatchImages: []string{"registry.example.com", "registry.example.com:5443/team", "*.registry.example.org"}, DefaultCacheDuration: 10 * time.Minute},
+		{APIVersion: "v1beta1"},
+		{APIVersion: "v1alpha1", Name: "docker-credential-acr"},
+		{ServiceAccountTokens: true, OIDCProviderARN: providerARN},
+		{ServiceAccountTokens: true, OIDCProviderARN: providerARN, RoleAnnotation: credhelper.AnnotationACKRoleName, Audience: "acr.example.com"},
+	} {
+		var b bytes.Buffer
+		if err := credhelper.PrintKubeletConfig(&b, opts); err != nil {
+			t.Fatalf("%+v: %v", opts, err)
+		}
+		data := b.Bytes()
+		obj, gvk, err := configCodecs.UniversalDeserializer().Decode(data, nil, nil)
+		if err != nil {
+			t.Fatalf("%+v: the kubelet's decoder refuses the config: %v\n%s", opts, err, data)
+		}
+		var cfg kubeletconfigv1.CredentialProviderConfig
+		switch c := obj.(type) {
+		case *kubeletconfigv1.CredentialProviderConfig:
+			cfg = *c
+		case *kubeletconfigv1beta1.CredentialProviderConfig:
+			convert(t, c, &cfg)
+		case *kubeletconfigv1alpha1.CredentialProviderConfig:
+			convert(t, c, &cfg)
+		default:
+			t.Fatalf("decoded %T (%v)", obj, gvk)
+		}
+		wantVersion := "v1"
+		if opts.APIVersion != "" {
+			wantVersion = opts.APIVersion
+		}
+		if gvk.Version != wantVersion || gvk.Kind != "CredentialProviderConfig" {
+			t.Errorf("config gvk %v", gvk)
+		}
+		validateConfig(t, &cfg)
+		p := cfg.Providers[0]
+		if "credentialprovider.kubelet.k8s.io/"+wantVersion != p.APIVersion {
+			t.Errorf("provider apiVersion %s", p.APIVersion)
+		}
+		if opts.ServiceAccountTokens != (p.TokenAttributes != nil) {
+			t.Errorf("tokenAttributes %+v", p.TokenAttributes)
+		}
+		if p.TokenAttributes != nil {
+			ta := p.TokenAttributes
+			if ta.CacheType != kubeletconfigv1.ServiceAccountServiceAccountTokenCacheType || !*ta.RequireServiceAccount {
+				t.Errorf("tokenAttributes %+v", ta)
+			}
+			if len(p.Env) != 1 || p.Env[0].Name != credhelper.EnvOIDCProviderARN || p.Env[0].Value != providerARN {
+				t.Errorf("env %+v", p.Env)
+			}
+			checkRBAC(t, b.String(), ta.ServiceAccountTokenAudience)
+		}
+	}
+}
+
+// convert moves an older config into the v1 struct (the fields are the same, by JSON name).
+func convert(t *testing.T, from, to any) {
+	t.Helper()
+	data, err := json.Marshal(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	decodeStrictInto(t, data, to)
+}
+
+// validateConfig makes the checks the kubelet documents for a CredentialProviderConfig.
+func validateConfig(t *testing.T, cfg *kubeletconfigv1.CredentialProviderConfig) {
+	t.Helper()
+	if len(cfg.Providers) != 1 {
+		t.Fatalf("%d providers", len(cfg.Providers))
+	}
+	p := cfg.Providers[0]
+	if p.Name == "" || p.Name == "." || strings.ContainsAny(p.Name, `/\`) || strings.Contains(p.Name, "..") {
+		t.Errorf("name %q", p.Name)
+	}
+	if len(p.MatchImages) == 0 {
+		t.Error("no matchImages")
+	}
+	for _, m := range p.MatchImages {
+		u, err := url.Parse("https://" + m)
+		if err != nil || u.Host == "" || strings.ContainsAny(u.Port(), "*") {
+			t.Errorf("matchImages %q: %v", m, err)
+		}
+	}
+	if p.DefaultCacheDuration == nil || p.DefaultCacheDuration.Duration < 0 {
+		t.Errorf("defaultCacheDuration %v", p.DefaultCacheDuration)
+	}
+	if _, ok := versions[p.APIVersion]; !ok {
+		t.Errorf("apiVersion %q", p.APIVersion)
+	}
+	if strings.Join(p.Args, " ") != "kubelet" {
+		t.Errorf("args %v", p.Args)
+	}
+	if ta := p.TokenAttributes; ta != nil {
+		if p.APIVersion != credhelper.KubeletAPIVersionV1 {
+			t.Error("tokenAttributes need apiVersion v1")
+		}
+		if ta.ServiceAccountTokenAudience == "" {
+			t.Error("no audience")
+		}
+		switch ta.CacheType {
+		case kubeletconfigv1.TokenServiceAccountTokenCacheType, kubeletconfigv1.ServiceAccountServiceAccountTokenCacheType:
+		default:
+			t.Errorf("cacheType %q", ta.CacheType)
+		}
+		if ta.RequireServiceAccount == nil {
+			t.Error("requireServiceAccount is required")
+		}
+		if len(ta.RequiredServiceAccountAnnotationKeys) > 0 && (ta.RequireServiceAccount == nil || !*ta.RequireServiceAccount) {
+			t.Error("required annotation keys need requireServiceAccount: true")
+		}
+		seen := map[string]bool{}
+		for _, k := range append(append([]string{}, ta.RequiredServiceAccountAnnotationKeys...), ta.OptionalServiceAccountAnnotationKeys...) {
+			if errs := validation.IsQualifiedName(k); len(errs) > 0 || seen[k] {
+				t.Errorf("annotation key %q: %v (duplicate: %v)", k, errs, seen[k])
+			}
+			seen[k] = true
+		}
+	}
+}
+
+func checkRBAC(t *testing.T, out, audience string) {
+	t.Helper()
+	_, block, ok := strings.Cut(out, "# RBAC for the nodes:\n")
+	if !ok {
+		t.Fatalf("no RBAC block:\n%s", out)
+	}
+	var lines []string
+	for _, l := range strings.Split(strings.TrimSuffix(block, "\n"), "\n") {
+		lines = append(lines, strings.TrimPrefix(l, "# "))
+	}
+	docs := strings.Split(strings.Join(lines, "\n"), "\n---\n")
+	if len(docs) != 2 {
+		t.Fatalf("%d RBAC documents", len(docs))
+	}
+	obj, _, err := configCodecs.UniversalDeserializer().Decode([]byte(docs[0]), nil, nil)
+	if err != nil {
+		t.Fatalf("ClusterRole: %v\n%s", err, docs[0])
+	}
+	role, ok := obj.(*rbacv1.ClusterRole)
+	if !ok || len(role.Rules) != 1 || !reflect.DeepEqual(role.Rules[0].Resources, []string{audience}) ||
+		!reflect.DeepEqual(role.Rules[0].Verbs, []string{"request-serviceaccounts-token-audience"}) || !reflect.DeepEqual(role.Rules[0].APIGroups, []string{""}) {
+		t.Errorf("ClusterRole %+v", obj)
+	}
+	obj, _, err = configCodecs.UniversalDeserializer().Decode([]byte(docs[1]), nil, nil)
+	if err != nil {
+		t.Fatalf("ClusterRoleBinding: %v\n%s", err, docs[1])
+	}
+	binding, ok := obj.(*rbacv1.ClusterRoleBinding)
+	if !ok || binding.RoleRef.Name != role.Name || binding.RoleRef.Kind != "ClusterRole" || len(binding.Subjects) != 1 ||
+		binding.Subjects[0].Kind != "Group" || binding.Subjects[0].Name != "system:nodes" {
+		t.Errorf("ClusterRoleBinding %+v", obj)
+	}
+	if errs := validation.IsDNS1123Subdomain(role.Name); len(errs) > 0 {
+		t.Errorf("name %q: %v", role.Name, errs)
+	}
+}
