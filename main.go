@@ -5,6 +5,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +16,7 @@ import (
 	"github.com/docker-credential-acr/docker-credential-acr/cache"
 	"github.com/docker-credential-acr/docker-credential-acr/config"
 	"github.com/docker-credential-acr/docker-credential-acr/credhelper"
+	"github.com/docker-credential-acr/docker-credential-acr/internal/dockerconfig"
 )
 
 // Set by the release build (-ldflags "-X main.version=… -X main.commit=…").
@@ -27,7 +30,13 @@ func main() {
 	dropSDKDebug()
 	stdout := os.Stdout
 	os.Stdout = os.Stderr
-	os.Exit(run(os.Args[1:], os.Stdin, stdout, os.Stderr))
+	args := os.Args[1:]
+	if credhelper.IsKubeletProviderName(os.Args[0]) {
+		// Installed as acr-credential-provider in the kubelet's plugin dir: whatever args the
+		// kubelet config passes, speak the kubelet protocol.
+		args = []string{"kubelet"}
+	}
+	os.Exit(run(args, os.Stdin, stdout, os.Stderr))
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -44,6 +53,20 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "help", "--help", "-h":
 		fmt.Fprintln(stdout, usage)
 		return 0
+	case "print-kubelet-config":
+		opts, err := credhelper.ParseKubeletConfigArgs(args[1:], stderr)
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return 2
+		}
+		if err := credhelper.PrintKubeletConfig(stdout, opts); err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		return 0
 	}
 	log, logErr := credhelper.NewLogger(stderr, os.Getenv("DOCKER_CREDENTIAL_ACR_LOG_LEVEL"))
 	if logErr != nil {
@@ -52,9 +75,14 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cfg, err := config.Load()
 	if err != nil {
 		// A broken config must never silently drop a role: every command fails with the fix.
-		fmt.Fprintln(stdout, err)
+		if cmd != "kubelet" && cmd != "doctor" && cmd != "configure-docker" {
+			fmt.Fprintln(stdout, err) // the credential-helper protocol reports errors on stdout
+		}
 		log.Error(err.Error())
 		return 1
+	}
+	if cmd == "configure-docker" {
+		return dockerconfig.Run(args[1:], func() ([]string, error) { return cfg.Domains(), nil }, stdout, stderr)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.Timeout)
 	defer cancel()
@@ -75,6 +103,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	switch cmd {
 	case "doctor":
 		return credhelper.Doctor(ctx, k, args[1:], stdout, stderr)
+	case "kubelet":
+		if err := credhelper.Kubelet(ctx, k, stdin, stdout); err != nil {
+			log.Error(err.Error())
+			return 1
+		}
+		return 0
 	}
 	if len(args) != 1 {
 		fmt.Fprintln(stderr, usage)
@@ -90,6 +124,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 const usage = `Usage: docker-credential-acr <get|store|erase|list|version>
        docker-credential-acr doctor [--json] [--online] HOST...
+       docker-credential-acr configure-docker [--registries h1,h2] [--dry-run]
+       docker-credential-acr kubelet               (image credential provider; also as acr-credential-provider)
+       docker-credential-acr print-kubelet-config [--service-account-tokens] [--match-image HOST]...
 
 docker-credential-acr is the docker credential helper for Alibaba Cloud Container Registry (ACR).
 Configure it in ~/.docker/config.json:  {"credHelpers": {"registry.cn-hangzhou.aliyuncs.com": "acr"}}`

@@ -452,3 +452,52 @@ func TestE2EEraseSharedToken(t *testing.T) {
 		t.Errorf("token calls %d, want 2: erase did not remove the shared token", n)
 	}
 }
+
+// The kubelet runs the binary as acr-credential-provider with a CredentialProviderRequest.
+func TestE2EKubeletPlugin(t *testing.T) {
+	e := newEnv(t)
+	plugin := filepath.Join(t.TempDir(), "acr-credential-provider")
+	if err := os.Symlink(helperBin, plugin); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"v1", "v1beta1", "v1alpha1"} {
+		cmd := exec.Command(plugin)
+		cmd.Env = e.environ()
+		cmd.Stdin = strings.NewReader(`{"apiVersion":"credentialprovider.kubelet.k8s.io/` + v + `","kind":"CredentialProviderRequest","image":"registry.cn-hangzhou.aliyuncs.com/ns/app:1.0"}`)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("%s: %v: %s", v, err, stderr.String())
+		}
+		var resp struct {
+			APIVersion    string `json:"apiVersion"`
+			Kind          string `json:"kind"`
+			CacheKeyType  string `json:"cacheKeyType"`
+			CacheDuration string `json:"cacheDuration"`
+			Auth          map[string]struct{ Username, Password string }
+		}
+		if err := json.Unmarshal(out, &resp); err != nil {
+			t.Fatalf("%s: %q", v, out)
+		}
+		a := resp.Auth["registry.cn-hangzhou.aliyuncs.com"]
+		toks := e.fc.IssuedTokens()
+		if resp.APIVersion != "credentialprovider.kubelet.k8s.io/"+v || resp.Kind != "CredentialProviderResponse" || resp.CacheKeyType != "Registry" ||
+			a.Username != "cr_temp_user" || a.Password != toks[len(toks)-1].Token {
+			t.Errorf("%s: %+v", v, resp)
+		}
+		if d, err := time.ParseDuration(resp.CacheDuration); err != nil || d < 40*time.Minute || d > 45*time.Minute {
+			t.Errorf("%s: cacheDuration %q, want the token's remaining life minus 15m", v, resp.CacheDuration)
+		}
+	}
+	// A malformed request: non-zero exit, message on stderr, nothing on stdout.
+	cmd := exec.Command(plugin)
+	cmd.Env = e.environ()
+	cmd.Stdin = strings.NewReader(`{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest"}`)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err == nil || len(out) != 0 || !strings.Contains(stderr.String(), "image") {
+		t.Errorf("malformed: err %v stdout %q stderr %q", err, out, stderr.String())
+	}
+}

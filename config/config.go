@@ -101,6 +101,15 @@ func (c *Config) Match(matchDomain func(domain string) bool, instanceID string) 
 	return nil
 }
 
+// Domains lists the domains named by the registries entries, for configure-docker.
+func (c *Config) Domains() []string {
+	var out []string
+	for _, r := range c.Registries {
+		out = append(out, r.Domains...)
+	}
+	return out
+}
+
 // Environment variables.
 const (
 	EnvConfig      = "DOCKER_CREDENTIAL_ACR_CONFIG"

@@ -38,6 +38,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -394,11 +395,13 @@ func (e *WorkloadIdentityError) Error() string {
 	return "kubelet credential provider (Alibaba Cloud ACR), service-account token: " + e.Msg
 }
 
+// Compiled on first use, not at package initialisation: every docker `get` starts a process, and
+// compiling these (counted repetitions expand) cost a millisecond of each start.
 var (
-	reProviderARN = regexp.MustCompile(`^acs:ram::([0-9]{1,32}):oidc-provider/[A-Za-z0-9._-]{1,128}$`)
-	reRoleARN     = regexp.MustCompile(`^acs:ram::[0-9]{1,32}:role/[A-Za-z0-9.@_-]{1,64}$`)
-	reRoleName    = regexp.MustCompile(`^[A-Za-z0-9.@_-]{1,64}$`)
-	reSANamePart  = regexp.MustCompile(`^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$`)
+	reProviderARN = lazyRegexp(`^acs:ram::([0-9]{1,32}):oidc-provider/[A-Za-z0-9._-]{1,128}$`)
+	reRoleARN     = lazyRegexp(`^acs:ram::[0-9]{1,32}:role/[A-Za-z0-9.@_-]{1,64}$`)
+	reRoleName    = lazyRegexp(`^[A-Za-z0-9.@_-]{1,64}$`)
+	reSANamePart  = lazyRegexp(`^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$`)
 )
 
 // OIDCProviderARN is the cluster's RAM OIDC provider from the environment
@@ -418,7 +421,7 @@ func (k *Keychain) forWorkload(req KubeletRequest) (*Keychain, error) {
 		return nil, &WorkloadIdentityError{Msg: "no OIDC provider configured: set " + EnvOIDCProviderARN +
 			" to the cluster's RAM OIDC provider (acs:ram::<account>:oidc-provider/<name>) in the env of the provider in the kubelet's CredentialProviderConfig"}
 	}
-	m := reProviderARN.FindStringSubmatch(provider)
+	m := reProviderARN().FindStringSubmatch(provider)
 	if m == nil {
 		return nil, &WorkloadIdentityError{Msg: fmt.Sprintf("%s=%q is not an OIDC provider ARN: want acs:ram::<account>:oidc-provider/<name>", EnvOIDCProviderARN, truncate(provider))}
 	}
@@ -441,7 +444,7 @@ func workloadRole(ann map[string]string, account string) (string, error) {
 	var arn, fromName string
 	if v, ok := ann[AnnotationRoleARN]; ok {
 		v = strings.TrimSpace(v)
-		if !reRoleARN.MatchString(v) {
+		if !reRoleARN().MatchString(v) {
 			return "", &WorkloadIdentityError{Msg: fmt.Sprintf("annotation %s=%q is not a RAM role ARN: want acs:ram::<account>:role/<name>", AnnotationRoleARN, truncate(v))}
 		}
 		arn = v
@@ -449,9 +452,9 @@ func workloadRole(ann map[string]string, account string) (string, error) {
 	if v, ok := ann[AnnotationACKRoleName]; ok {
 		v = strings.TrimSpace(v)
 		switch {
-		case reRoleARN.MatchString(v):
+		case reRoleARN().MatchString(v):
 			fromName = v
-		case reRoleName.MatchString(v):
+		case reRoleName().MatchString(v):
 			fromName = "acs:ram::" + account + ":role/" + v
 		default:
 			return "", &WorkloadIdentityError{Msg: fmt.Sprintf("annotation %s=%q is not a RAM role name", AnnotationACKRoleName, truncate(v))}
@@ -491,7 +494,7 @@ func serviceAccountOf(token string) string {
 		return ""
 	}
 	ns, name, ok := strings.Cut(rest, ":")
-	if !ok || !reSANamePart.MatchString(ns) || !reSANamePart.MatchString(name) {
+	if !ok || !reSANamePart().MatchString(ns) || !reSANamePart().MatchString(name) {
 		return ""
 	}
 	return ns + "/" + name
@@ -755,7 +758,7 @@ func (o KubeletConfigOptions) withDefaults() (KubeletConfigOptions, error) {
 	if o.OIDCProviderARN == "" {
 		return fail("service-account tokens need the cluster's RAM OIDC provider: --oidc-provider-arn acs:ram::<account>:oidc-provider/<name> (ACK: the cluster's RRSA provider)")
 	}
-	if !reProviderARN.MatchString(o.OIDCProviderARN) {
+	if !reProviderARN().MatchString(o.OIDCProviderARN) {
 		return fail("--oidc-provider-arn %q: want acs:ram::<account>:oidc-provider/<name>", truncate(o.OIDCProviderARN))
 	}
 	return o, nil
@@ -801,4 +804,8 @@ func printable(s string) bool {
 func yamlString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
+}
+
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
 }
