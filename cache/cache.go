@@ -480,6 +480,7 @@ func (s *Store) GetOrFetch(ctx context.Context, key, host string, threshold time
 	if err := s.Put(key, e); err != nil {
 		s.report(err)
 	}
+	s.Prune()
 	return e, SourceFetched, nil
 }
 
@@ -613,6 +614,38 @@ func (s *Store) RemoveHost(host string) (int, error) {
 		n++
 	}
 	return n, errors.Join(errs...)
+}
+
+// pruneAfter is how long an expired token entry stays before Prune removes it.
+const pruneAfter = 24 * time.Hour
+
+// Prune removes token entries that expired more than a day ago, and their lock files, so that
+// a node whose workloads come and go (one entry per service-account token) does not gather files
+// for ever. It runs after a fetch, never on the cached path; errors are ignored.
+func (s *Store) Prune() int {
+	if s == nil {
+		return 0
+	}
+	des, err := os.ReadDir(s.dir)
+	if err != nil {
+		return 0
+	}
+	cutoff := s.now().Add(-pruneAfter)
+	n := 0
+	for _, de := range des {
+		if !isKey(de.Name()) {
+			continue
+		}
+		e, ok := s.readToken(de.Name(), "")
+		if !ok || e.ExpiresAt.After(cutoff) {
+			continue
+		}
+		if os.Remove(s.path(de.Name())) == nil {
+			os.Remove(s.path(de.Name() + lockSuffix))
+			n++
+		}
+	}
+	return n
 }
 
 // Remove removes the token entry of key, whatever host fetched it, and reports whether there
