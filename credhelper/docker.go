@@ -3,6 +3,7 @@ package credhelper
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -53,6 +54,12 @@ func (d *Docker) Handle(action string, in io.Reader, out io.Writer) error {
 				return credentials.NewErrCredentialsNotFound()
 			}
 			return fmt.Errorf("%q is not a registry host", truncate(s))
+		}
+	}
+	if action == credentials.ActionStore {
+		var c credentials.Credentials
+		if err := json.Unmarshal(data, &c); err != nil {
+			return fmt.Errorf("store: the input is not the JSON docker sends ({\"ServerURL\":…,\"Username\":…,\"Secret\":…}): %v; nothing was stored", err)
 		}
 	}
 	return credentials.HandleCommand(d, action, bytes.NewReader(data), out)
