@@ -17,6 +17,7 @@ import (
 	"github.com/docker/docker-credential-helpers/credentials"
 
 	"github.com/docker-credential-acr/docker-credential-acr/cache"
+	"github.com/docker-credential-acr/docker-credential-acr/internal/fakecloud"
 )
 
 // 200 helper processes at once, mixing get, store and erase over 10 ACR registries and 10
@@ -185,5 +186,78 @@ registries:
 	})
 	if len(tokens) == 0 {
 		t.Error("no token was issued: the test proved nothing")
+	}
+}
+
+// A metadata service that answers garbage: a clear not-found (or strict error), never a panic.
+func TestMetadataGarbage(t *testing.T) {
+	for _, f := range []struct {
+		name  string
+		fault fakecloud.Fault
+	}{
+		{"malformed JSON", fakecloud.FaultMalformedJSON()},
+		{"missing Code and Expiration", fakecloud.FaultMissingFields("Code", "Expiration")},
+		{"missing AccessKeyId", fakecloud.FaultMissingFields("AccessKeyId")},
+		{"500", fakecloud.FaultStatus(500)},
+	} {
+		t.Run(f.name, func(t *testing.T) {
+			e := newEnv(t)
+			if err := e.fc.SetECSRole("acs:ram::" + acct + ":role/ecs-node"); err != nil {
+				t.Fatal(err)
+			}
+			e.fc.InjectPersistent(fakecloud.MetadataCredentials, f.fault)
+			delete(e.vars, "ALIBABA_CLOUD_ACCESS_KEY_ID")
+			delete(e.vars, "ALIBABA_CLOUD_ACCESS_KEY_SECRET")
+			delete(e.vars, "ALIBABA_CLOUD_ECS_METADATA_DISABLED")
+			e.vars["ALIBABA_CLOUD_ECS_METADATA"] = "ecs-node"
+			e.vars["HTTP_PROXY"] = e.fc.MetadataProxyURL()
+			e.vars["DOCKER_CREDENTIAL_ACR_STRICT"] = "1"
+			cmd := exec.Command(helperBin, "get")
+			cmd.Env = e.environ()
+			cmd.Stdin = strings.NewReader("registry.cn-hangzhou.aliyuncs.com")
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			t0 := time.Now()
+			out, err := cmd.Output()
+			ee, ok := err.(*exec.ExitError)
+			if !ok || ee.ExitCode() != 1 || !strings.Contains(string(out), "ECS RAM role") || strings.Contains(stderr.String(), "panic") {
+				t.Fatalf("exit %v, stdout %q, stderr %q", err, out, stderr.String())
+			}
+			if e.fc.Count("GetAuthorizationToken") != 0 {
+				t.Error("token call without credentials")
+			}
+			t.Logf("%s: %v: %s", f.name, time.Since(t0).Round(time.Millisecond), strings.TrimSpace(string(out)))
+		})
+	}
+}
+
+// A broken, huge or hostile config file: a clear error naming the file, exit 1, no API call.
+func TestHostileConfig(t *testing.T) {
+	for name, body := range map[string]string{
+		"typo":        "registries:\n  - arnUsr: acs:ram::1:role/x\n",
+		"not yaml":    "registries: [\n",
+		"alias bomb":  "a: &a [x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b]\nregistries: [*c]\n",
+		"huge":        "# " + strings.Repeat("x", 2<<20),
+		"binary":      "\x00\x01\x02\xff",
+		"deep nest":   strings.Repeat("[", 10000),
+		"wrong types": "registries: {a: 1}\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t)
+			e.config(body)
+			cmd := exec.Command(helperBin, "get")
+			cmd.Env = e.environ()
+			cmd.Stdin = strings.NewReader("registry.cn-hangzhou.aliyuncs.com")
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			out, err := cmd.Output()
+			ee, ok := err.(*exec.ExitError)
+			if !ok || ee.ExitCode() != 1 || !strings.Contains(string(out), "config file") || strings.Contains(stderr.String(), "panic") {
+				t.Errorf("exit %v, stdout %.200q, stderr %.200q", err, out, stderr.String())
+			}
+			if len(e.fc.Calls()) != 0 {
+				t.Error("API call with a broken config")
+			}
+		})
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/docker-credential-acr/docker-credential-acr/acr"
@@ -64,7 +65,7 @@ func (e *TokenError) Error() string {
 	if e.Fix != "" {
 		msg += " — " + e.Fix
 	}
-	return msg
+	return strings.Join(strings.Fields(msg), " ") // one line, whatever the SDKs put in their errors
 }
 
 func (e *TokenError) Unwrap() error { return e.Err }
