@@ -1,0 +1,716 @@
+#!/usr/bin/env bash
+# The e2e scenarios. e2e/run.sh runs this file inside private mount, network and PID namespaces
+# after it has built everything; do not run it directly.
+#
+# Inside: loopback is the only interface; a private /etc/hosts maps real ACR host names to
+# 127.0.0.x where distribution registries listen on :443 (TLS with a test CA, htpasswd user
+# cr_temp_user whose password is the token the fake Alibaba Cloud API hands out for that
+# registry); the fake (internal/fakecloud/cmd/fakecloud) serves the cr/STS APIs and an ECS
+# metadata proxy on 127.0.0.1. Each scenario runs the real clients with a clean environment
+# (env -i), a fresh HOME, DOCKER_CONFIG holding only credHelpers, and its own helper cache.
+set -uo pipefail
+
+WORK=${E2E_WORK_DIR:?run e2e/run.sh, not this file}
+BIN=${E2E_BIN:?}
+HERE=${E2E_HERE:?}
+read -ra SCENARIOS <<<"${E2E_SCENARIOS:?}"
+WORLD=$HERE/testdata/world.json
+LOGS=$WORK/logs
+mkdir -p "$LOGS"
+export PATH="$BIN:$PATH"
+# Nothing here may go through a proxy, except the helper's ECS metadata calls in the one scenario
+# that sets HTTP_PROXY for them on purpose.
+unset HTTP_PROXY HTTPS_PROXY ALL_PROXY NO_PROXY http_proxy https_proxy all_proxy no_proxy
+CLIENT_TIMEOUT=90
+SYS_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+
+PIDS=()
+cleanup() {
+  local p
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+  wait 2>/dev/null
+}
+trap cleanup EXIT
+trap 'exit 143' TERM INT
+
+# Results go to stdout and to $WORK/results, from which run.sh makes the summary line.
+result() { printf '%s\n' "$*" | tee -a "$WORK/results"; }
+
+die() {
+  result "FAIL setup: $*"
+  exit 1
+}
+
+# --- the private network and names ------------------------------------------------------------
+
+ip link set lo up || die "ip link set lo up failed"
+if ip -o link show | grep -v ': lo:' | grep -q .; then
+  die "the network namespace has interfaces besides loopback: $(ip -o link show | tr '\n' ' ')"
+fi
+
+# id, address, host name, instance whose token is the registry password ("personal" for the
+# Personal Edition token; "-" for a registry without authentication).
+REG_TABLE='
+personal 127.0.0.11 registry.cn-hangzhou.aliyuncs.com                 personal
+team     127.0.0.12 team-registry.cn-hangzhou.cr.aliyuncs.com         cri-e2eteam000000001
+corp     127.0.0.13 registry.example.com                              cri-e2ecorp000000002
+cross    127.0.0.14 cross.example.com                                 cri-e2ecross00000003
+edge     127.0.0.15 edge-registry.cn-shanghai.cr.aliyuncs.com         cri-e2eedge000000004
+public   127.0.0.16 registry.cn-qingdao.aliyuncs.com                  -
+deny     127.0.0.17 deny-registry.cn-hangzhou.cr.aliyuncs.com         cri-e2edeny000000005
+'
+declare -A HOST ADDR INST
+REG_IDS=()
+while read -r id addr host inst; do
+  [ -n "$id" ] || continue
+  REG_IDS+=("$id")
+  HOST[$id]=$host
+  ADDR[$id]=$addr
+  INST[$id]=$inst
+done <<<"$REG_TABLE"
+
+# The Alibaba Cloud API under its real names (default-api-endpoints): socat on 127.0.0.20:443
+# terminates TLS with the test CA and hands the connection to the fake, Host header and all.
+API_ADDR=127.0.0.20
+API_HOSTS=(sts.aliyuncs.com)
+for region in cn-hangzhou cn-shanghai cn-beijing cn-qingdao; do
+  API_HOSTS+=("cr.$region.aliyuncs.com" "sts.$region.aliyuncs.com")
+done
+
+mkdir -p "$WORK/etc"
+{
+  printf '127.0.0.1 localhost\n::1 localhost ip6-localhost\n'
+  for id in "${REG_IDS[@]}"; do printf '%s %s\n' "${ADDR[$id]}" "${HOST[$id]}"; done
+  printf '%s %s\n' "$API_ADDR" "${API_HOSTS[*]}"
+} >"$WORK/etc/hosts"
+# DNS for any other name fails at once, locally.
+printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' >"$WORK/etc/resolv.conf"
+mount --bind "$WORK/etc/hosts" /etc/hosts || die "cannot bind-mount /etc/hosts"
+mount --bind "$WORK/etc/resolv.conf" /etc/resolv.conf 2>/dev/null || true
+
+# --- test CA and the registries' certificate ------------------------------------------------------
+
+PKI=$WORK/pki
+mkdir -p "$PKI"
+SANS=DNS:localhost
+for id in "${REG_IDS[@]}"; do SANS+=",DNS:${HOST[$id]}"; done
+for h in "${API_HOSTS[@]}"; do SANS+=",DNS:$h"; done
+if ! {
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+    -subj "/CN=docker-credential-acr e2e test CA" -keyout "$PKI/ca.key" -out "$PKI/ca.pem" \
+    -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign &&
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+      -subj "/CN=docker-credential-acr e2e registry" -keyout "$PKI/server.key" -out "$PKI/server.csr" &&
+    printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n' \
+      "$SANS" >"$PKI/server.ext" &&
+    openssl x509 -req -in "$PKI/server.csr" -CA "$PKI/ca.pem" -CAkey "$PKI/ca.key" -CAcreateserial \
+      -days 2 -extfile "$PKI/server.ext" -out "$PKI/server.pem"
+} >"$LOGS/pki.log" 2>&1; then
+  die "making the test CA failed: $(tail -n 3 "$LOGS/pki.log")"
+fi
+CA=$PKI/ca.pem
+# skopeo: --src-cert-dir with the CA (Go clients and the helper use SSL_CERT_FILE).
+CERTS_DIR=$PKI/certs.d
+mkdir -p "$CERTS_DIR" && cp "$CA" "$CERTS_DIR/ca.crt"
+POLICY=$WORK/policy.json
+printf '{"default":[{"type":"insecureAcceptAnything"}]}\n' >"$POLICY"
+
+# --- the fake Alibaba Cloud API -----------------------------------------------------------------------
+
+"$BIN/fakecloud" -scenario "$WORLD" -calls "$LOGS/fake-calls.jsonl" >"$WORK/fake.out" 2>"$LOGS/fakecloud.log" &
+PIDS+=($!)
+FAKE_URL='' MD_PROXY=''
+for _ in $(seq 1 100); do
+  FAKE_URL=$(awk '$1 == "listening" {print $2}' "$WORK/fake.out")
+  MD_PROXY=$(awk '$1 == "metadata-proxy" {print $2}' "$WORK/fake.out")
+  [ -n "$FAKE_URL" ] && [ -n "$MD_PROXY" ] && break
+  kill -0 "${PIDS[-1]}" 2>/dev/null || break
+  sleep 0.1
+done
+if [ -z "$FAKE_URL" ] || [ -z "$MD_PROXY" ]; then
+  die "fakecloud did not start: $(tail -n 5 "$LOGS/fakecloud.log")"
+fi
+FAKE_HOSTPORT=${FAKE_URL#http://}
+
+fake_get() { curl -fsS --max-time 10 "$FAKE_URL$1"; }
+
+socat "OPENSSL-LISTEN:443,bind=$API_ADDR,reuseaddr,fork,cert=$PKI/server.pem,key=$PKI/server.key,verify=0" \
+  "TCP:$FAKE_HOSTPORT" >"$LOGS/api-tls-front.log" 2>&1 &
+PIDS+=($!)
+code=''
+for _ in $(seq 1 100); do
+  code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 --cacert "$CA" "https://cr.cn-hangzhou.aliyuncs.com/_fake/count?action=none")
+  [ "$code" = 200 ] && break
+  sleep 0.1
+done
+[ "$code" = 200 ] || die "the TLS front of the fake API (socat) does not answer: $(tail -n 5 "$LOGS/api-tls-front.log")"
+
+token_of() { # instance id or "personal": the fixed token the fake hands out
+  local scope=$1
+  [ "$scope" = personal ] && scope=
+  jq -er --arg s "$scope" '.fixedTokens[$s]' "$WORLD"
+}
+
+# --- the registries -----------------------------------------------------------------------------------
+
+start_registry() {
+  local id=$1 dir=$WORK/registry/$1 auth=''
+  mkdir -p "$dir/data"
+  if [ "${INST[$id]}" != - ]; then
+    local pass
+    pass=$(token_of "${INST[$id]}") || return 1
+    # The deny registry expects another password than the token ACR hands out.
+    [ "$id" = deny ] && pass="$pass-but-the-registry-wants-another"
+    htpasswd -Bbn cr_temp_user "$pass" >"$dir/htpasswd" || return 1
+    auth="auth:
+  htpasswd:
+    realm: $id
+    path: $dir/htpasswd"
+  fi
+  cat >"$dir/config.yml" <<EOF
+version: 0.1
+log:
+  level: info
+  accesslog:
+    disabled: false
+storage:
+  filesystem:
+    rootdirectory: $dir/data
+  delete:
+    enabled: true
+http:
+  addr: ${ADDR[$id]}:443
+  secret: e2e-not-a-secret-$id
+  tls:
+    certificate: $PKI/server.pem
+    key: $PKI/server.key
+$auth
+EOF
+  OTEL_TRACES_EXPORTER=none OTEL_SDK_DISABLED=true registry serve "$dir/config.yml" >"$LOGS/registry-$id.log" 2>&1 &
+  PIDS+=($!)
+}
+
+for id in "${REG_IDS[@]}"; do
+  start_registry "$id" || die "cannot configure registry $id"
+done
+for id in "${REG_IDS[@]}"; do
+  want=401
+  [ "${INST[$id]}" = - ] && want=200
+  code=
+  for _ in $(seq 1 100); do
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 --cacert "$CA" "https://${HOST[$id]}/v2/")
+    [ "$code" = "$want" ] && break
+    sleep 0.1
+  done
+  [ "$code" = "$want" ] || die "registry $id (${HOST[$id]}) answered /v2/ with ${code:-nothing}, want $want: $(tail -n 5 "$LOGS/registry-$id.log")"
+  if [ "$want" = 401 ]; then
+    curl -s -o /dev/null -D - --cacert "$CA" "https://${HOST[$id]}/v2/" | grep -qi '^www-authenticate: basic' ||
+      die "registry $id does not ask for basic authentication"
+  fi
+done
+
+# --- scenario plumbing ------------------------------------------------------------------------------------
+
+S='' SENV=() ENDPOINTS=() CALLS0=0 TOKENS0=0 PUSHED_DIGEST='' LAYER_SHA=''
+
+# fail WHY: ends the scenario (it runs in a subshell) as FAIL with WHY.
+fail() {
+  printf '%s\n' "$*" >"$S/why"
+  printf 'FAILED: %s\n' "$*" >&2
+  exit 1
+}
+skip() {
+  printf '%s\n' "$*" >"$S/why"
+  exit 77
+}
+note() { printf '>>> %s\n' "$*" >&2; }
+
+new_scenario() {
+  S=$WORK/scenario/$1
+  rm -rf "$S"
+  mkdir -p "$S"/home "$S"/docker "$S"/nohelper "$S"/cache "$S"/push-cache "$S"/data "$S"/run "$S"/tmp "$S"/pull "$S"/xdg
+  chmod 700 "$S/run"
+  printf '{}\n' >"$S/nohelper/config.json"
+  : >"$S/helper.log"
+  # The API endpoints, overridden to the fake's loopback address (default-api-endpoints clears
+  # them and lets the helper use the real names).
+  ENDPOINTS=(
+    DOCKER_CREDENTIAL_ACR_CR_ENDPOINT="$FAKE_URL"
+    ALIBABA_CLOUD_STS_ENDPOINT="$FAKE_URL"
+  )
+  SENV=(
+    DOCKER_CREDENTIAL_ACR_CACHE_DIR="$S/cache"
+    DOCKER_CREDENTIAL_ACR_DATA_DIR="$S/data"
+    DOCKER_CREDENTIAL_ACR_LOG_LEVEL=debug
+  )
+  CALLS0=$(fake_get /_fake/calls | jq length) || fail "cannot read the fake's call log"
+  TOKENS0=$(fake_get /_fake/tokens | jq length) || fail "cannot read the fake's issued tokens"
+}
+
+# use_helper HOST...: DOCKER_CONFIG holds credHelpers for these hosts and nothing else.
+use_helper() {
+  jq -n '{credHelpers: ($ARGS.positional | map({key: ., value: "acr"}) | from_entries)}' --args "$@" >"$S/docker/config.json"
+}
+
+# with_access_key USER: base credentials of a RAM user of the fake's world.
+with_access_key() {
+  local id secret
+  id=$(jq -er --arg n "$1" '.users[] | select(.name == $n) | .accessKeyId' "$WORLD") || fail "no user $1 in $WORLD"
+  secret=$(jq -er --arg n "$1" '.users[] | select(.name == $n) | .accessKeySecret' "$WORLD") || fail "no user $1 in $WORLD"
+  SENV+=(ALIBABA_CLOUD_ACCESS_KEY_ID="$id" ALIBABA_CLOUD_ACCESS_KEY_SECRET="$secret")
+}
+
+# with_config FILE: the helper's config file.
+with_config() {
+  SENV+=(DOCKER_CREDENTIAL_ACR_CONFIG="$1")
+}
+
+# cenv CMD...: runs a client with a clean environment (no proxies, no ALIBABA_CLOUD_* but the
+# scenario's), the scenario's HOME and DOCKER_CONFIG, and the test CA.
+cenv() {
+  env -i PATH="$BIN:$SYS_PATH" HOME="$S/home" USER=root LANG=C.UTF-8 TMPDIR="$S/tmp" \
+    DOCKER_CONFIG="$S/docker" XDG_RUNTIME_DIR="$S/run" XDG_CONFIG_HOME="$S/home/.config" \
+    XDG_CONFIG_DIRS="$S/xdg" XDG_CACHE_HOME="$S/home/.cache" SSL_CERT_FILE="$CA" \
+    E2E_REAL_HELPER="$BIN/real/docker-credential-acr" E2E_HELPER_LOG="$S/helper.log" \
+    "${ENDPOINTS[@]}" "${SENV[@]}" timeout -k 5 "$CLIENT_TIMEOUT" "$@"
+}
+
+# push_image REF [anonymous]: pushes a fresh one-layer image of random bytes with crane, through
+# the helper (its own cache directory, so the pulls below start cold) or anonymously. Sets
+# PUSHED_DIGEST and LAYER_SHA (sha256 of the uncompressed layer tar).
+push_image() {
+  local ref=$1 how=${2:-helper} src=$S/src out
+  rm -rf "$src" && mkdir -p "$src/rootfs/e2e"
+  head -c 65536 /dev/urandom >"$src/rootfs/e2e/payload.bin"
+  printf '%s %s\n' "$ref" "$(date +%s.%N)" >"$src/rootfs/e2e/stamp"
+  tar -C "$src/rootfs" -cf "$src/layer.tar" e2e || fail "tar failed"
+  LAYER_SHA=$(sha256sum <"$src/layer.tar" | cut -d' ' -f1)
+  note "push $ref ($how)"
+  if [ "$how" = anonymous ]; then
+    out=$(cenv env DOCKER_CONFIG="$S/nohelper" crane append -f "$src/layer.tar" -t "$ref" 2>"$S/push.err")
+  else
+    out=$(cenv env DOCKER_CREDENTIAL_ACR_CACHE_DIR="$S/push-cache" crane append -f "$src/layer.tar" -t "$ref" 2>"$S/push.err")
+  fi || fail "crane push of $ref ($how) failed: $(tail -n 3 "$S/push.err" | tr '\n' ' ')"
+  PUSHED_DIGEST=${out##*@}
+  [[ $PUSHED_DIGEST =~ ^sha256:[0-9a-f]{64}$ ]] || fail "crane append printed no digest: $out"
+  note "pushed $PUSHED_DIGEST"
+}
+
+# expect_401_without_helper REF: a client without the helper (no credentials) gets the registry's 401.
+expect_401_without_helper() {
+  local ref=$1 out
+  if out=$(cenv env DOCKER_CONFIG="$S/nohelper" crane manifest "$ref" 2>&1); then
+    fail "pulling $ref without the helper worked; the registry must require authentication"
+  fi
+  grep -Eq '401|UNAUTHORIZED' <<<"$out" || fail "pulling $ref without the helper failed, but not with 401: $out"
+  note "without the helper: $(head -c 300 <<<"$out")"
+}
+
+# pull CLIENT REF DIR: one pull with a real client into DIR; its output goes to DIR.log.
+pull() {
+  local client=$1 ref=$2 dir=$3
+  rm -rf "$dir"
+  note "pull $ref with $client"
+  case $client in
+    crane) cenv crane pull --format oci "$ref" "$dir" ;;
+    skopeo) cenv skopeo --policy "$POLICY" copy --src-cert-dir "$CERTS_DIR" "docker://$ref" "dir:$dir" ;;
+    regctl) cenv regctl image copy "$ref" "ocidir://$dir:pulled" ;;
+    *) return 2 ;;
+  esac >"$dir.log" 2>&1
+}
+
+sha256_of() { sha256sum <"$1" | cut -d' ' -f1; }
+
+# verify_pulled CLIENT DIR: prints why and returns 1 unless DIR holds exactly the pushed image:
+# the manifest with the pushed digest, every blob matching its digest, and the one layer
+# decompressing to the very tar that was pushed.
+verify_pulled() {
+  local client=$1 dir=$2 mf blobdir d f n layer
+  if [ "$client" = skopeo ]; then # dir: transport
+    mf=$dir/manifest.json blobdir=$dir
+  else # OCI image layout
+    d=$(jq -r '.manifests[0].digest' "$dir/index.json" 2>/dev/null) || { echo "$client: no OCI index in $dir"; return 1; }
+    [ "$d" = "$PUSHED_DIGEST" ] || { echo "$client: the pulled index names $d, but $PUSHED_DIGEST was pushed"; return 1; }
+    blobdir=$dir/blobs/sha256 mf=$dir/blobs/sha256/${d#sha256:}
+  fi
+  [ -f "$mf" ] || { echo "$client: no manifest in $dir"; return 1; }
+  d="sha256:$(sha256_of "$mf")"
+  [ "$d" = "$PUSHED_DIGEST" ] || { echo "$client: the pulled manifest has digest $d, but $PUSHED_DIGEST was pushed"; return 1; }
+  for d in $(jq -r '.config.digest, .layers[].digest' "$mf"); do
+    f=$blobdir/${d#sha256:}
+    [ -f "$f" ] || { echo "$client: blob $d missing"; return 1; }
+    [ "sha256:$(sha256_of "$f")" = "$d" ] || { echo "$client: blob $d does not match its digest"; return 1; }
+  done
+  n=$(jq '.layers | length' "$mf")
+  [ "$n" = 1 ] || { echo "$client: $n layers, want 1"; return 1; }
+  layer=$blobdir/$(jq -r '.layers[0].digest | ltrimstr("sha256:")' "$mf")
+  [ "$(gzip -dc <"$layer" | sha256sum | cut -d' ' -f1)" = "$LAYER_SHA" ] ||
+    { echo "$client: the layer does not decompress to the pushed tar"; return 1; }
+}
+
+# pull_verify CLIENT REF: pull with CLIENT through the helper and check the content.
+pull_verify() {
+  local client=$1 ref=$2 dir=$S/pull/$1-$RANDOM why
+  pull "$client" "$ref" "$dir" || fail "$client pull of $ref failed: $(tail -n 4 "$dir.log" | tr '\n' ' ')"
+  why=$(verify_pulled "$client" "$dir") || fail "$why"
+  note "$client brought back $PUSHED_DIGEST"
+}
+
+# helper_answered CLIENT HOST: the helper was asked for HOST by CLIENT and gave cr_temp_user.
+helper_answered() {
+  local client=$1 host=$2
+  grep -Eq "^call action=get client=$client host=(https?://)?${host//./\\.}/? rc=0 user=cr_temp_user\$" "$S/helper.log" ||
+    fail "the helper did not hand $client a login for $host (helper log: $(grep '^call' "$S/helper.log" | tr '\n' ';'))"
+}
+
+# pull_all REF: every client pulls REF through the helper and gets exactly the pushed content.
+pull_all() {
+  local ref=$1 host=${1%%/*} c
+  for c in crane skopeo regctl; do
+    pull_verify "$c" "$ref"
+    helper_answered "$c" "$host"
+  done
+}
+
+# new_tokens FILTER: how many registry tokens the fake issued in this scenario matching FILTER (jq).
+new_tokens() {
+  fake_get /_fake/tokens | jq --argjson n "$TOKENS0" "[.[\$n:][] | select($1)] | length"
+}
+# new_calls FILTER: how many API calls the fake saw in this scenario matching FILTER (jq).
+new_calls() {
+  fake_get /_fake/calls | jq --argjson n "$CALLS0" "[.[\$n:][] | select($1)] | length"
+}
+
+# expect_count WHAT N OP WANT: N OP WANT (-eq, -ge) or fail.
+expect_count() {
+  local what=$1 n=$2 op=$3 want=$4
+  [[ $n =~ ^[0-9]+$ ]] || fail "cannot count $what"
+  case $op in
+    -eq) [ "$n" -eq "$want" ] ;;
+    -ge) [ "$n" -ge "$want" ] ;;
+    *) fail "expect_count: unknown operator $op" ;;
+  esac || fail "$what: $n, want $op $want"
+  note "$what: $n"
+}
+
+# every_token_is FILTER WHAT: at least one token was issued in this scenario and all match FILTER.
+every_token_is() {
+  local filter=$1 what=$2 all good
+  all=$(new_tokens 'true') || fail "cannot read the fake's tokens"
+  good=$(new_tokens "$filter") || fail "cannot read the fake's tokens"
+  [ "$all" -ge 1 ] || fail "the fake issued no registry token"
+  [ "$all" = "$good" ] || fail "of $all tokens issued, only $good are $what: $(fake_get /_fake/tokens | jq -c --argjson n "$TOKENS0" '[.[$n:][] | {edition, instanceId, principal}]')"
+  note "$all token(s), all $what"
+}
+
+write_config() {
+  cat >"$S/config.yaml"
+  with_config "$S/config.yaml"
+}
+
+# --- the scenarios ------------------------------------------------------------------------------------------
+
+sc_personal_classic() {
+  local host=${HOST[personal]}
+  local ref=$host/e2e-ns/personal:v1
+  use_helper "$host"
+  with_access_key e2e-ci
+  push_image "$ref"
+  expect_401_without_helper "$ref"
+  pull_all "$ref"
+  every_token_is '.edition == "personal" and .principal == "acs:ram::1234567890123456:user/e2e-ci"' \
+    "Personal Edition tokens of the RAM user e2e-ci"
+}
+
+sc_enterprise_default_domain() {
+  local host=${HOST[team]}
+  local ref=$host/e2e-ns/enterprise:v1
+  use_helper "$host"
+  with_access_key e2e-ci
+  push_image "$ref"
+  expect_401_without_helper "$ref"
+  pull_all "$ref"
+  # No config: the instance is found by its exact name (the decoy "team-archive" also matches
+  # the API's fuzzy filter, and its token would get 401).
+  expect_count "ListInstance calls naming the instance team" \
+    "$(new_calls '.action == "ListInstance" and .params.InstanceName == "team"')" -ge 1
+  every_token_is '.edition == "enterprise" and .instanceId == "cri-e2eteam000000001"' "tokens of instance team"
+}
+
+sc_custom_domain_config() {
+  local host=${HOST[corp]}
+  local ref=$host/e2e-ns/custom:v1
+  use_helper "$host"
+  with_access_key e2e-ci
+  # Without the config entry, an unknown domain gets no token (the clients go on anonymously).
+  local out
+  if out=$(cenv crane manifest "$ref" 2>&1); then
+    fail "without a config entry the helper handed a login to $host"
+  fi
+  grep -Eq '401|UNAUTHORIZED' <<<"$out" || fail "without a config entry: want the registry's 401, got: $out"
+  grep -Eq "^call action=get client=crane host=$host rc=1 stdout=credentials not found in native keychain" "$S/helper.log" ||
+    fail "without a config entry the helper should answer 'credentials not found' for $host: $(grep '^call' "$S/helper.log")"
+  expect_count "tokens issued without a config entry" "$(new_tokens 'true')" -eq 0
+  write_config <<EOF
+registries:
+  - domains: [$host]
+    instanceId: cri-e2ecorp000000002
+    regionId: cn-beijing
+EOF
+  push_image "$ref"
+  expect_401_without_helper "$ref"
+  pull_all "$ref"
+  every_token_is '.edition == "enterprise" and .instanceId == "cri-e2ecorp000000002"' "tokens of instance corp"
+}
+
+sc_arn_chain() {
+  local host=${HOST[cross]}
+  local ref=$host/e2e-ns/chain:v1
+  use_helper "$host"
+  with_access_key e2e-service
+  write_config <<EOF
+registries:
+  - domains: [$host]
+    instanceId: cri-e2ecross00000003
+    regionId: cn-beijing
+    arnService: acs:ram::1111111111111111:role/role-assume
+    arnUser: acs:ram::2222222222222222:role/role-acr
+EOF
+  push_image "$ref"
+  expect_401_without_helper "$ref"
+  pull_all "$ref"
+  expect_count "AssumeRole of role-assume signed by the service user's AccessKey" \
+    "$(new_calls '.action == "AssumeRole" and .status == 200 and .params.RoleArn == "acs:ram::1111111111111111:role/role-assume" and .principal == "acs:ram::1111111111111111:user/e2e-service"')" -ge 1
+  expect_count "AssumeRole of role-acr signed by the role-assume session" \
+    "$(new_calls '.action == "AssumeRole" and .status == 200 and .params.RoleArn == "acs:ram::2222222222222222:role/role-acr" and (.principal | startswith("acs:ram::1111111111111111:assumed-role/role-assume/"))')" -ge 1
+  every_token_is '.instanceId == "cri-e2ecross00000003" and (.principal | startswith("acs:ram::2222222222222222:assumed-role/role-acr/"))' \
+    "tokens of instance cross asked for by a role-acr session"
+}
+
+sc_ecs_ram_role() {
+  local host=${HOST[edge]}
+  local ref=$host/e2e-ns/ecs:v1
+  use_helper "$host"
+  # No AccessKey: the ECS RAM role from the metadata service, reached through the fake's proxy
+  # for http://100.100.100.200 only. The registries are https and listed in NO_PROXY anyway.
+  local noproxy
+  noproxy=$(printf '%s,' "${HOST[@]}")"127.0.0.1,localhost,$FAKE_HOSTPORT"
+  SENV+=(ALIBABA_CLOUD_ECS_METADATA=e2e-ecs-role HTTP_PROXY="$MD_PROXY" http_proxy="$MD_PROXY"
+    NO_PROXY="$noproxy" no_proxy="$noproxy")
+  push_image "$ref"
+  expect_401_without_helper "$ref"
+  pull_all "$ref"
+  expect_count "metadata credential calls for e2e-ecs-role" \
+    "$(new_calls '.service == "ecs-metadata" and .status == 200 and (.path | endswith("/security-credentials/e2e-ecs-role"))')" -ge 1
+  every_token_is '.instanceId == "cri-e2eedge000000004" and (.principal | startswith("acs:ram::1234567890123456:assumed-role/e2e-ecs-role/"))' \
+    "tokens of instance edge asked for with the ECS role's credentials"
+}
+
+sc_cache_second_pull() {
+  local host=${HOST[team]}
+  local ref=$host/e2e-ns/cache:v1 n
+  use_helper "$host"
+  with_access_key e2e-ci
+  push_image "$ref" # with its own cache directory: the pulls start cold
+  TOKENS0=$(fake_get /_fake/tokens | jq length)
+  CALLS0=$(fake_get /_fake/calls | jq length)
+  pull_verify crane "$ref"
+  helper_answered crane "$host"
+  expect_count "token calls for the first pull (cold cache)" "$(new_tokens 'true')" -eq 1
+  n=$(grep -c '^call action=get' "$S/helper.log")
+  TOKENS0=$(fake_get /_fake/tokens | jq length)
+  CALLS0=$(fake_get /_fake/calls | jq length)
+  pull_verify skopeo "$ref"
+  helper_answered skopeo "$host"
+  pull_verify crane "$ref"
+  [ "$(grep -c '^call action=get' "$S/helper.log")" -gt "$n" ] || fail "the second pulls did not ask the helper"
+  expect_count "token calls for the second pulls (served from the cache)" "$(new_tokens 'true')" -eq 0
+  expect_count "API calls of any kind for the second pulls" "$(new_calls 'true')" -eq 0
+}
+
+sc_anonymous_public() {
+  local host=${HOST[public]}
+  local ref=$host/e2e-public/hello:v1 c
+  use_helper "$host"
+  # No credentials of any kind (no AccessKey, no profile, no ECS role on this machine).
+  push_image "$ref" anonymous
+  for c in crane skopeo regctl; do
+    pull_verify "$c" "$ref"
+  done
+  # crane and skopeo ask the helper before they know whether the registry wants credentials;
+  # regctl asks only after a 401, which a public registry never sends.
+  local calls notfound
+  calls=$(grep -c '^call action=get' "$S/helper.log")
+  notfound=$(grep -Ec "^call action=get client=[a-z]+ host=(https?://)?${host//./\\.}/? rc=1 stdout=credentials not found in native keychain ?\$" "$S/helper.log")
+  for c in crane skopeo; do
+    grep -q "^call action=get client=$c " "$S/helper.log" || fail "$c did not ask the helper for $host"
+  done
+  [ "$calls" = "$notfound" ] ||
+    fail "every helper answer should be 'credentials not found in native keychain': $(grep '^call' "$S/helper.log" | tr '\n' ';')"
+  note "$calls helper calls, all answered 'credentials not found in native keychain'"
+  expect_count "API calls" "$(new_calls 'true')" -eq 0
+}
+
+sc_registry_rejects_token() {
+  local host=${HOST[deny]}
+  local ref=$host/e2e-ns/rejected:v1 c dir out
+  use_helper "$host"
+  with_access_key e2e-ci
+  for c in crane skopeo regctl; do
+    dir=$S/pull/$c
+    if pull "$c" "$ref" "$dir"; then
+      fail "$c pulled from a registry that rejects the token"
+    fi
+    out=$(cat "$dir.log")
+    grep -Eqi '401|unauthorized' <<<"$out" || fail "$c failed, but not with the registry's 401: $out"
+    helper_answered "$c" "$host"
+    note "$c: $(tail -n 2 <<<"$out" | tr '\n' ' ')"
+  done
+  every_token_is '.instanceId == "cri-e2edeny000000005"' "tokens of instance deny"
+  grep -q 'cr_temp_user' "$LOGS/registry-deny.log" ||
+    note "(the registry's log does not name the rejected user)"
+}
+
+sc_token_denied_anonymous_401() {
+  local host=${HOST[team]}
+  local ref=$host/e2e-ns/denied:v1 c dir out
+  use_helper "$host"
+  # Base credentials whose RAM policy denies cr:GetAuthorizationToken: the helper says why on
+  # stderr and answers "not found"; the client goes on anonymously and gets the registry's 401.
+  with_access_key e2e-denied
+  for c in crane skopeo regctl; do
+    dir=$S/pull/$c
+    if pull "$c" "$ref" "$dir"; then
+      fail "$c pulled without a token"
+    fi
+    out=$(cat "$dir.log")
+    grep -Eqi '401|unauthorized' <<<"$out" || fail "$c failed, but not with the registry's 401: $out"
+    grep -Eq "^call action=get client=$c host=(https?://)?${host//./\\.}/? rc=1 stdout=credentials not found in native keychain ?\$" "$S/helper.log" ||
+      fail "the helper should answer $c 'credentials not found' (not strict): $(grep '^call' "$S/helper.log" | tr '\n' ';')"
+    grep -q 'NoPermission.*cr:GetAuthorizationToken' <<<"$out" ||
+      fail "$c's output does not carry the helper's reason (NoPermission for cr:GetAuthorizationToken): $out"
+    note "$c: $(grep -m1 NoPermission <<<"$out")"
+  done
+  expect_count "GetAuthorizationToken calls refused with NoPermission" \
+    "$(new_calls '.action == "GetAuthorizationToken" and .errorCode == "NoPermission"')" -ge 1
+  # DOCKER_CREDENTIAL_ACR_STRICT=1: the helper's failure is an error, which stops the client
+  # before it asks the registry.
+  : >"$S/helper.log"
+  SENV+=(DOCKER_CREDENTIAL_ACR_STRICT=1)
+  dir=$S/pull/crane-strict
+  if pull crane "$ref" "$dir"; then
+    fail "crane pulled without a token (strict)"
+  fi
+  out=$(cat "$dir.log")
+  grep -q 'NoPermission.*cr:GetAuthorizationToken' <<<"$out" ||
+    fail "strict: crane's error does not carry the helper's reason: $out"
+  grep -Eq "^call action=get client=crane host=${host//./\\.} rc=1 stdout=.*NoPermission" "$S/helper.log" ||
+    fail "strict: the helper should answer with its error, not 'not found': $(grep '^call' "$S/helper.log" | tr '\n' ';')"
+  note "strict: $(tail -n 1 <<<"$out")"
+  expect_count "tokens issued" "$(new_tokens 'true')" -eq 0
+}
+
+# api_host_is HOST: jq filter part: the call's Host header (port dropped) is HOST.
+api_host_is() { printf '((.host | split(":")[0]) == "%s")' "$1"; }
+
+sc_default_api_endpoints() {
+  # No endpoint overrides: the helper calls https://cr.<region>.aliyuncs.com and the STS
+  # endpoint it picks, which the private /etc/hosts sends to the fake (TLS front on loopback).
+  # The fake reads the region from the Host header, so a wrong region is an error here.
+  ENDPOINTS=()
+  local base host ref
+  use_helper "${HOST[personal]}" "${HOST[team]}" "${HOST[cross]}"
+  write_config <<EOF
+registries:
+  - domains: [${HOST[cross]}]
+    instanceId: cri-e2ecross00000003
+    regionId: cn-beijing
+    arnService: acs:ram::1111111111111111:role/role-assume
+    arnUser: acs:ram::2222222222222222:role/role-acr
+EOF
+  base=("${SENV[@]}")
+
+  host=${HOST[personal]}
+  ref=$host/e2e-ns/endpoints:v1
+  with_access_key e2e-ci
+  push_image "$ref"
+  pull_verify crane "$ref"
+  helper_answered crane "$host"
+  expect_count "Personal token calls to cr.cn-hangzhou.aliyuncs.com" \
+    "$(new_calls ".action == \"GetAuthorizationToken\" and .version == \"2016-06-07\" and .status == 200 and $(api_host_is cr.cn-hangzhou.aliyuncs.com)")" -ge 1
+
+  SENV=("${base[@]}")
+  host=${HOST[team]}
+  ref=$host/e2e-ns/endpoints:v1
+  with_access_key e2e-ci
+  push_image "$ref"
+  pull_verify crane "$ref"
+  helper_answered crane "$host"
+  expect_count "ListInstance calls to cr.cn-hangzhou.aliyuncs.com" \
+    "$(new_calls ".action == \"ListInstance\" and .status == 200 and $(api_host_is cr.cn-hangzhou.aliyuncs.com)")" -ge 1
+
+  SENV=("${base[@]}")
+  host=${HOST[cross]}
+  ref=$host/e2e-ns/endpoints:v1
+  with_access_key e2e-service
+  push_image "$ref"
+  pull_verify crane "$ref"
+  helper_answered crane "$host"
+  expect_count "AssumeRole calls to an STS endpoint under its real name" \
+    "$(new_calls '.action == "AssumeRole" and .status == 200 and ((.host | split(":")[0]) | test("^sts(\\.[a-z0-9-]+)?\\.aliyuncs\\.com$"))')" -ge 2
+  expect_count "GetAuthorizationToken calls for cross to cr.cn-beijing.aliyuncs.com" \
+    "$(new_calls ".action == \"GetAuthorizationToken\" and .params.InstanceId == \"cri-e2ecross00000003\" and .status == 200 and $(api_host_is cr.cn-beijing.aliyuncs.com)")" -ge 1
+
+  expect_count "API calls to the fake's loopback address" "$(new_calls "$(api_host_is 127.0.0.1)")" -eq 0
+  expect_count "API calls that failed" "$(new_calls '.status != 200')" -eq 0
+  every_token_is '(.edition == "personal" and .region == "cn-hangzhou") or (.instanceId == "cri-e2eteam000000001" and .region == "cn-hangzhou") or (.instanceId == "cri-e2ecross00000003" and .region == "cn-beijing")' \
+    "tokens asked for in the right region"
+}
+
+
+# --- run ----------------------------------------------------------------------------------------------------
+
+PASSED=0 FAILED=0 SKIPPED=0
+selected() {
+  [ -z "${E2E_ONLY:-}" ] && return 0
+  case " $E2E_ONLY " in *" $1 "*) return 0 ;; esac
+  return 1
+}
+
+for name in "${SCENARIOS[@]}"; do
+  selected "$name" || continue
+  fn=sc_${name//-/_}
+  S=$WORK/scenario/$name
+  t0=$(date +%s)
+  (
+    new_scenario "$name"
+    "$fn"
+  ) >"$LOGS/$name.log" 2>&1
+  rc=$?
+  printf 'e2e: %s took %ss\n' "$name" "$(($(date +%s) - t0))" >&2
+  why=$(cat "$S/why" 2>/dev/null)
+  case $rc in
+    0)
+      result "PASS $name"
+      PASSED=$((PASSED + 1))
+      ;;
+    77)
+      result "SKIP $name: ${why:-no reason given}"
+      SKIPPED=$((SKIPPED + 1))
+      ;;
+    *)
+      result "FAIL $name: ${why:-exited with status $rc (see $LOGS/$name.log)}"
+      FAILED=$((FAILED + 1))
+      {
+        printf '    --- last lines of %s:\n' "$LOGS/$name.log"
+        tail -n 25 "$LOGS/$name.log" | sed 's/^/    /'
+        if [ -s "$S/helper.log" ]; then
+          printf '    --- helper calls (%s):\n' "$S/helper.log"
+          tail -n 25 "$S/helper.log" | sed 's/^/    /'
+        fi
+      } >&2
+      ;;
+  esac
+done
+
+[ "$FAILED" = 0 ]
