@@ -129,6 +129,33 @@ func (e *env) environ() []string {
 	return out
 }
 
+// result is one run of the helper binary.
+type result struct {
+	stdout, stderr string
+	code           int // exit code; -1 if it did not exit normally
+	took           time.Duration
+}
+
+// run runs the helper with args and stdin in this environment.
+func (e *env) run(stdin string, args ...string) result {
+	cmd := exec.Command(helperBin, args...)
+	cmd.Env = e.environ()
+	cmd.Stdin = strings.NewReader(stdin)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	t0 := time.Now()
+	err := cmd.Run()
+	r := result{stdout: stdout.String(), stderr: stderr.String(), took: time.Since(t0)}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		r.code = -1
+	}
+	return r
+}
+
+const notFound = "credentials not found in native keychain"
+
 // program runs the helper as docker does, with exactly this environment.
 func (e *env) program() client.ProgramFunc {
 	return func(args ...string) client.Program {
@@ -320,12 +347,8 @@ func TestE2EStoreGetListErase(t *testing.T) {
 		t.Errorf("after erase: %v", err)
 	}
 	// Bad JSON to store: a clear error, nothing stored.
-	cmd := exec.Command(helperBin, "store")
-	cmd.Env = e.environ()
-	cmd.Stdin = strings.NewReader(`{"ServerURL": "x.example.com", "Username":`)
-	out, err := cmd.Output()
-	if err == nil || len(out) == 0 {
-		t.Errorf("bad JSON: %v %q", err, out)
+	if r := e.run(`{"ServerURL": "x.example.com", "Username":`, "store"); r.code != 1 || !strings.Contains(r.stdout, "not the JSON docker sends") {
+		t.Errorf("bad JSON: %+v", r)
 	}
 	if list, _ := client.List(e.program()); len(list) != 0 {
 		t.Errorf("bad JSON stored something: %v", list)
@@ -337,21 +360,14 @@ func TestE2ENoCredentialsIsFastNotFound(t *testing.T) {
 	delete(e.vars, "ALIBABA_CLOUD_ACCESS_KEY_ID")
 	delete(e.vars, "ALIBABA_CLOUD_ACCESS_KEY_SECRET")
 	delete(e.vars, "ALIBABA_CLOUD_ECS_METADATA_DISABLED") // off ECS the helper must skip the metadata service by itself
-	cmd := exec.Command(helperBin, "get")
-	cmd.Env = e.environ()
-	cmd.Stdin = strings.NewReader("registry.cn-hangzhou.aliyuncs.com")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	t0 := time.Now()
-	out, err := cmd.Output()
-	took := time.Since(t0)
-	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || strings.TrimSpace(string(out)) != "credentials not found in native keychain" {
-		t.Fatalf("exit %v, stdout %q", err, out)
+	r := e.run("registry.cn-hangzhou.aliyuncs.com", "get")
+	if r.code != 1 || strings.TrimSpace(r.stdout) != notFound {
+		t.Fatalf("%+v", r)
 	}
-	if !strings.Contains(stderr.String(), "ALIBABA_CLOUD_ECS_METADATA") {
-		t.Errorf("stderr hint: %q", stderr.String())
+	if !strings.Contains(r.stderr, "ALIBABA_CLOUD_ECS_METADATA") {
+		t.Errorf("stderr hint: %q", r.stderr)
 	}
-	t.Logf("not-found answer in %v", took) // measured in benchmarks, not asserted here
+	t.Logf("not-found answer in %v", r.took) // measured in benchmarks, not asserted here
 	if len(e.fc.Calls()) != 0 {
 		t.Error("API calls without credentials")
 	}
@@ -361,30 +377,17 @@ func TestE2EErrorsDefaultAndStrict(t *testing.T) {
 	e := newEnv(t)
 	e.vars["ALIBABA_CLOUD_ACCESS_KEY_ID"] = "LTAI5tE2eNoPassword01"
 	e.vars["ALIBABA_CLOUD_ACCESS_KEY_SECRET"] = "nopw-secret-000000000001"
-	run := func() (string, string, int) {
-		cmd := exec.Command(helperBin, "get")
-		cmd.Env = e.environ()
-		cmd.Stdin = strings.NewReader("registry.cn-hangzhou.aliyuncs.com\n")
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		err := cmd.Run()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		}
-		return stdout.String(), stderr.String(), code
+	r := e.run("registry.cn-hangzhou.aliyuncs.com\n", "get")
+	if r.code != 1 || strings.TrimSpace(r.stdout) != notFound {
+		t.Errorf("default: %+v", r)
 	}
-	out, errs, code := run()
-	if code != 1 || strings.TrimSpace(out) != "credentials not found in native keychain" {
-		t.Errorf("default: exit %d stdout %q", code, out)
-	}
-	if lines := strings.Count(strings.TrimSpace(errs), "\n") + 1; lines != 1 || !strings.Contains(errs, "USER_NOT_EXIST") {
-		t.Errorf("default: want one clear stderr line, got %q", errs)
+	if lines := strings.Count(strings.TrimSpace(r.stderr), "\n") + 1; lines != 1 || !strings.Contains(r.stderr, "USER_NOT_EXIST") {
+		t.Errorf("default: want one clear stderr line, got %q", r.stderr)
 	}
 	e.vars["DOCKER_CREDENTIAL_ACR_STRICT"] = "1"
-	out, _, code = run()
-	if code != 1 || !strings.Contains(out, "USER_NOT_EXIST") || !strings.Contains(out, "registry password") {
-		t.Errorf("strict: exit %d stdout %q", code, out)
+	r = e.run("registry.cn-hangzhou.aliyuncs.com\n", "get")
+	if r.code != 1 || !strings.Contains(r.stdout, "USER_NOT_EXIST") || !strings.Contains(r.stdout, "registry password") {
+		t.Errorf("strict: %+v", r)
 	}
 }
 
@@ -392,43 +395,53 @@ func TestE2EStdoutIsOnlyTheAnswerEvenWithSDKDebug(t *testing.T) {
 	e := newEnv(t)
 	e.vars["DEBUG"] = "tea,dara,credential,sdk"
 	e.vars["DOCKER_CREDENTIAL_ACR_LOG_LEVEL"] = "debug"
-	cmd := exec.Command(helperBin, "get")
-	cmd.Env = e.environ()
-	cmd.Stdin = strings.NewReader("registry.cn-hangzhou.aliyuncs.com")
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("%v: %s", err, stderr.String())
+	r := e.run("registry.cn-hangzhou.aliyuncs.com", "get")
+	if r.code != 0 {
+		t.Fatalf("%+v", r)
 	}
 	var c credentials.Credentials
-	dec := json.NewDecoder(&stdout)
+	dec := json.NewDecoder(strings.NewReader(r.stdout))
 	if err := dec.Decode(&c); err != nil || dec.More() {
-		t.Fatalf("stdout is not one JSON answer: %q", stdout.String())
+		t.Fatalf("stdout is not one JSON answer: %q", r.stdout)
 	}
-	if strings.Contains(stderr.String(), sk) || strings.Contains(stderr.String(), c.Secret) {
-		t.Errorf("stderr holds a secret: %q", stderr.String())
+	if strings.Contains(r.stderr, sk) || strings.Contains(r.stderr, c.Secret) {
+		t.Errorf("stderr holds a secret: %q", r.stderr)
 	}
 }
 
+// Bad input: each gets the stated answer, with no API call, no panic and no hang.
 func TestE2EBadInput(t *testing.T) {
 	e := newEnv(t)
-	cases := map[string]string{
-		"empty":      "",
-		"whitespace": "  \n\t ",
-		"userinfo":   "user:pass@registry.cn-hangzhou.aliyuncs.com",
-		"split host": "registry.cn-hangzhou.\naliyuncs.com",
-		"look-alike": "registry.cn-hangzhou.aliyuncs.com.evil.example",
-		"nul":        "registry.cn-hangzhou.aliyuncs.com\x00",
-		"huge":       strings.Repeat("a", 10<<20),
+	tests := []struct {
+		name, stdin string
+		args        []string
+		wantOut     string // substring of stdout
+	}{
+		{"empty", "", []string{"get"}, "no credentials server URL"},
+		{"whitespace", "  \n\t ", []string{"get"}, "no credentials server URL"},
+		{"userinfo", "user:pass@registry.cn-hangzhou.aliyuncs.com", []string{"get"}, notFound},
+		{"userinfo with scheme", "https://user:pass@registry.cn-hangzhou.aliyuncs.com", []string{"get"}, notFound},
+		{"host then userinfo", "registry.cn-hangzhou.aliyuncs.com@evil.example", []string{"get"}, notFound},
+		{"split host", "registry.cn-hangzhou.\naliyuncs.com", []string{"get"}, notFound},
+		{"suffix look-alike", "registry.cn-hangzhou.aliyuncs.com.evil.example", []string{"get"}, notFound},
+		{"path look-alike", "evil.example/registry.cn-hangzhou.aliyuncs.com", []string{"get"}, notFound},
+		{"confusable", "registr\u0443.cn-hangzhou.aliyuncs.com", []string{"get"}, notFound},
+		{"trailing dot", "registry.cn-hangzhou.aliyuncs.com.", []string{"get"}, notFound},
+		{"overlong label", strings.Repeat("a", 64) + ".cn-hangzhou.aliyuncs.com", []string{"get"}, notFound},
+		{"query", "registry.cn-hangzhou.aliyuncs.com?x=1", []string{"get"}, notFound},
+		{"fragment", "https://registry.cn-hangzhou.aliyuncs.com/#x", []string{"get"}, notFound},
+		{"IPv6 literal", "[::1]:5000", []string{"get"}, notFound},
+		{"NUL", "registry.cn-hangzhou.aliyuncs.com\x00", []string{"get"}, notFound},
+		{"invalid UTF-8", "registry.\xff.aliyuncs.com", []string{"get"}, notFound},
+		{"10 MB", strings.Repeat("a", 10<<20), []string{"get"}, "larger than"},
+		{"unknown command", "", []string{"frobnicate"}, "unknown command"},
+		{"bad JSON to store", "{", []string{"store"}, "not the JSON docker sends"},
+		{"store for a non-host", `{"ServerURL":"a b","Username":"u","Secret":"s"}`, []string{"store"}, "not a registry host"},
 	}
-	for name, in := range cases {
-		cmd := exec.Command(helperBin, "get")
-		cmd.Env = e.environ()
-		cmd.Stdin = strings.NewReader(in)
-		out, err := cmd.Output()
-		ee, ok := err.(*exec.ExitError)
-		if !ok || ee.ExitCode() != 1 || len(out) == 0 || strings.Contains(string(out), "Secret") {
-			t.Errorf("%s: exit %v stdout %q", name, err, out)
+	for _, tt := range tests {
+		r := e.run(tt.stdin, tt.args...)
+		if r.code != 1 || !strings.Contains(r.stdout, tt.wantOut) || strings.Contains(r.stdout, `"Secret":"`) || strings.Contains(r.stderr, "panic") {
+			t.Errorf("%s: exit %d, stdout %.120q, stderr %.120q; want exit 1 and %q", tt.name, r.code, r.stdout, r.stderr, tt.wantOut)
 		}
 	}
 	if n := len(e.fc.Calls()); n != 0 {
