@@ -212,21 +212,14 @@ func TestMetadataGarbage(t *testing.T) {
 			e.vars["ALIBABA_CLOUD_ECS_METADATA"] = "ecs-node"
 			e.vars["HTTP_PROXY"] = e.fc.MetadataProxyURL()
 			e.vars["DOCKER_CREDENTIAL_ACR_STRICT"] = "1"
-			cmd := exec.Command(helperBin, "get")
-			cmd.Env = e.environ()
-			cmd.Stdin = strings.NewReader("registry.cn-hangzhou.aliyuncs.com")
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			t0 := time.Now()
-			out, err := cmd.Output()
-			ee, ok := err.(*exec.ExitError)
-			if !ok || ee.ExitCode() != 1 || !strings.Contains(string(out), "ECS RAM role") || strings.Contains(stderr.String(), "panic") {
-				t.Fatalf("exit %v, stdout %q, stderr %q", err, out, stderr.String())
+			r := e.run("registry.cn-hangzhou.aliyuncs.com", "get")
+			if r.code != 1 || !strings.Contains(r.stdout, "ECS RAM role") || strings.Contains(r.stderr, "panic") {
+				t.Fatalf("%+v", r)
 			}
 			if e.fc.Count("GetAuthorizationToken") != 0 {
 				t.Error("token call without credentials")
 			}
-			t.Logf("%s: %v: %s", f.name, time.Since(t0).Round(time.Millisecond), strings.TrimSpace(string(out)))
+			t.Logf("%s: %v: %s", f.name, r.took.Round(time.Millisecond), strings.TrimSpace(r.stdout))
 		})
 	}
 }
@@ -245,15 +238,9 @@ func TestHostileConfig(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			e := newEnv(t)
 			e.config(body)
-			cmd := exec.Command(helperBin, "get")
-			cmd.Env = e.environ()
-			cmd.Stdin = strings.NewReader("registry.cn-hangzhou.aliyuncs.com")
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			out, err := cmd.Output()
-			ee, ok := err.(*exec.ExitError)
-			if !ok || ee.ExitCode() != 1 || !strings.Contains(string(out), "config file") || strings.Contains(stderr.String(), "panic") {
-				t.Errorf("exit %v, stdout %.200q, stderr %.200q", err, out, stderr.String())
+			r := e.run("registry.cn-hangzhou.aliyuncs.com", "get")
+			if r.code != 1 || !strings.Contains(r.stdout, "config file") || strings.Contains(r.stderr, "panic") {
+				t.Errorf("exit %d, stdout %.200q, stderr %.200q", r.code, r.stdout, r.stderr)
 			}
 			if len(e.fc.Calls()) != 0 {
 				t.Error("API call with a broken config")
