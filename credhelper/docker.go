@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -88,12 +89,20 @@ func truncate(s string) string {
 func (d *Docker) Get(serverURL string) (string, string, error) {
 	l, err := d.Keychain.Get(d.Ctx, serverURL)
 	if err == nil {
+		// Which login went out, so that a registry's 401 can be traced to it (never the secret).
+		attrs := []any{"host", serverURL, "user", l.Username, "source", l.Source}
+		if !l.ExpiresAt.IsZero() {
+			attrs = append(attrs, "expires", l.ExpiresAt.UTC().Format(time.RFC3339))
+		}
+		d.Keychain.log().Debug("login handed out", attrs...)
 		return l.Username, l.Secret, nil
 	}
 	var nf *NotFoundError
 	if errors.As(err, &nf) {
 		if nf.Hint != "" {
 			d.Keychain.log().Warn(nf.Hint)
+		} else {
+			d.Keychain.log().Debug("not an Alibaba Cloud ACR host, and no config entry lists it in domains: answering not found", "host", truncate(serverURL))
 		}
 		return "", "", credentials.NewErrCredentialsNotFound()
 	}
