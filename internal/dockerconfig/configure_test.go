@@ -50,7 +50,7 @@ func TestConfigureFiles(t *testing.T) {
 		{
 			name: "mode 0640 kept, everything else kept", body: ptr(preserved), mode: 0o640, hosts: []string{host}, wantMode: 0o640,
 			wantBody: strings.TrimSuffix(preserved, "\n}\n") + ",\n\t\"credHelpers\": {\n\t\t\"" + host + "\": \"acr\"\n\t}\n}\n",
-			wantOut:  []string{"updated ", "added " + host + " -> acr"},
+			wantOut:  []string{"updated ", "added " + host + " -> acr", "auths also holds a login for " + host},
 		},
 		{
 			name: "dry run leaves the file alone and prints the plan", body: ptr(preserved), mode: 0o644, hosts: []string{"https://" + host + "/"}, dryRun: true,

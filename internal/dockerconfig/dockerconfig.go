@@ -21,6 +21,7 @@ package dockerconfig
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -59,7 +60,7 @@ type Result struct {
 	Changes  []Change // one per host, in order
 	Created  bool     // the file did not exist (and was created unless DryRun)
 	Written  bool     // the file was written
-	Notes    []string // how hosts were normalized
+	Notes    []string // how hosts were normalized; hosts that also have a login in auths
 	Warnings []string // e.g. the helper binary is not on PATH
 	Content  []byte   // the document as written, or as it would be written in a dry run
 }
@@ -143,6 +144,9 @@ func Configure(opts Options) (Result, error) {
 	}
 	res.Changes = changes
 	res.Content = out
+	for _, h := range authsFor(orig, hosts) {
+		res.Notes = append(res.Notes, fmt.Sprintf("auths also holds a login for %s; docker uses the helper for that host from now on", h))
+	}
 	changed := res.Created || !bytes.Equal(out, orig)
 
 	if !opts.DryRun && changed {
@@ -164,9 +168,6 @@ func report(w io.Writer, res Result, dryRun, changed bool) {
 	if w == nil {
 		return
 	}
-	for _, n := range res.Notes {
-		fmt.Fprintf(w, "note: %s\n", n)
-	}
 	switch {
 	case dryRun && res.Created:
 		fmt.Fprintf(w, "%s does not exist; it would be created with:\n", res.Path)
@@ -183,6 +184,9 @@ func report(w io.Writer, res Result, dryRun, changed bool) {
 	}
 	for _, c := range res.Changes {
 		fmt.Fprintf(w, "  %s\n", c)
+	}
+	for _, n := range res.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
 	}
 	if dryRun {
 		// Only credHelpers: the rest of the file may hold credentials (auths).
@@ -231,6 +235,33 @@ func normalizeHosts(in []string) (hosts, notes []string, err error) {
 		return nil, notes, ErrNoHosts
 	}
 	return hosts, notes, nil
+}
+
+// authsFor lists the hosts that doc's auths has a login for ("host", "https://host/v1/", ...).
+// It reads keys only, and tolerates anything it cannot read.
+func authsFor(doc []byte, hosts []string) []string {
+	var v struct {
+		Auths map[string]json.RawMessage `json:"auths"`
+	}
+	if len(doc) == 0 || json.Unmarshal(doc, &v) != nil {
+		return nil
+	}
+	have := map[string]bool{}
+	for k := range v.Auths {
+		k = strings.ToLower(k)
+		k = strings.TrimPrefix(strings.TrimPrefix(k, "https://"), "http://")
+		if i := strings.IndexByte(k, '/'); i >= 0 {
+			k = k[:i]
+		}
+		have[k] = true
+	}
+	var out []string
+	for _, h := range hosts {
+		if have[h] {
+			out = append(out, h)
+		}
+	}
+	return out
 }
 
 // ErrNoHosts: there is no registry host to configure.
