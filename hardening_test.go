@@ -91,17 +91,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	}
 	e.vars["DOCKER_CREDENTIAL_ACR_LOG_LEVEL"] = "debug"
 	e.vars["DEBUG"] = "tea,dara,credential,sdk"
-	e.config(`
-registries:
-  - domains: [registry.example.com]
-    instanceId: ` + teamID + `
-    regionId: cn-beijing
-  - domains: [cross.example.com]
-    instanceId: ` + crossID + `
-    regionId: cn-shanghai
-    arnService: acs:ram::` + acct + `:role/role-assume
-    arnUser: acs:ram::` + acctB + `:role/role-acr
-`)
+	e.config(customAndCrossConfig)
 	const storedPW = "stored-login-password-0001"
 	secrets := []string{sk, stsCreds.AccessKeySecret, stsCreds.SecurityToken, storedPW}
 	type step struct {

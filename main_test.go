@@ -252,9 +252,8 @@ func TestE2EEnterpriseDefaultDomainNoConfig(t *testing.T) {
 	}
 }
 
-func TestE2ECustomDomainAndCrossAccount(t *testing.T) {
-	e := newEnv(t)
-	e.config(`
+// customAndCrossConfig names a custom domain of teamID, and crossID behind ArnService → ArnUser.
+const customAndCrossConfig = `
 registries:
   - domains: [registry.example.com]
     instanceId: ` + teamID + `
@@ -264,7 +263,11 @@ registries:
     regionId: cn-shanghai
     arnService: acs:ram::` + acct + `:role/role-assume
     arnUser: acs:ram::` + acctB + `:role/role-acr
-`)
+`
+
+func TestE2ECustomDomainAndCrossAccount(t *testing.T) {
+	e := newEnv(t)
+	e.config(customAndCrossConfig)
 	if _, err := e.get("registry.example.com"); err != nil {
 		t.Fatalf("custom domain: %v; stderr %s", err, lastStderr())
 	}
