@@ -255,13 +255,14 @@ func (k *Keychain) credentials(e *config.Registry, region string) (*sts.Chain, s
 	var hops []string
 	if e != nil {
 		for _, arn := range []string{e.ArnService, e.ArnUser} {
-			if arn == "" {
-				continue
+			if arn != "" {
+				hops = append(hops, arn)
 			}
-			hops = append(hops, arn)
+		}
+		for i, arn := range hops {
 			ext := ""
-			if arn == e.ArnUser {
-				ext = e.ExternalID // the registry owner's role is the one that asks for it
+			if i == len(hops)-1 {
+				ext = e.ExternalID // the last role (the registry owner's) is the one that asks for it
 			}
 			p = &sts.AssumeRole{Base: p, RoleARN: arn, ExternalID: ext, SessionName: e.RoleSessionName,
 				Duration: time.Duration(e.ExpireDuration) * time.Second, Endpoint: stsEndpoint()}

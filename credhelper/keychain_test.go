@@ -255,3 +255,30 @@ func TestNoCredentialsIsNotFoundWithHint(t *testing.T) {
 		t.Fatalf("crpi: err = %v", err)
 	}
 }
+
+func TestExternalIDGoesToTheLastHop(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		reg  config.Registry
+		ok   bool
+	}{
+		{"arnUser with externalId", config.Registry{ArnUser: "acs:ram::" + acctB + ":role/ext-role", ExternalID: "abc-123"}, true},
+		{"arnService only, with externalId", config.Registry{ArnService: "acs:ram::" + acctB + ":role/ext-role", ExternalID: "abc-123"}, true},
+		{"missing externalId", config.Registry{ArnUser: "acs:ram::" + acctB + ":role/ext-role"}, false},
+		{"wrong externalId", config.Registry{ArnUser: "acs:ram::" + acctB + ":role/ext-role", ExternalID: "nope"}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t)
+			w.useAK(t, devAK, devSK)
+			if err := w.fc.AddRole(fakecloud.Role{AccountID: acctB, Name: "ext-role", TrustedAccounts: []string{acctA}, ExternalID: "abc-123"}); err != nil {
+				t.Fatal(err)
+			}
+			reg := tt.reg
+			reg.Domains, reg.InstanceID, reg.RegionID = []string{"cross.example.com"}, crossID, "cn-shanghai"
+			_, err := w.keychain(t, reg).Get(ctx(t), "cross.example.com")
+			if (err == nil) != tt.ok {
+				t.Fatalf("err = %v", err)
+			}
+		})
+	}
+}
