@@ -29,6 +29,8 @@ TOOLS=${DCA_TOOLS:-$HOME/.cache/dca-tools}
 export PATH="/usr/local/go/bin:$PATH"
 export GOFLAGS="" # the flags that matter are in .goreleaser.yaml and below, nothing from outside
 export CGO_ENABLED=0
+export NO_COLOR=1
+plain() { sed 's/\x1b\[[0-9;]*m//g'; } # goreleaser colours its output when CI is set, NO_COLOR or not
 start=$(date +%s)
 elapsed() { echo $(( $(date +%s) - start )); }
 say() { printf 'release-check: %s\n' "$*"; }
@@ -131,11 +133,11 @@ gobuild() { # checkout outdir version  (GOCACHE from the environment)
 
 if [ -n "$GORELEASER" ]; then
   # --- goreleaser check and two snapshot releases ------------------------------------------------
-  (cd "$A" && "$GORELEASER" check </dev/null) || fail "goreleaser check"
+  if ! (cd "$A" && "$GORELEASER" check </dev/null 2>&1) | plain; then fail "goreleaser check"; fi
 
   snapshot() { # checkout logfile
     (cd "$1" && timeout 900 "$GORELEASER" release --snapshot --clean --skip=publish </dev/null >"$2" 2>&1) || {
-      tail -n 40 "$2"
+      tail -n 40 "$2" | plain
       fail "goreleaser release --snapshot in $1"
     }
   }
