@@ -53,6 +53,16 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "help", "--help", "-h":
 		fmt.Fprintln(stdout, usage)
 		return 0
+	case "configure-docker":
+		// The helper's config is read only when no --registries are given: a broken config must
+		// not stop a user from configuring docker for the hosts they name.
+		return dockerconfig.Run(args[1:], func() ([]string, error) {
+			cfg, err := config.Load()
+			if err != nil {
+				return nil, err
+			}
+			return cfg.Domains(), nil
+		}, stdout, stderr)
 	case "print-kubelet-config":
 		opts, err := credhelper.ParseKubeletConfigArgs(args[1:], stderr)
 		if errors.Is(err, flag.ErrHelp) {
@@ -75,15 +85,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cfg, err := config.Load()
 	if err != nil {
 		// A broken config must never silently drop a role: every command fails with the fix.
-		if cmd != "kubelet" && cmd != "doctor" && cmd != "configure-docker" {
+		if cmd != "kubelet" && cmd != "doctor" {
 			fmt.Fprintln(stdout, err) // the credential-helper protocol reports errors on stdout
 		}
 		log.Error(err.Error())
 		return 1
 	}
-	if cmd == "configure-docker" {
-		return dockerconfig.Run(args[1:], func() ([]string, error) { return cfg.Domains(), nil }, stdout, stderr)
-	}
+
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.Timeout)
 	defer cancel()
 

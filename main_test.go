@@ -517,3 +517,36 @@ func TestE2EKubeletPlugin(t *testing.T) {
 		t.Errorf("malformed: err %v stdout %q stderr %q", err, out, stderr.String())
 	}
 }
+
+// configure-docker edits docker's config.json in place, keeping everything else; it works with
+// --registries even when the helper's own config file is broken.
+func TestE2EConfigureDocker(t *testing.T) {
+	e := newEnv(t)
+	dir := t.TempDir()
+	e.vars["DOCKER_CONFIG"] = dir
+	orig := "{\n\t\"auths\": {},\n\t\"psFormat\": \"x\",\n\t\"n\": 2.50,\n\t\"credHelpers\": {\"gcr.io\": \"gcloud\"}\n}\n"
+	if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(orig), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	e.config("registries: [\n") // broken
+	r := e.run("", "configure-docker", "--registries", "registry.cn-hangzhou.aliyuncs.com,team-registry.cn-beijing.cr.aliyuncs.com")
+	if r.code != 0 || !strings.Contains(r.stdout, "added registry.cn-hangzhou.aliyuncs.com") {
+		t.Fatalf("%+v", r)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "config.json"))
+	var doc map[string]any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	ch := doc["credHelpers"].(map[string]any)
+	if ch["gcr.io"] != "gcloud" || ch["registry.cn-hangzhou.aliyuncs.com"] != "acr" || ch["team-registry.cn-beijing.cr.aliyuncs.com"] != "acr" || !bytes.Contains(b, []byte(`"n": 2.50`)) {
+		t.Errorf("config.json now:\n%s", b)
+	}
+	if fi, _ := os.Stat(filepath.Join(dir, "config.json")); fi.Mode().Perm() != 0o640 {
+		t.Errorf("mode %v", fi.Mode())
+	}
+	// Without --registries the hosts come from the helper's config, which must then be valid.
+	if r := e.run("", "configure-docker"); r.code == 0 {
+		t.Errorf("a broken helper config went unnoticed: %+v", r)
+	}
+}
