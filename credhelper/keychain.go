@@ -218,29 +218,26 @@ func domainListed(e *config.Registry, reg acr.Registry) bool {
 
 // credentials builds the base chain and wraps it in the entry's role hops.
 func (k *Keychain) credentials(e *config.Registry, region string) (*sts.Chain, sts.Provider, []string) {
-	stsEndpoint := func() cloudapi.Endpoint {
-		r := os.Getenv("ALIBABA_CLOUD_STS_REGION")
-		if r == "" {
-			r = region
-		}
-		ep, err := cloudapi.ResolveEndpoint(k.Config.Endpoints.STS, "sts", r, k.Config.VPC)
-		if err != nil {
-			ep = cloudapi.Endpoint{Host: "sts.aliyuncs.com", Scheme: "https"}
-		}
-		return ep
+	stsRegion := os.Getenv("ALIBABA_CLOUD_STS_REGION")
+	if stsRegion == "" {
+		stsRegion = region
+	}
+	stsEndpoint, err := cloudapi.ResolveEndpoint(k.Config.Endpoints.STS, "sts", stsRegion, k.Config.VPC)
+	if err != nil {
+		stsEndpoint = cloudapi.Endpoint{Host: "sts.aliyuncs.com", Scheme: "https"}
 	}
 	opts := sts.ChainOptions{
 		ECSMetadata: k.Config.ECSMetadata,
 		DMIDir:      k.DMIDir,
 		OIDCFromEnv: func(role, provider, tokenFile, session string) sts.Provider {
-			return &sts.OIDC{RoleARN: role, ProviderARN: provider, TokenFile: tokenFile, SessionName: session, Endpoint: stsEndpoint()}
+			return &sts.OIDC{RoleARN: role, ProviderARN: provider, TokenFile: tokenFile, SessionName: session, Endpoint: stsEndpoint}
 		},
 	}
 	switch {
 	case k.Credentials != nil:
 		o := *k.Credentials
 		if o.Endpoint.Host == "" {
-			o.Endpoint = stsEndpoint()
+			o.Endpoint = stsEndpoint
 		}
 		opts.OIDC = &o
 	case e != nil && e.RRSARoleARN != "":
@@ -248,7 +245,7 @@ func (k *Keychain) credentials(e *config.Registry, region string) (*sts.Chain, s
 		if tf == "" {
 			tf = os.Getenv("ALIBABA_CLOUD_OIDC_TOKEN_FILE")
 		}
-		opts.OIDC = &sts.OIDC{RoleARN: e.RRSARoleARN, ProviderARN: e.RRSAOIDCProviderARN, TokenFile: tf, SessionName: e.RoleSessionName, Endpoint: stsEndpoint()}
+		opts.OIDC = &sts.OIDC{RoleARN: e.RRSARoleARN, ProviderARN: e.RRSAOIDCProviderARN, TokenFile: tf, SessionName: e.RoleSessionName, Endpoint: stsEndpoint}
 	}
 	chain := sts.NewChain(opts)
 	var p sts.Provider = chain
@@ -265,7 +262,7 @@ func (k *Keychain) credentials(e *config.Registry, region string) (*sts.Chain, s
 				ext = e.ExternalID // the last role (the registry owner's) is the one that asks for it
 			}
 			p = &sts.AssumeRole{Base: p, RoleARN: arn, ExternalID: ext, SessionName: e.RoleSessionName,
-				Duration: time.Duration(e.ExpireDuration) * time.Second, Endpoint: stsEndpoint()}
+				Duration: time.Duration(e.ExpireDuration) * time.Second, Endpoint: stsEndpoint}
 		}
 	}
 	return chain, p, hops

@@ -18,7 +18,6 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -398,6 +397,3 @@ func Scrub(s string) string {
 	}
 	return s
 }
-
-// Env reads an environment variable, trimmed.
-func Env(name string) string { return strings.TrimSpace(os.Getenv(name)) }

@@ -128,17 +128,27 @@ func (s *Server) crPersonalToken(rc *reqCtx, p *principal) *response {
 	})
 }
 
-func (s *Server) crGetAuthorizationToken(rc *reqCtx, p *principal) *response {
-	if p.denied("cr:GetAuthorizationToken") {
-		return s.noPermission(rc, p, "cr:GetAuthorizationToken")
+// instanceAction is what every per-instance cr action checks first, in the real service's order:
+// the RAM permission, the InstanceId parameter, then that the instance exists for this caller.
+func (s *Server) instanceAction(rc *reqCtx, p *principal, ramAction string) (*Instance, *response) {
+	if p.denied(ramAction) {
+		return nil, s.noPermission(rc, p, ramAction)
 	}
 	id := rc.params["InstanceId"]
 	if id == "" {
-		return s.apiError(rc, http.StatusBadRequest, "MissingInstanceId", "InstanceId is mandatory for this action.")
+		return nil, s.apiError(rc, http.StatusBadRequest, "MissingInstanceId", "InstanceId is mandatory for this action.")
 	}
 	in := s.findInstance(rc, p, id)
 	if in == nil {
-		return s.instanceNotExist(rc)
+		return nil, s.instanceNotExist(rc)
+	}
+	return in, nil
+}
+
+func (s *Server) crGetAuthorizationToken(rc *reqCtx, p *principal) *response {
+	in, fail := s.instanceAction(rc, p, "cr:GetAuthorizationToken")
+	if fail != nil {
+		return fail
 	}
 	t := s.issueToken(rc, p, "enterprise", in.ID)
 	return jsonResponse(http.StatusOK, map[string]any{
@@ -218,16 +228,9 @@ func (s *Server) crListInstance(rc *reqCtx, p *principal) *response {
 }
 
 func (s *Server) crGetInstance(rc *reqCtx, p *principal) *response {
-	if p.denied("cr:GetInstance") {
-		return s.noPermission(rc, p, "cr:GetInstance")
-	}
-	id := rc.params["InstanceId"]
-	if id == "" {
-		return s.apiError(rc, http.StatusBadRequest, "MissingInstanceId", "InstanceId is mandatory for this action.")
-	}
-	in := s.findInstance(rc, p, id)
-	if in == nil {
-		return s.instanceNotExist(rc)
+	in, fail := s.instanceAction(rc, p, "cr:GetInstance")
+	if fail != nil {
+		return fail
 	}
 	return jsonResponse(http.StatusOK, map[string]any{
 		"InstanceId":            in.ID,
@@ -244,16 +247,9 @@ func (s *Server) crGetInstance(rc *reqCtx, p *principal) *response {
 }
 
 func (s *Server) crListInstanceEndpoint(rc *reqCtx, p *principal) *response {
-	if p.denied("cr:ListInstanceEndpoint") {
-		return s.noPermission(rc, p, "cr:ListInstanceEndpoint")
-	}
-	id := rc.params["InstanceId"]
-	if id == "" {
-		return s.apiError(rc, http.StatusBadRequest, "MissingInstanceId", "InstanceId is mandatory for this action.")
-	}
-	in := s.findInstance(rc, p, id)
-	if in == nil {
-		return s.instanceNotExist(rc)
+	in, fail := s.instanceAction(rc, p, "cr:ListInstanceEndpoint")
+	if fail != nil {
+		return fail
 	}
 	endpoints := []map[string]any{}
 	switch rc.params["ModuleName"] {
