@@ -17,7 +17,7 @@ import (
 	"github.com/docker/docker-credential-helpers/credentials"
 
 	"github.com/docker-credential-acr/docker-credential-acr/cache"
-	"github.com/docker-credential-acr/docker-credential-acr/internal/fakecloud"
+	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit/fakecloud"
 )
 
 // 200 helper processes at once, mixing get, store and erase over 10 ACR registries and 10

@@ -1,6 +1,6 @@
 // Package bench measures the helper as users run it: one process per `get`. Run with
 //
-//	go test -run '^$' -bench . -benchtime 1x ./bench
+//	cd bench && go test -run '^$' -bench . -benchtime 1x .
 //
 // It builds the helper and two baselines with the release flags, runs them side by side in one
 // run (paired, order rotated, so a noisy machine slows all three alike), and reports medians and
@@ -21,7 +21,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/docker-credential-acr/docker-credential-acr/internal/fakecloud"
+	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit/fakecloud"
 )
 
 const releaseFlags = "-s -w -buildid="
@@ -48,6 +48,12 @@ func build(b *testing.B) {
 				*t.out = filepath.Join(bins.dir, "docker-credential-acr")
 			}
 			cmd := exec.Command("go", "build", "-trimpath", "-ldflags", releaseFlags, "-o", *t.out, t.pkg)
+			if t.pkg == ".." {
+				// The helper is the parent module; bench is a module of its own so that
+				// `go install ./...` at the root installs only the helper.
+				cmd = exec.Command("go", "build", "-trimpath", "-ldflags", releaseFlags, "-o", *t.out, ".")
+				cmd.Dir = ".."
+			}
 			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 			if out, err := cmd.CombinedOutput(); err != nil {
 				bins.err = fmt.Errorf("build %s: %v\n%s", t.pkg, err, out)

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/docker-credential-acr/docker-credential-acr/config"
-	"github.com/docker-credential-acr/docker-credential-acr/internal/fakecloud"
+	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit/fakecloud"
 )
 
 // Faults from the cloud: each row injects faults into the fake and states the outcome, the

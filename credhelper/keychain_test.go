@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/docker-credential-acr/docker-credential-acr/config"
-	"github.com/docker-credential-acr/docker-credential-acr/internal/fakecloud"
+	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit/fakecloud"
 )
 
 func TestPersonalTokenCachedAndSharedAcrossHostsOfARegion(t *testing.T) {

@@ -23,7 +23,7 @@ import (
 	"github.com/docker-credential-acr/docker-credential-acr/acr"
 	"github.com/docker-credential-acr/docker-credential-acr/cache"
 	"github.com/docker-credential-acr/docker-credential-acr/config"
-	"github.com/docker-credential-acr/docker-credential-acr/internal/fakecloud"
+	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit/fakecloud"
 )
 
 const (

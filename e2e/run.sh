@@ -2,7 +2,7 @@
 # End-to-end tests of docker-credential-acr with real parts: the CNCF distribution registry
 # (htpasswd auth over TLS with a test CA), real clients (crane, skopeo, regctl) configured only
 # through credHelpers, the built helper binary, and the fake Alibaba Cloud API
-# (internal/fakecloud/cmd/fakecloud) as its own process.
+# (internal/testkit/fakecloud/cmd/fakecloud) as its own process.
 #
 # Usage: e2e/run.sh            (from anywhere; see e2e/README.md)
 #
@@ -206,7 +206,7 @@ ln -sf "$REGCTL" "$BIN/regctl"
 # The helper and the fake, from this checkout.
 log "building docker-credential-acr and fakecloud from $ROOT"
 if ! (cd "$ROOT" && GOWORK=off go build -o "$BIN/real/docker-credential-acr" . &&
-  GOWORK=off go build -o "$BIN/fakecloud" ./internal/fakecloud/cmd/fakecloud) >"$WORK/build-helper.log" 2>&1; then
+  GOWORK=off go build -tags fakecloud -o "$BIN/fakecloud" ./internal/testkit/fakecloud/cmd/fakecloud) >"$WORK/build-helper.log" 2>&1; then
   cat "$WORK/build-helper.log" >&2
   setup_fail "go build of the helper or the fake failed (log: $WORK/build-helper.log)"
 fi

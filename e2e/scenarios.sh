@@ -5,7 +5,7 @@
 # Inside: loopback is the only interface; a private /etc/hosts maps real ACR host names to
 # 127.0.0.x where distribution registries listen on :443 (TLS with a test CA, htpasswd user
 # cr_temp_user whose password is the token the fake Alibaba Cloud API hands out for that
-# registry); the fake (internal/fakecloud/cmd/fakecloud) serves the cr/STS APIs and an ECS
+# registry); the fake (internal/testkit/fakecloud/cmd/fakecloud) serves the cr/STS APIs and an ECS
 # metadata proxy on 127.0.0.1. Each scenario runs the real clients with a clean environment
 # (env -i), a fresh HOME, DOCKER_CONFIG holding only credHelpers, and its own helper cache.
 set -uo pipefail

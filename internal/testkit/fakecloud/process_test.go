@@ -19,7 +19,7 @@ import (
 	"github.com/alibabacloud-go/tea/tea"
 	"github.com/aliyun/credentials-go/credentials/providers"
 
-	"github.com/docker-credential-acr/docker-credential-acr/internal/fakecloud"
+	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit/fakecloud"
 )
 
 func TestChallenge(t *testing.T) {
@@ -104,7 +104,7 @@ func TestCommand(t *testing.T) {
 	cleanEnv(t)
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "fakecloud")
-	build := exec.Command(goTool(t), "build", "-o", bin, "./cmd/fakecloud")
+	build := exec.Command(goTool(t), "build", "-tags", "fakecloud", "-o", bin, "./cmd/fakecloud")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}

@@ -8,7 +8,7 @@ import (
 	sts "github.com/alibabacloud-go/sts-20150401/v2/client"
 	"github.com/alibabacloud-go/tea/tea"
 
-	"github.com/docker-credential-acr/docker-credential-acr/internal/fakecloud"
+	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit/fakecloud"
 )
 
 func assumeRole(t *testing.T, fc *fakecloud.Server, ak, sk, token string, req *sts.AssumeRoleRequest) (*sts.AssumeRoleResponse, error) {

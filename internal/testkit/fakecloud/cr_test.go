@@ -14,7 +14,7 @@ import (
 	cr "github.com/alibabacloud-go/cr-20181201/v2/client"
 	"github.com/alibabacloud-go/tea/tea"
 
-	"github.com/docker-credential-acr/docker-credential-acr/internal/fakecloud"
+	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit/fakecloud"
 )
 
 func TestPersonalToken(t *testing.T) {
