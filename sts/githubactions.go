@@ -1,0 +1,77 @@
+package sts
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// GitHub Actions hands a job with `permissions: id-token: write` two variables: a URL that issues
+// OIDC ID tokens for the job and a bearer token that authorises the request. The helper asks for
+// the ID token itself (audience sts.aliyuncs.com unless overridden) and exchanges it with
+// AssumeRoleWithOIDC, so a workflow needs no glue step and stores no secret.
+const (
+	envGitHubTokenURL   = "ACTIONS_ID_TOKEN_REQUEST_URL"
+	envGitHubTokenToken = "ACTIONS_ID_TOKEN_REQUEST_TOKEN"
+	// DefaultOIDCAudience is the audience RAM's OIDC providers for CI usually trust.
+	DefaultOIDCAudience = "sts.aliyuncs.com"
+)
+
+// githubIDTokenLimit bounds the answer: an ID token is a few KiB.
+const githubIDTokenLimit = 256 << 10
+
+// githubIDToken asks the GitHub Actions token service for an ID token for audience. The request
+// token goes only to an https URL (or a loopback one, for tests and local runners) and never
+// appears in an error: messages name the URL's host only.
+func githubIDToken(ctx context.Context, client *http.Client, requestURL, requestToken, audience string) (string, error) {
+	u, err := url.Parse(requestURL)
+	if err != nil || u.Host == "" || u.User != nil {
+		return "", fmt.Errorf("%s is not a URL; it is set by GitHub Actions for jobs with `permissions: id-token: write`", envGitHubTokenURL)
+	}
+	if u.Scheme != "https" && !(u.Scheme == "http" && isLoopbackHost(u.Hostname())) {
+		return "", fmt.Errorf("%s must be an https URL (the request token is a secret); got scheme %q", envGitHubTokenURL, u.Scheme)
+	}
+	q := u.Query()
+	q.Set("audience", audience)
+	u.RawQuery = q.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return "", fmt.Errorf("building the GitHub Actions ID token request: %v", errors.Unwrap(err))
+	}
+	req.Header.Set("Authorization", "bearer "+requestToken)
+	req.Header.Set("Accept", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return "", fmt.Errorf("the GitHub Actions token service at %s did not answer in time: %w", u.Host, ctx.Err())
+		}
+		return "", fmt.Errorf("the GitHub Actions token service at %s is not reachable", u.Host)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, githubIDTokenLimit+1))
+	if err != nil {
+		return "", fmt.Errorf("reading the GitHub Actions token service's answer: %v", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("the GitHub Actions token service at %s answered HTTP %d: does the job have `permissions: id-token: write`?", u.Host, resp.StatusCode)
+	}
+	if len(body) > githubIDTokenLimit {
+		return "", fmt.Errorf("the GitHub Actions token service's answer is over %d KiB", githubIDTokenLimit>>10)
+	}
+	var doc struct {
+		Value string `json:"value"`
+	}
+	if json.Unmarshal(body, &doc) != nil || strings.Count(doc.Value, ".") != 2 {
+		return "", fmt.Errorf("the GitHub Actions token service at %s did not answer with an ID token", u.Host)
+	}
+	return doc.Value, nil
+}
+
+func isLoopbackHost(h string) bool {
+	return h == "localhost" || h == "::1" || strings.HasPrefix(h, "127.")
+}
