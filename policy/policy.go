@@ -14,8 +14,14 @@
 //     has no instance: acs:cr:<region>:<account>:*. cr:ListInstance has no resource-level
 //     permission ("All Resources" in its API reference, doc-detail/145270): "*".
 //     cr:GetInstance and cr:ListInstanceEndpoint act on one instance: its ARN.
-//     cr:GetAuthorizationToken, cr:ListInstanceEndpoint (and cr:PullRepository) are the
-//     add-on's minimal pull policy in the seeds (001).
+//     cr:GetAuthorizationToken, cr:ListInstanceEndpoint and cr:PullRepository are the add-on's
+//     minimal pull policy in the seeds (001).
+//   - Pulling. A temporary token carries the permissions of the identity that asked for it
+//     (GetAuthorizationToken API reference), so every token comes with cr:PullRepository, the
+//     one call the client makes with it: on an Enterprise instance its ARN (the seeds' ECI
+//     example grants cr:Pull* on acs:cr:<region>:<account>:instance/cri-…) and
+//     acs:cr:<region>:<account>:repository/<instance>/* (the rules' repository form); for the
+//     Personal Edition acs:cr:<region>:<account>:repository/*.
 //   - STS: sts:AssumeRole on the next hop's role ARN acs:ram::<account>:role/<name>.
 //   - KMS: kms:GetSecretValue on acs:kms:<region>:<account>:secret/<name>, and kms:Decrypt on
 //     acs:kms:<region>:<account>:key/<key-id> where the secret uses a customer key
@@ -50,7 +56,7 @@ type Statement struct {
 
 // Calls is what one identity's plan calls.
 type Calls struct {
-	// PersonalTokens: cr 2016-06-07 GET /tokens in these regions.
+	// PersonalTokens: cr 2016-06-07 GET /tokens in these regions (and pulling with the token).
 	PersonalTokens []Scope
 	// Instances: Enterprise Edition calls per instance.
 	Instances []Instance
@@ -70,7 +76,7 @@ type Scope struct {
 type Instance struct {
 	Scope
 	ID string // cri-…; "" when only discovery will find it ("*")
-	// Token: GetAuthorizationToken. Discover: ListInstance (finding the id by name).
+	// Token: GetAuthorizationToken (and pulling with it). Discover: ListInstance (finding the id by name).
 	// Describe: GetInstance. Endpoints: ListInstanceEndpoint (confirming a domain).
 	Token, Discover, Describe, Endpoints bool
 }
@@ -85,7 +91,7 @@ type Secret struct {
 
 // The actions, in the order statements are written.
 var actionOrder = []string{
-	"cr:GetAuthorizationToken", "cr:ListInstance", "cr:GetInstance", "cr:ListInstanceEndpoint",
+	"cr:GetAuthorizationToken", "cr:PullRepository", "cr:ListInstance", "cr:GetInstance", "cr:ListInstanceEndpoint",
 	"sts:AssumeRole", "kms:GetSecretValue", "kms:Decrypt",
 }
 
@@ -131,6 +137,7 @@ func For(calls Calls) (Document, error) {
 			return Document{}, err
 		}
 		allow("cr:GetAuthorizationToken", "acs:cr:"+region+":"+account+":*")
+		allow("cr:PullRepository", "acs:cr:"+region+":"+account+":repository/*")
 	}
 	for _, in := range calls.Instances {
 		region, account, err := in.parts()
@@ -146,6 +153,7 @@ func For(calls Calls) (Document, error) {
 		base := "acs:cr:" + region + ":" + account + ":"
 		if in.Token {
 			allow("cr:GetAuthorizationToken", base+"instance/"+id, base+"repository/"+id)
+			allow("cr:PullRepository", base+"instance/"+id, base+"repository/"+id+"/*")
 		}
 		if in.Discover {
 			allow("cr:ListInstance", "*")

@@ -22,10 +22,16 @@ func TestFor(t *testing.T) {
 		{
 			name:  "Enterprise token only: the instance, nothing else",
 			calls: Calls{Instances: []Instance{{Scope: Scope{"cn-hangzhou", acct}, ID: inst, Token: true}}},
-			want: []Statement{{"Allow", []string{"cr:GetAuthorizationToken"}, []string{
-				"acs:cr:cn-hangzhou:" + acct + ":instance/" + inst,
-				"acs:cr:cn-hangzhou:" + acct + ":repository/" + inst,
-			}}},
+			want: []Statement{
+				{"Allow", []string{"cr:GetAuthorizationToken"}, []string{
+					"acs:cr:cn-hangzhou:" + acct + ":instance/" + inst,
+					"acs:cr:cn-hangzhou:" + acct + ":repository/" + inst,
+				}},
+				{"Allow", []string{"cr:PullRepository"}, []string{
+					"acs:cr:cn-hangzhou:" + acct + ":instance/" + inst,
+					"acs:cr:cn-hangzhou:" + acct + ":repository/" + inst + "/*",
+				}},
+			},
 		},
 		{
 			name:  "discovery by name and domain confirmation",
@@ -33,6 +39,8 @@ func TestFor(t *testing.T) {
 			want: []Statement{
 				{"Allow", []string{"cr:GetAuthorizationToken"}, []string{
 					"acs:cr:cn-hangzhou:" + acct + ":instance/" + inst, "acs:cr:cn-hangzhou:" + acct + ":repository/" + inst}},
+				{"Allow", []string{"cr:PullRepository"}, []string{
+					"acs:cr:cn-hangzhou:" + acct + ":instance/" + inst, "acs:cr:cn-hangzhou:" + acct + ":repository/" + inst + "/*"}},
 				{"Allow", []string{"cr:ListInstance"}, []string{"*"}},
 				{"Allow", []string{"cr:GetInstance", "cr:ListInstanceEndpoint"}, []string{"acs:cr:cn-hangzhou:" + acct + ":instance/" + inst}},
 			},
@@ -40,7 +48,10 @@ func TestFor(t *testing.T) {
 		{
 			name:  "Personal Edition, account unknown",
 			calls: Calls{PersonalTokens: []Scope{{Region: "cn-beijing"}, {Region: "cn-beijing"}}},
-			want:  []Statement{{"Allow", []string{"cr:GetAuthorizationToken"}, []string{"acs:cr:cn-beijing:*:*"}}},
+			want: []Statement{
+				{"Allow", []string{"cr:GetAuthorizationToken"}, []string{"acs:cr:cn-beijing:*:*"}},
+				{"Allow", []string{"cr:PullRepository"}, []string{"acs:cr:cn-beijing:*:repository/*"}},
+			},
 		},
 		{
 			name:  "instance id not known before discovery",
@@ -48,6 +59,8 @@ func TestFor(t *testing.T) {
 			want: []Statement{
 				{"Allow", []string{"cr:GetAuthorizationToken"}, []string{
 					"acs:cr:cn-shanghai:" + acct + ":instance/*", "acs:cr:cn-shanghai:" + acct + ":repository/*"}},
+				{"Allow", []string{"cr:PullRepository"}, []string{
+					"acs:cr:cn-shanghai:" + acct + ":instance/*", "acs:cr:cn-shanghai:" + acct + ":repository/*/*"}},
 				{"Allow", []string{"cr:ListInstance"}, []string{"*"}},
 			},
 		},
@@ -78,6 +91,7 @@ func TestFor(t *testing.T) {
 			},
 			want: []Statement{
 				{"Allow", []string{"cr:GetAuthorizationToken"}, []string{"acs:cr:cn-hangzhou:" + acct + ":*"}},
+				{"Allow", []string{"cr:PullRepository"}, []string{"acs:cr:cn-hangzhou:" + acct + ":repository/*"}},
 				{"Allow", []string{"cr:ListInstanceEndpoint"}, []string{"acs:cr:cn-hangzhou:" + acct + ":instance/" + inst}},
 				{"Allow", []string{"sts:AssumeRole"}, []string{"acs:ram::" + other + ":role/b"}},
 				{"Allow", []string{"kms:GetSecretValue"}, []string{"acs:kms:cn-hangzhou:" + acct + ":secret/team/ci"}},
