@@ -64,10 +64,12 @@ func (c *Client) Login(ctx context.Context, ref Ref, stage string) (Login, error
 	if err != nil {
 		var ae *cloudapi.Error
 		if errors.As(err, &ae) {
-			switch {
-			case ae.Code == "Forbidden.ResourceNotFound" || ae.StatusCode == 404 && strings.Contains(ae.Code, "NotFound"):
+			// Exact codes only: InvalidAccessKeyId.NotFound is a 404 too, and Forbidden.InDebt a
+			// 403, and neither has the fix these kinds name.
+			switch ae.Code {
+			case "Forbidden.ResourceNotFound":
 				return Login{}, &Error{Kind: NotFound, Ref: ref, Stage: stage, Endpoint: c.Endpoint.String(), Err: err}
-			case ae.Code == "Forbidden.NoPermission" || ae.Code == "NoPermission" || ae.StatusCode == 403 && strings.HasPrefix(ae.Code, "Forbidden"):
+			case "Forbidden.NoPermission", "NoPermission":
 				return Login{}, &Error{Kind: NoPermission, Ref: ref, Stage: stage, Identity: creds.String(), Err: err}
 			}
 		}

@@ -278,6 +278,16 @@ func TestLoginTransientAndOtherFailures(t *testing.T) {
 		t.Errorf("error %q does not name the secret", err)
 	}
 
+	unknown := w.client(t, w.hangzhou, "cn-hangzhou", sts.Static(sts.Credentials{AccessKeyID: "LTAI5tNobody00000099", AccessKeySecret: "x", Source: "test"}))
+	_, err = unknown.Login(context.Background(), r, "")
+	if !errors.As(err, &ae) || ae.Code != "InvalidAccessKeyId.NotFound" || secrets.KindOf(err) != 0 {
+		t.Fatalf("an unknown AccessKey (HTTP 404) must not read as a missing secret: %v", err)
+	}
+	w.fc.Inject("GetSecretValue", fakecloud.Fault{Kind: fakecloud.FaultKindAPIError, Status: 403, Code: "Forbidden.InDebt", Message: "Your account has an overdue payment."})
+	if _, err := c.Login(context.Background(), r, ""); !errors.As(err, &ae) || ae.Code != "Forbidden.InDebt" || secrets.KindOf(err) != 0 {
+		t.Fatalf("an account in debt (HTTP 403) must not read as a missing permission: %v", err)
+	}
+
 	failing := w.client(t, w.hangzhou, "cn-hangzhou", sts.ProviderFunc(func(context.Context) (sts.Credentials, error) {
 		return sts.Credentials{}, sts.ErrNoCredentials
 	}))
