@@ -180,6 +180,9 @@ func (s *Server) route(rc *reqCtx) *response {
 		case "ListInstanceEndpoint":
 			handler = s.crListInstanceEndpoint
 		}
+	case version == versionKMS && r.URL.Path == "/":
+		rc.product, rc.call.Service = "Kms", "kms"
+		handler = s.kmsHandler(action)
 	case version == versionSTS && r.URL.Path == "/":
 		rc.product, rc.call.Service = "Sts", "sts"
 		switch action {

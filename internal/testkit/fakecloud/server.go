@@ -33,6 +33,7 @@ type Server struct {
 	onCall        func(Call)
 	debug         bool
 	tokenKey      []byte
+	kms           kmsStore // KMS Secrets Manager (kms.go)
 
 	ecsRole       string // role ARN attached to the fake ECS instance
 	ecsSession    *session
