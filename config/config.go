@@ -15,6 +15,8 @@ import (
 
 	"github.com/adrg/xdg"
 	"gopkg.in/yaml.v3"
+
+	"github.com/docker-credential-acr/docker-credential-acr/internal/cloudapi"
 )
 
 // Defaults.
@@ -211,11 +213,16 @@ func (c *Config) applyEnv() error {
 		}
 		c.Timeout = d
 	}
-	if v := strings.TrimSpace(os.Getenv(EnvCREndpoint)); v != "" {
-		c.Endpoints.CR = v
-	}
-	if v := strings.TrimSpace(os.Getenv(EnvSTSEndpoint)); v != "" {
-		c.Endpoints.STS = v
+	for _, o := range []struct {
+		env, product string
+		dst          *string
+	}{{EnvCREndpoint, "cr", &c.Endpoints.CR}, {EnvSTSEndpoint, "sts", &c.Endpoints.STS}} {
+		if v := strings.TrimSpace(os.Getenv(o.env)); v != "" {
+			if err := cloudapi.CheckOverride(o.product, v); err != nil {
+				return fmt.Errorf("%s: %v (or unset %s to use the default endpoint)", o.env, err, o.env)
+			}
+			*o.dst = v
+		}
 	}
 	return nil
 }
@@ -316,8 +323,8 @@ func (c *Config) parse(path string, data []byte) error {
 		{[]string{"personalinstancetokens"}, boolSetter(&c.PersonalInstanceTokens)},
 		{[]string{"endpoints"}, func(p, k string, v *yaml.Node) error {
 			return mapping(p, k, v, []field{
-				{[]string{"cr"}, stringSetter(&c.Endpoints.CR)},
-				{[]string{"sts"}, stringSetter(&c.Endpoints.STS)},
+				{[]string{"cr"}, endpointSetter(&c.Endpoints.CR, "cr")},
+				{[]string{"sts"}, endpointSetter(&c.Endpoints.STS, "sts")},
 			})
 		}},
 		{[]string{"registries", "instances"}, func(p, k string, v *yaml.Node) error {
@@ -493,6 +500,21 @@ func stringSetter(dst *string) func(string, string, *yaml.Node) error {
 			return fileError(p, v, k, "must be a single value")
 		}
 		*dst = strings.TrimSpace(v.Value)
+		return nil
+	}
+}
+
+// endpointSetter reads an endpoint override of product and checks it now: a bad one is never
+// replaced by a default behind the user's back.
+func endpointSetter(dst *string, product string) func(string, string, *yaml.Node) error {
+	set := stringSetter(dst)
+	return func(p, k string, v *yaml.Node) error {
+		if err := set(p, k, v); err != nil {
+			return err
+		}
+		if err := cloudapi.CheckOverride(product, *dst); *dst != "" && err != nil {
+			return fileError(p, v, k, err.Error()+" (or remove "+k+" to use the default endpoint)")
+		}
 		return nil
 	}
 }

@@ -91,6 +91,9 @@ instances:
 					t.Errorf("got %+v", c)
 				}
 			}},
+		{name: "bad sts endpoint", body: "endpoints:\n  sts: 'https://sts.example.com/path'\n", wantErr: ":2: endpoints.sts: sts endpoint \"https://sts.example.com/path\" is not host[:port]"},
+		{name: "plain http sts endpoint", body: "endpoints: {sts: 'http://sts.example.com'}\n", wantErr: "endpoints.sts: sts endpoint \"http://sts.example.com\" uses plain http"},
+		{name: "bad cr endpoint", body: "endpoints: {cr: 'cr {region}'}\n", wantErr: "endpoints.cr: cr endpoint"},
 		{name: "typo drops no role", body: "registries:\n  - arnUsr: acs:ram::2:role/x\n", wantErr: "registries[0].arnUsr: unknown key"},
 		{name: "unknown top key", body: "expiringThreshhold: 5m\n", wantErr: "expiringThreshhold: unknown key"},
 		{name: "bad duration", body: "expiringThreshold: soon\n", wantErr: `"soon": must be a duration`},

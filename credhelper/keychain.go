@@ -51,6 +51,9 @@ type Keychain struct {
 	Credentials *sts.OIDC
 	// CacheScope is mixed into cache keys (kubelet: the service account).
 	CacheScope string
+	// Retry is the retry policy of the STS calls; the zero value is the production one (tests
+	// shorten the backoff).
+	Retry cloudapi.Retry
 }
 
 func (k *Keychain) now() time.Time {

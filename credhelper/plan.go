@@ -23,11 +23,14 @@ type Plan struct {
 	Region   string
 	// InstanceID is known from the config (or from the host for crpi- instances).
 	InstanceID string
-	Chain      *sts.Chain
-	Provider   sts.Provider // Chain wrapped in the role hops
-	Hops       []string     // role ARNs, in order
-	Key        string       // the cache key of the token
-	How        []string     // how each fact was found, for doctor
+	// Chain is the base credentials; Hops the role chain run on them (sts.RoleChain), each hop
+	// asking STS at STSEndpoint; Provider is Chain wrapped in the Hops, built once.
+	Chain       *sts.Chain
+	Hops        []sts.Hop
+	STSEndpoint cloudapi.Endpoint
+	Provider    sts.Provider
+	Key         string   // the cache key of the token
+	How         []string // how each fact was found, for doctor
 }
 
 // TargetKind is the kind of token a host needs.
@@ -119,7 +122,9 @@ func (k *Keychain) Plan(ctx context.Context, reg acr.Registry) (*Plan, error) {
 	if p.Entry == nil {
 		p.Entry = cfg.Match(func(string) bool { return false }, p.InstanceID)
 	}
-	p.Chain, p.Provider, p.Hops = k.credentials(p.Entry, p.Region)
+	if err := k.credentials(p); err != nil {
+		return nil, err
+	}
 	p.Key = k.key(p)
 	return p, nil
 }
@@ -133,21 +138,29 @@ func hasInstanceEntries(cfg *config.Config) bool {
 	return false
 }
 
-// credentials builds the base chain and wraps it in the entry's role hops.
-func (k *Keychain) credentials(e *config.Registry, region string) (*sts.Chain, sts.Provider, []string) {
+// credentials fills in the plan's base chain, the STS endpoint and the entry's role hops.
+func (k *Keychain) credentials(p *Plan) error {
+	e := p.Entry
 	stsRegion := os.Getenv("ALIBABA_CLOUD_STS_REGION")
 	if stsRegion == "" {
-		stsRegion = region
+		stsRegion = p.Region
 	}
 	stsEndpoint, err := cloudapi.ResolveEndpoint(k.Config.Endpoints.STS, "sts", stsRegion, k.Config.VPC)
-	if err != nil {
+	switch {
+	case err == nil:
+	case k.Config.Endpoints.STS == "":
+		// No region known (a custom domain without regionId): the global endpoint serves every region.
 		stsEndpoint = cloudapi.Endpoint{Host: "sts.aliyuncs.com", Scheme: "https"}
+	default:
+		// The override was checked when the config was read; what is left is a {region} with no
+		// region known. Never fall back silently to another endpoint.
+		return &TokenError{Host: p.Registry.Host, Err: err, Fix: "add regionId to " + entryName(p) + ", or set ALIBABA_CLOUD_STS_REGION"}
 	}
 	opts := sts.ChainOptions{
 		ECSMetadata: k.Config.ECSMetadata,
 		DMIDir:      k.DMIDir,
 		OIDCFromEnv: func(role, provider, tokenFile, session string) sts.Provider {
-			return &sts.OIDC{RoleARN: role, ProviderARN: provider, TokenFile: tokenFile, SessionName: session, Endpoint: stsEndpoint}
+			return &sts.OIDC{RoleARN: role, ProviderARN: provider, TokenFile: tokenFile, SessionName: session, Endpoint: stsEndpoint, Retry: k.Retry}
 		},
 	}
 	switch {
@@ -156,33 +169,22 @@ func (k *Keychain) credentials(e *config.Registry, region string) (*sts.Chain, s
 		if o.Endpoint.Host == "" {
 			o.Endpoint = stsEndpoint
 		}
+		o.Retry = k.Retry
 		opts.OIDC = &o
 	case e != nil && e.RRSARoleARN != "":
 		tf := e.OIDCTokenFile
 		if tf == "" {
 			tf = os.Getenv("ALIBABA_CLOUD_OIDC_TOKEN_FILE")
 		}
-		opts.OIDC = &sts.OIDC{RoleARN: e.RRSARoleARN, ProviderARN: e.RRSAOIDCProviderARN, TokenFile: tf, SessionName: e.RoleSessionName, Endpoint: stsEndpoint}
+		opts.OIDC = &sts.OIDC{RoleARN: e.RRSARoleARN, ProviderARN: e.RRSAOIDCProviderARN, TokenFile: tf, SessionName: e.RoleSessionName, Endpoint: stsEndpoint, Retry: k.Retry}
 	}
-	chain := sts.NewChain(opts)
-	var p sts.Provider = chain
-	var hops []string
+	p.Chain = sts.NewChain(opts)
+	p.STSEndpoint = stsEndpoint
 	if e != nil {
-		for _, arn := range []string{e.ArnService, e.ArnUser} {
-			if arn != "" {
-				hops = append(hops, arn)
-			}
-		}
-		for i, arn := range hops {
-			ext := ""
-			if i == len(hops)-1 {
-				ext = e.ExternalID // the last role (the registry owner's) is the one that asks for it
-			}
-			p = &sts.AssumeRole{Base: p, RoleARN: arn, ExternalID: ext, SessionName: e.RoleSessionName,
-				Duration: time.Duration(e.ExpireDuration) * time.Second, Endpoint: stsEndpoint}
-		}
+		p.Hops = sts.RoleChain(e.ArnService, e.ArnUser, e.ExternalID, e.RoleSessionName, time.Duration(e.ExpireDuration)*time.Second)
 	}
-	return chain, p, hops
+	p.Provider = sts.Through(p.Chain, p.Hops, stsEndpoint, k.Retry)
+	return nil
 }
 
 // key is the cache key of the plan's token: everything that decides the answer and is known

@@ -53,9 +53,6 @@ func cleanEnv(t testing.TB) {
 	}
 	t.Setenv("HOME", t.TempDir())
 	t.Setenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
-	old := cloudapi.Backoff
-	cloudapi.Backoff = func(int) time.Duration { return time.Millisecond }
-	t.Cleanup(func() { cloudapi.Backoff = old })
 }
 
 func newWorld(t testing.TB) *world {
@@ -123,8 +120,12 @@ func (w *world) keychain(t testing.TB, regs ...config.Registry) *Keychain {
 		Cache:        c,
 		DMIDir:       t.TempDir(),
 		ChallengeURL: func(string) string { return w.chal.URL + "/v2/" },
+		Retry:        fastRetry,
 	}
 }
+
+// fastRetry keeps the production retry count with millisecond pauses.
+var fastRetry = cloudapi.Retry{Backoff: func(int) time.Duration { return time.Millisecond }}
 
 func ctx(t testing.TB) context.Context {
 	c, cancel := context.WithTimeout(context.Background(), 20*time.Second)

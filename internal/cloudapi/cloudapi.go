@@ -82,13 +82,21 @@ func ResolveEndpoint(override, product, region string, vpc bool) (Endpoint, erro
 	}
 	raw = strings.TrimSuffix(strings.ToLower(raw), "/")
 	if !endpointHost().MatchString(raw) {
-		return Endpoint{}, fmt.Errorf("%s endpoint %q is not host[:port]: write it like cr.cn-hangzhou.aliyuncs.com or https://host:port", product, override)
+		return Endpoint{}, fmt.Errorf("%s endpoint %q is not host[:port]: write it like %s.cn-hangzhou.aliyuncs.com or https://host:port", product, override, product)
 	}
 	e.Host = raw
 	if e.Scheme == "http" && !IsLoopback(e.Host) {
 		return Endpoint{}, fmt.Errorf("%s endpoint %q uses plain http, which is allowed only for loopback hosts: use https", product, override)
 	}
 	return e, nil
+}
+
+// CheckOverride says whether an endpoint override of product ("cr" or "sts") is well formed, so
+// that a bad one is reported when the configuration is read, not replaced or found at run time.
+// "{region}" in it stands for any region.
+func CheckOverride(product, override string) error {
+	_, err := ResolveEndpoint(override, product, "cn-hangzhou", false)
+	return err
 }
 
 // IsLoopback reports whether host[:port] names the loopback interface.
@@ -216,6 +224,8 @@ type Request struct {
 	Query    map[string]*string
 	// RPC uses the legacy RPC request path (needed for anonymous AssumeRoleWithOIDC).
 	LegacyRPC bool
+	// Retry is the retry policy; the zero value is the production one.
+	Retry Retry
 }
 
 // Caller is the part of the SDK client that Call needs.
@@ -224,13 +234,28 @@ type Caller interface {
 	DoRPCRequestWithCtx(ctx context.Context, action *string, version *string, protocol *string, method *string, authType *string, bodyType *string, request *openapi.OpenApiRequest, runtime *dara.RuntimeOptions) (map[string]interface{}, error)
 }
 
-// Backoff is the pause before retry attempt n (1-based); tests may shorten it.
-var Backoff = func(n int) time.Duration {
+// Retry is the retry policy of a call. The zero Retry is the production policy; tests set a
+// short Backoff from their own files (there is no global to change, and no setting that could
+// shorten it in production).
+type Retry struct {
+	// Backoff is the pause before retry attempt n (1-based); nil is [DefaultBackoff].
+	Backoff func(n int) time.Duration
+}
+
+func (r Retry) pause(n int) time.Duration {
+	if r.Backoff != nil {
+		return r.Backoff(n)
+	}
+	return DefaultBackoff(n)
+}
+
+// DefaultBackoff is 200ms doubling to at most 2s, with jitter: a pause in [base/2, base].
+func DefaultBackoff(n int) time.Duration {
 	base := 200 * time.Millisecond << (n - 1)
 	if base > 2*time.Second {
 		base = 2 * time.Second
 	}
-	return base/2 + rand.N(base/2+1) // jitter: [base/2, base]
+	return base/2 + rand.N(base/2+1)
 }
 
 // MaxAttempts bounds retries of transient failures; the context deadline bounds them too.
@@ -249,7 +274,7 @@ func Call(ctx context.Context, c Caller, req Request) (map[string]any, error) {
 		if !retryable(err) || attempt >= MaxAttempts || ctx.Err() != nil {
 			break
 		}
-		pause := Backoff(attempt)
+		pause := req.Retry.pause(attempt)
 		if d, ok := ctx.Deadline(); ok && time.Until(d) < pause {
 			break
 		}
