@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"os"
 	"time"
 
 	"github.com/docker-credential-acr/docker-credential-acr/acr"
@@ -92,7 +91,7 @@ func (k *Keychain) Get(ctx context.Context, serverURL string) (Login, error) {
 func (k *Keychain) login(ctx context.Context, p *Plan) (Login, error) {
 	if p.Chain.Empty() {
 		hint := "no Alibaba Cloud credentials found for " + p.Registry.Host + ": set ALIBABA_CLOUD_ACCESS_KEY_ID/ALIBABA_CLOUD_ACCESS_KEY_SECRET, configure the aliyun CLI, or use RRSA"
-		if p.Chain.ECSSkipped != "" && os.Getenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED") == "" {
+		if p.Chain.ECSSkipped != "" && k.Config.Env("ALIBABA_CLOUD_ECS_METADATA_DISABLED") == "" {
 			hint += "; the ECS RAM role was not tried: " + p.Chain.ECSSkipped
 		}
 		return Login{}, &NotFoundError{Host: p.Registry.Host, Hint: hint}

@@ -3,7 +3,6 @@ package credhelper
 import (
 	"context"
 	"fmt"
-	"os"
 	"strconv"
 	"time"
 
@@ -141,7 +140,7 @@ func hasInstanceEntries(cfg *config.Config) bool {
 // credentials fills in the plan's base chain, the STS endpoint and the entry's role hops.
 func (k *Keychain) credentials(p *Plan) error {
 	e := p.Entry
-	stsRegion := os.Getenv("ALIBABA_CLOUD_STS_REGION")
+	stsRegion := k.Config.Env("ALIBABA_CLOUD_STS_REGION")
 	if stsRegion == "" {
 		stsRegion = p.Region
 	}
@@ -159,6 +158,7 @@ func (k *Keychain) credentials(p *Plan) error {
 	opts := sts.ChainOptions{
 		ECSMetadata: k.Config.ECSMetadata,
 		DMIDir:      k.DMIDir,
+		Getenv:      k.Config.Env,
 		OIDCFromEnv: func(role, provider, tokenFile, session string) sts.Provider {
 			return &sts.OIDC{RoleARN: role, ProviderARN: provider, TokenFile: tokenFile, SessionName: session, Endpoint: stsEndpoint, Retry: k.Retry}
 		},
@@ -174,7 +174,7 @@ func (k *Keychain) credentials(p *Plan) error {
 	case e != nil && e.RRSARoleARN != "":
 		tf := e.OIDCTokenFile
 		if tf == "" {
-			tf = os.Getenv("ALIBABA_CLOUD_OIDC_TOKEN_FILE")
+			tf = k.Config.Env("ALIBABA_CLOUD_OIDC_TOKEN_FILE")
 		}
 		opts.OIDC = &sts.OIDC{RoleARN: e.RRSARoleARN, ProviderARN: e.RRSAOIDCProviderARN, TokenFile: tf, SessionName: e.RoleSessionName, Endpoint: stsEndpoint, Retry: k.Retry}
 	}
