@@ -1,7 +1,10 @@
-// Package credhelper speaks the protocols: the docker credential-helper protocol and the kubelet
-// image credential provider protocol. Its Keychain turns a registry host into a registry login,
-// composing the host parser and ACR API (acr), the credential chain and role hops (sts), the
-// configuration (config) and the on-disk cache (cache).
+// Package credhelper speaks the protocols: the binary's command table (commands.go: which stream
+// carries errors, which commands need the config, exit codes), the docker credential-helper
+// protocol and the kubelet image credential provider protocol. Its Keychain turns a registry host
+// into a registry login: the plan (plan.go: entry, region, instance, cache key, "is this host
+// mine"), instance discovery (discover.go), the token call, and errors that say what to do
+// (explain.go); it composes the host parser and ACR API (acr), the credential chain and role hops
+// (sts), the configuration (config) and the on-disk cache (cache).
 package credhelper
 
 import (
