@@ -53,8 +53,9 @@ type Keychain struct {
 	Credentials *sts.OIDC
 	// CacheScope is mixed into cache keys (kubelet: the service account).
 	CacheScope string
-	// Retry is the retry policy of the STS calls; the zero value is the production one (tests
-	// shorten the backoff).
+	// Retry is the retry policy of the API calls; the zero value is the production one (tests
+	// shorten the backoff). It reaches the STS calls; the CR calls get it once acr.API has a
+	// Retry field to pass to cloudapi.Request.
 	Retry cloudapi.Retry
 }
 
