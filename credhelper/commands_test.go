@@ -32,6 +32,7 @@ func TestCommandTable(t *testing.T) {
 		code       int
 		wantStdout string // substring; "-" = must be empty
 		wantStderr string // substring; "-" = must be empty
+		env        map[string]string
 	}{
 		{name: "no arguments", argv: []string{"docker-credential-acr"}, code: 1, wantStdout: "-", wantStderr: "Usage: docker-credential-acr"},
 		{name: "version", argv: []string{"x", "version"}, config: broken, code: 0, wantStdout: "docker-credential-acr (Alibaba Cloud Container Registry) v1.2.3 commit abc", wantStderr: "-"},
@@ -47,6 +48,11 @@ func TestCommandTable(t *testing.T) {
 		{name: "get with extra arguments", argv: []string{"x", "get", "more"}, config: good, code: 1, wantStdout: "-", wantStderr: "Usage:"},
 		{name: "unknown command: the protocol's answer on stdout", argv: []string{"x", "frobnicate"}, config: good, code: 1, wantStdout: `unknown command "frobnicate"`, wantStderr: "-"},
 		{name: "list with nothing stored", argv: []string{"x", "list"}, config: good, code: 0, wantStdout: "{}", wantStderr: "-"},
+		{name: "doctor offline: the report on stdout", argv: []string{"x", "doctor", "registry.cn-hangzhou.aliyuncs.com"}, config: good, code: 0,
+			env:        map[string]string{"ALIBABA_CLOUD_ACCESS_KEY_ID": "LTAI5tCommandTable01", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "s", "ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true"},
+			wantStdout: "environment AccessKey\n  ECS RAM role:      skipped: ALIBABA_CLOUD_ECS_METADATA_DISABLED=true", wantStderr: "-"},
+		{name: "doctor finds no credentials: exit 1", argv: []string{"x", "doctor", "registry.cn-hangzhou.aliyuncs.com"}, config: good, code: 1,
+			env: map[string]string{"ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true"}, wantStdout: "PROBLEM: no Alibaba Cloud credentials", wantStderr: "-"},
 		{name: "bad log level is a warning", argv: []string{"x", "list"}, config: good, code: 0, wantStdout: "{}", wantStderr: "DOCKER_CREDENTIAL_ACR_LOG_LEVEL=\"loud\""},
 	}
 	for _, tt := range tests {
@@ -57,6 +63,9 @@ func TestCommandTable(t *testing.T) {
 				"HOME": home, "XDG_CONFIG_HOME": home, "XDG_CONFIG_DIRS": home,
 				config.EnvCacheDir: filepath.Join(home, "cache"), config.EnvDataDir: filepath.Join(home, "data"),
 				config.EnvConfig: tt.config,
+			}
+			for k, v := range tt.env {
+				env[k] = v
 			}
 			if strings.HasPrefix(tt.name, "bad log level") {
 				env[config.EnvLogLevel] = "loud"
