@@ -1,22 +1,14 @@
 // Command docker-credential-acr is a docker credential helper for Alibaba Cloud Container Registry
 // (ACR): it hands docker, containerd, buildkit, crane, skopeo, podman and the kubelet temporary
-// registry logins made from the machine's Alibaba Cloud credentials. main only wires.
+// registry logins made from the machine's Alibaba Cloud credentials. main only wires: the commands
+// and their rules are credhelper's command table.
 package main
 
 import (
-	"context"
-	"errors"
-	"flag"
-	"fmt"
-	"io"
 	"os"
-	"runtime"
 	"runtime/debug"
 
-	"github.com/docker-credential-acr/docker-credential-acr/cache"
-	"github.com/docker-credential-acr/docker-credential-acr/config"
 	"github.com/docker-credential-acr/docker-credential-acr/credhelper"
-	"github.com/docker-credential-acr/docker-credential-acr/internal/dockerconfig"
 )
 
 // Set by the release build (-ldflags "-X main.version=… -X main.commit=…").
@@ -30,132 +22,22 @@ func main() {
 	dropSDKDebug()
 	stdout := os.Stdout
 	os.Stdout = os.Stderr
-	args := os.Args[1:]
-	if credhelper.IsKubeletProviderName(os.Args[0]) {
-		// Installed as acr-credential-provider in the kubelet's plugin dir: whatever args the
-		// kubelet config passes, speak the kubelet protocol.
-		args = []string{"kubelet"}
-	}
-	os.Exit(run(args, os.Stdin, stdout, os.Stderr))
+	streams := credhelper.Streams{Stdin: os.Stdin, Stdout: stdout, Stderr: os.Stderr}
+	os.Exit(credhelper.Main(os.Args, streams, os.Getenv, buildInfo()))
 }
 
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprintln(stderr, usage)
-		return 1
-	}
-	cmd := args[0]
-	switch cmd {
-	case "version", "--version", "-v":
-		v, c := buildInfo()
-		fmt.Fprintf(stdout, "docker-credential-acr (Alibaba Cloud Container Registry) %s commit %s %s\n", v, c, runtime.Version())
-		return 0
-	case "help", "--help", "-h":
-		fmt.Fprintln(stdout, usage)
-		return 0
-	case "configure-docker":
-		// The helper's config is read only when no --registries are given: a broken config must
-		// not stop a user from configuring docker for the hosts they name.
-		return dockerconfig.Run(args[1:], func() ([]string, error) {
-			cfg, err := config.Load()
-			if err != nil {
-				return nil, err
-			}
-			return cfg.Domains(), nil
-		}, stdout, stderr)
-	case "print-kubelet-config":
-		opts, err := credhelper.ParseKubeletConfigArgs(args[1:], stderr)
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		if err != nil {
-			fmt.Fprintln(stderr, err)
-			return 2
-		}
-		if err := credhelper.PrintKubeletConfig(stdout, opts); err != nil {
-			fmt.Fprintln(stderr, err)
-			return 1
-		}
-		return 0
-	}
-	log, logErr := credhelper.NewLogger(stderr, os.Getenv("DOCKER_CREDENTIAL_ACR_LOG_LEVEL"))
-	if logErr != nil {
-		log.Warn(logErr.Error())
-	}
-	cfg, err := config.Load()
-	if err != nil {
-		// A broken config must never silently drop a role: every command fails with the fix.
-		if cmd != "kubelet" && cmd != "doctor" {
-			fmt.Fprintln(stdout, err) // the credential-helper protocol reports errors on stdout
-		}
-		log.Error(err.Error())
-		return 1
-	}
-
-	ctx, cancel := context.WithTimeout(context.Background(), cfg.Timeout)
-	defer cancel()
-
-	k := &credhelper.Keychain{Config: cfg, Log: log}
-	if !cfg.NoCache {
-		c, err := cache.OpenDefault()
-		if err != nil {
-			log.Warn("running without the token cache: " + err.Error())
-		}
-		k.Cache = c
-	}
-	if s, err := cache.OpenLogins(); err != nil {
-		log.Warn("the store of `docker login` credentials is not available: " + err.Error())
-	} else {
-		k.Logins = s
-	}
-	switch cmd {
-	case "doctor":
-		return credhelper.Doctor(ctx, k, args[1:], stdout, stderr)
-	case "kubelet":
-		if err := credhelper.Kubelet(ctx, k, stdin, stdout); err != nil {
-			log.Error(err.Error())
-			return 1
-		}
-		return 0
-	}
-	if len(args) != 1 {
-		fmt.Fprintln(stderr, usage)
-		return 1
-	}
-	d := &credhelper.Docker{Keychain: k, Ctx: ctx, Strict: cfg.Strict}
-	if err := d.Handle(cmd, stdin, stdout); err != nil {
-		fmt.Fprintln(stdout, err)
-		return 1
-	}
-	return 0
-}
-
-const usage = `Usage: docker-credential-acr <get|store|erase|list|version>
-       docker-credential-acr doctor [--json] [--online] HOST...
-       docker-credential-acr configure-docker [--registries h1,h2] [--dry-run]
-       docker-credential-acr kubelet               (image credential provider; also as acr-credential-provider)
-       docker-credential-acr print-kubelet-config [--service-account-tokens] [--match-image HOST]...
-
-docker-credential-acr is the docker credential helper for Alibaba Cloud Container Registry (ACR).
-Configure it in ~/.docker/config.json:  {"credHelpers": {"registry.cn-hangzhou.aliyuncs.com": "acr"}}`
-
-func buildInfo() (string, string) {
-	v, c := version, commit
+// buildInfo is the release build's version and commit, else what the Go toolchain recorded.
+func buildInfo() credhelper.Build {
+	b := credhelper.Build{Version: version, Commit: commit}
 	if bi, ok := debug.ReadBuildInfo(); ok {
-		if v == "" {
-			v = bi.Main.Version
+		if b.Version == "" {
+			b.Version = bi.Main.Version
 		}
 		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" && c == "" {
-				c = s.Value
+			if s.Key == "vcs.revision" && b.Commit == "" {
+				b.Commit = s.Value
 			}
 		}
 	}
-	if v == "" {
-		v = "(devel)"
-	}
-	if c == "" {
-		c = "unknown"
-	}
-	return v, c
+	return b
 }

@@ -8,18 +8,15 @@ import (
 	"time"
 )
 
-func clearEnv(t *testing.T) {
+// env is the environment of one test: no process environment is read or changed, so the tests
+// run in parallel. The XDG dirs point into the test's temp dir so that no real config is found.
+func env(t *testing.T, kv ...string) func(string) string {
 	t.Helper()
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, "DOCKER_CREDENTIAL_ACR_") || strings.HasPrefix(k, "ALIBABA_CLOUD_") || strings.HasPrefix(k, "XDG_") {
-			t.Setenv(k, "")
-			os.Unsetenv(k)
-		}
+	m := map[string]string{"XDG_CONFIG_HOME": t.TempDir(), "XDG_CONFIG_DIRS": t.TempDir()}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
 	}
-	t.Setenv("HOME", t.TempDir())
-	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
-	t.Setenv("XDG_CONFIG_DIRS", t.TempDir())
+	return func(k string) string { return m[k] }
 }
 
 func write(t *testing.T, body string) string {
@@ -91,6 +88,9 @@ instances:
 					t.Errorf("got %+v", c)
 				}
 			}},
+		{name: "bad sts endpoint", body: "endpoints:\n  sts: 'https://sts.example.com/path'\n", wantErr: ":2: endpoints.sts: sts endpoint \"https://sts.example.com/path\" is not host[:port]"},
+		{name: "plain http sts endpoint", body: "endpoints: {sts: 'http://sts.example.com'}\n", wantErr: "endpoints.sts: sts endpoint \"http://sts.example.com\" uses plain http"},
+		{name: "bad cr endpoint", body: "endpoints: {cr: 'cr {region}'}\n", wantErr: "endpoints.cr: cr endpoint"},
 		{name: "typo drops no role", body: "registries:\n  - arnUsr: acs:ram::2:role/x\n", wantErr: "registries[0].arnUsr: unknown key"},
 		{name: "unknown top key", body: "expiringThreshhold: 5m\n", wantErr: "expiringThreshhold: unknown key"},
 		{name: "bad duration", body: "expiringThreshold: soon\n", wantErr: `"soon": must be a duration`},
@@ -110,10 +110,9 @@ instances:
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clearEnv(t)
+			t.Parallel()
 			p := write(t, tt.body)
-			t.Setenv(EnvConfig, p)
-			c, err := Load()
+			c, err := Load(env(t, EnvConfig, p))
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want it to contain %q", err, tt.wantErr)
@@ -135,9 +134,8 @@ instances:
 }
 
 func TestLoadFindsXDGFileAndEnvOverrides(t *testing.T) {
-	clearEnv(t)
+	t.Parallel()
 	dir := t.TempDir()
-	t.Setenv("XDG_CONFIG_DIRS", dir)
 	if err := os.MkdirAll(filepath.Join(dir, "docker-credential-acr"), 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -145,37 +143,100 @@ func TestLoadFindsXDGFileAndEnvOverrides(t *testing.T) {
 	if err := os.WriteFile(p, []byte("strict: false\nendpoints: {cr: from-file.example}\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv(EnvStrict, "1")
-	t.Setenv(EnvTimeout, "5s")
-	t.Setenv(EnvCREndpoint, "http://127.0.0.1:1")
-	t.Setenv(EnvVPC, "true")
-	c, err := Load()
+	vars := []string{"XDG_CONFIG_DIRS", dir, EnvStrict, "1", EnvTimeout, "5s", EnvCREndpoint, "http://127.0.0.1:1", EnvVPC, "true"}
+	c, err := Load(env(t, vars...))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.Path != p || !c.Strict || c.Timeout != 5*time.Second || c.Endpoints.CR != "http://127.0.0.1:1" || !c.VPC {
 		t.Errorf("got %+v", c)
 	}
-	t.Setenv(EnvTimeout, "forever")
-	if _, err := Load(); err == nil || !strings.Contains(err.Error(), EnvTimeout) {
+	if _, err := Load(env(t, append(vars, EnvTimeout, "forever")...)); err == nil || !strings.Contains(err.Error(), EnvTimeout) {
 		t.Errorf("bad timeout: err = %v", err)
+	}
+	// A bad endpoint override in the environment is an error that names the variable.
+	for _, v := range []string{EnvCREndpoint, EnvSTSEndpoint} {
+		if _, err := Load(env(t, append(vars, v, "https://sts.example.com/x")...)); err == nil || !strings.Contains(err.Error(), v+": ") || !strings.Contains(err.Error(), "not host[:port]") {
+			t.Errorf("bad %s: err = %v", v, err)
+		}
+	}
+	// The same file by its path.
+	c, err = LoadFile(p, env(t))
+	if err != nil || c.Path != p || c.Strict || c.Endpoints.CR != "from-file.example" {
+		t.Errorf("LoadFile: %+v, %v", c, err)
+	}
+	if _, err := LoadFile(filepath.Join(dir, "nope.yaml"), env(t)); err == nil {
+		t.Error("LoadFile of a missing file: no error")
 	}
 }
 
 func TestExplicitMissingFileIsAnError(t *testing.T) {
-	clearEnv(t)
-	t.Setenv(EnvConfig, filepath.Join(t.TempDir(), "nope.yaml"))
-	if _, err := Load(); err == nil {
+	t.Parallel()
+	if _, err := Load(env(t, EnvConfig, filepath.Join(t.TempDir(), "nope.yaml"))); err == nil {
 		t.Fatal("want an error for a missing explicit config file")
 	}
 }
 
 func TestHugeFileRejected(t *testing.T) {
-	clearEnv(t)
+	t.Parallel()
 	p := write(t, "# "+strings.Repeat("x", maxFileSize+10))
-	t.Setenv(EnvConfig, p)
-	if _, err := Load(); err == nil || !strings.Contains(err.Error(), "larger than") {
+	if _, err := Load(env(t, EnvConfig, p)); err == nil || !strings.Contains(err.Error(), "larger than") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// The directory rules that cache.DefaultDir and cache.LoginsDir had.
+func TestDirs(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name                string
+		env                 []string
+		wantCache, wantData string // relative to the test's temp dir; "" = none
+		wantWarn            string
+		noCache             bool
+	}{
+		{name: "explicit dirs", env: []string{EnvCacheDir, "{tmp}/c", EnvDataDir, "{tmp}/d"}, wantCache: "c", wantData: "d"},
+		{name: "explicit wins over XDG", env: []string{EnvCacheDir, "{tmp}/c", "XDG_CACHE_HOME", "{tmp}/xc", EnvDataDir, "{tmp}/d", "XDG_DATA_HOME", "{tmp}/xd"}, wantCache: "c", wantData: "d"},
+		{name: "XDG homes", env: []string{"XDG_CACHE_HOME", "{tmp}/xc", "XDG_DATA_HOME", "{tmp}/xd"}, wantCache: "xc/docker-credential-acr", wantData: "xd/docker-credential-acr"},
+		{name: "relative explicit cache dir", env: []string{EnvCacheDir, "rel/dir", EnvDataDir, "{tmp}/d"}, wantData: "d", wantWarn: "running without the token cache: " + EnvCacheDir + `="rel/dir" is not an absolute path`},
+		{name: "relative explicit data dir", env: []string{EnvCacheDir, "{tmp}/c", EnvDataDir, "rel"}, wantCache: "c", wantWarn: "`docker login` credentials is not available: " + EnvDataDir},
+		{name: "NO_CACHE=1", env: []string{EnvNoCache, "1", EnvCacheDir, "rel/ignored", EnvDataDir, "{tmp}/d"}, wantData: "d", noCache: true},
+		{name: "NO_CACHE=true", env: []string{EnvNoCache, "true", EnvCacheDir, "{tmp}/c", EnvDataDir, "{tmp}/d"}, wantData: "d", noCache: true},
+		{name: "NO_CACHE=0", env: []string{EnvNoCache, "0", EnvCacheDir, "{tmp}/c", EnvDataDir, "{tmp}/d"}, wantCache: "c", wantData: "d"},
+		{name: "NO_CACHE=off", env: []string{EnvNoCache, "off", EnvCacheDir, "{tmp}/c", EnvDataDir, "{tmp}/d"}, wantCache: "c", wantData: "d"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tmp := t.TempDir()
+			var kv []string
+			for _, v := range tt.env {
+				kv = append(kv, strings.ReplaceAll(v, "{tmp}", tmp))
+			}
+			c, err := Load(env(t, kv...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rel := func(d string) string {
+				if d == "" {
+					return ""
+				}
+				return filepath.Join(tmp, d)
+			}
+			if c.CacheDir != rel(tt.wantCache) || c.DataDir != rel(tt.wantData) || c.NoCache != tt.noCache {
+				t.Errorf("CacheDir %q DataDir %q NoCache %v", c.CacheDir, c.DataDir, c.NoCache)
+			}
+			warned := strings.Join(c.Warnings, "\n")
+			if tt.wantWarn == "" && warned != "" || !strings.Contains(warned, tt.wantWarn) {
+				t.Errorf("warnings %q, want %q", warned, tt.wantWarn)
+			}
+		})
+	}
+	if _, err := Load(env(t, EnvNoCache, "maybe")); err == nil || !strings.Contains(err.Error(), EnvNoCache) {
+		t.Errorf("NO_CACHE=maybe: err = %v", err)
+	}
+	if c, err := Load(env(t, EnvLogLevel, "debug")); err != nil || c.LogLevel != "debug" || LogLevel(env(t, EnvLogLevel, "info")) != "info" {
+		t.Errorf("log level: %+v %v", c, err)
 	}
 }
 

@@ -127,7 +127,7 @@ func (k *Keychain) diagnose(ctx context.Context, input string, online bool) *Doc
 	if p.Entry != nil {
 		r.Entry = p.Entry.Describe()
 	}
-	r.RoleChain = p.Hops
+	r.RoleChain = sts.ARNs(p.Hops)
 	r.Sources = p.Chain.Sources()
 	r.Using = p.Chain.Describe()
 	r.ECSSkipped = p.Chain.ECSSkipped
@@ -172,19 +172,9 @@ func (k *Keychain) runSteps(ctx context.Context, p *Plan, r *DoctorReport) {
 	}) {
 		return
 	}
-	// The hops, innermost first: each runs with the previous step's credentials.
-	var hops []*sts.AssumeRole
-	for prov := p.Provider; ; {
-		a, ok := prov.(*sts.AssumeRole)
-		if !ok {
-			break
-		}
-		hops = append([]*sts.AssumeRole{a}, hops...)
-		prov = a.Base
-	}
-	for _, h := range hops {
-		hop := *h
-		hop.Base = sts.Static(creds)
+	// The hops of the plan, in order: each runs with the previous step's credentials.
+	for _, h := range p.Hops {
+		hop := h.Assume(sts.Static(creds), p.STSEndpoint, k.Retry)
 		if !step("AssumeRole "+hop.RoleARN, func() (string, error) {
 			var err error
 			creds, err = hop.Credentials(ctx)

@@ -3,12 +3,51 @@ package credhelper
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/docker-credential-acr/docker-credential-acr/acr"
 	"github.com/docker-credential-acr/docker-credential-acr/internal/cloudapi"
 	"github.com/docker-credential-acr/docker-credential-acr/sts"
 )
+
+// NotFoundError means there are no credentials for the host, which the protocols answer with
+// "not found" so that clients go on anonymously. Hint, if set, tells the user how to get some.
+type NotFoundError struct {
+	Host string
+	Hint string
+}
+
+func (e *NotFoundError) Error() string {
+	if e.Hint == "" {
+		return "no credentials for " + e.Host
+	}
+	return e.Hint
+}
+
+// TokenError means the host is an ACR registry and credentials exist, but getting a token failed.
+// Its message says what failed and what to do.
+type TokenError struct {
+	Host string
+	Err  error
+	Fix  string
+}
+
+func (e *TokenError) Error() string {
+	msg := fmt.Sprintf("Alibaba Cloud ACR login for %s failed: %s", e.Host, cloudapi.Scrub(e.Err.Error()))
+	if e.Fix != "" {
+		msg += " — " + e.Fix
+	}
+	return strings.Join(strings.Fields(msg), " ") // one line, whatever the SDKs put in their errors
+}
+
+func (e *TokenError) Unwrap() error { return e.Err }
+
+type untrustedDomainError struct{ host, instance string }
+
+func (e *untrustedDomainError) Error() string {
+	return fmt.Sprintf("%s points at instance %s, but that instance does not list %s among its domains (ListInstanceEndpoint), so no token is handed to it", e.host, e.instance, e.host)
+}
 
 // explain turns a failure to get a token into a TokenError that says what to do next.
 func (k *Keychain) explain(p *Plan, err error) error {

@@ -14,6 +14,7 @@ import (
 // message and how many token calls the helper made. Times are logged for the README's
 // Reliability section (run with -v), not asserted: the machine is shared.
 func TestCloudFaults(t *testing.T) {
+	t.Parallel()
 	const personal = fakecloud.ActionPersonalToken
 	tests := []struct {
 		name       string
@@ -90,6 +91,7 @@ func ptr[T any](v T) *T { return &v }
 // STS credentials that expire between the hops: hop 2 fails with InvalidSecurityToken.Expired
 // once; the helper asks hop 1 again and goes on.
 func TestSTSExpiresBetweenHops(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	w.useAK(t, devAK, devSK)
 	w.fc.Inject("AssumeRole", fakecloud.Fault{}, fakecloud.FaultAPIError(400, "InvalidSecurityToken.Expired", "Specified SecurityToken is expired."))
@@ -104,6 +106,7 @@ func TestSTSExpiresBetweenHops(t *testing.T) {
 
 // A refresh that fails while the cached token is still valid serves the cached token.
 func TestStaleTokenServedWhenRefreshFails(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	w.useAK(t, devAK, devSK)
 	first, err := w.keychain(t).Get(ctx(t), "registry.cn-hangzhou.aliyuncs.com")

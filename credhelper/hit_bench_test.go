@@ -1,6 +1,7 @@
 package credhelper
 
 import (
+	"os"
 	"testing"
 
 	"github.com/docker-credential-acr/docker-credential-acr/config"
@@ -17,7 +18,7 @@ func BenchmarkHitPath(b *testing.B) {
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := config.Load(); err != nil {
+		if _, err := config.Load(os.Getenv); err != nil {
 			b.Fatal(err)
 		}
 		l, err := k.Get(ctx(b), "registry.cn-hangzhou.aliyuncs.com")

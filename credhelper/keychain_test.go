@@ -11,6 +11,7 @@ import (
 )
 
 func TestPersonalTokenCachedAndSharedAcrossHostsOfARegion(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	w.useAK(t, devAK, devSK)
 	k := w.keychain(t)
@@ -48,6 +49,7 @@ func TestPersonalTokenCachedAndSharedAcrossHostsOfARegion(t *testing.T) {
 }
 
 func TestEnterpriseDefaultDomain(t *testing.T) {
+	t.Parallel()
 	t.Run("instance from the challenge", func(t *testing.T) {
 		w := newWorld(t)
 		w.useAK(t, devAK, devSK)
@@ -106,6 +108,7 @@ func TestEnterpriseDefaultDomain(t *testing.T) {
 }
 
 func TestCustomDomain(t *testing.T) {
+	t.Parallel()
 	t.Run("configured instance and region", func(t *testing.T) {
 		w := newWorld(t)
 		w.useAK(t, devAK, devSK)
@@ -166,6 +169,7 @@ func TestCustomDomain(t *testing.T) {
 }
 
 func TestCrossAccountChain(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	w.useAK(t, devAK, devSK)
 	k := w.keychain(t, config.Registry{Domains: []string{"cross.example.com"}, InstanceID: crossID, RegionID: "cn-shanghai", ArnService: roleSvc, ArnUser: roleUser})
@@ -204,6 +208,7 @@ func TestCrossAccountChain(t *testing.T) {
 }
 
 func TestErrorsSayWhatToDo(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		ak, sk    string
@@ -240,6 +245,7 @@ func TestErrorsSayWhatToDo(t *testing.T) {
 }
 
 func TestNoCredentialsIsNotFoundWithHint(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	_, err := w.keychain(t).Get(ctx(t), "registry.cn-hangzhou.aliyuncs.com")
 	var nf *NotFoundError
@@ -257,6 +263,7 @@ func TestNoCredentialsIsNotFoundWithHint(t *testing.T) {
 }
 
 func TestExternalIDGoesToTheLastHop(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		name string
 		reg  config.Registry

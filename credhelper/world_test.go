@@ -2,10 +2,9 @@ package credhelper
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"strings"
 	"testing"
 	"time"
 
@@ -37,30 +36,13 @@ type world struct {
 	fc   *fakecloud.Server
 	dir  string // cache dir
 	chal *httptest.Server
-}
-
-// cleanEnv clears what the helper reads from the environment so that the machine's own
-// credentials, proxies and config never leak into a test, and the metadata service is never asked.
-func cleanEnv(t testing.TB) {
-	t.Helper()
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, "ALIBABA_CLOUD_") || strings.HasPrefix(k, "ALICLOUD_") || strings.HasPrefix(k, "DOCKER_CREDENTIAL_ACR_") ||
-			strings.HasPrefix(k, "XDG_") || strings.EqualFold(k, "http_proxy") || strings.EqualFold(k, "https_proxy") || strings.EqualFold(k, "no_proxy") || k == "DEBUG" {
-			t.Setenv(k, "")
-			os.Unsetenv(k)
-		}
-	}
-	t.Setenv("HOME", t.TempDir())
-	t.Setenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
-	old := cloudapi.Backoff
-	cloudapi.Backoff = func(int) time.Duration { return time.Millisecond }
-	t.Cleanup(func() { cloudapi.Backoff = old })
+	// env is the whole environment the Keychain sees (Config.Getenv): the process environment is
+	// neither read nor changed, so world tests may run in parallel.
+	env map[string]string
 }
 
 func newWorld(t testing.TB) *world {
 	t.Helper()
-	cleanEnv(t)
 	fc := fakecloud.New()
 	must := func(err error) {
 		t.Helper()
@@ -78,7 +60,10 @@ func newWorld(t testing.TB) *world {
 	must(fc.AddRole(fakecloud.Role{AccountID: acctB, Name: "role-acr", TrustedPrincipals: []string{roleSvc}}))
 	must(fc.Start())
 	t.Cleanup(fc.Close)
-	w := &world{fc: fc, dir: t.TempDir()}
+	w := &world{fc: fc, dir: t.TempDir(), env: map[string]string{
+		"HOME":                                t.TempDir(),
+		"ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true",
+	}}
 	// By default the registry challenge is not ACR's (like a registry behind a proxy that hides it).
 	w.setChallenge(http.NotFoundHandler())
 	return w
@@ -91,9 +76,10 @@ func (w *world) setChallenge(h http.Handler) {
 	w.chal = httptest.NewServer(h)
 }
 
+// useAK sets the environment AccessKey of the Keychains built from now on.
 func (w *world) useAK(t testing.TB, id, secret string) {
-	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", id)
-	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", secret)
+	w.env["ALIBABA_CLOUD_ACCESS_KEY_ID"] = id
+	w.env["ALIBABA_CLOUD_ACCESS_KEY_SECRET"] = secret
 }
 
 // keychain builds a Keychain over the fake with the given config entries.
@@ -113,6 +99,7 @@ func (w *world) keychain(t testing.TB, regs ...config.Registry) *Keychain {
 		Timeout:           20 * time.Second,
 		Endpoints:         config.Endpoints{CR: "http://" + w.fc.Endpoint(), STS: "http://" + w.fc.Endpoint()},
 		Registries:        regs,
+		Getenv:            w.getenv(),
 	}
 	c, err := cache.Open(w.dir)
 	if err != nil {
@@ -123,7 +110,17 @@ func (w *world) keychain(t testing.TB, regs ...config.Registry) *Keychain {
 		Cache:        c,
 		DMIDir:       t.TempDir(),
 		ChallengeURL: func(string) string { return w.chal.URL + "/v2/" },
+		Retry:        fastRetry,
 	}
+}
+
+// fastRetry keeps the production retry count with millisecond pauses.
+var fastRetry = cloudapi.Retry{Backoff: func(int) time.Duration { return time.Millisecond }}
+
+// getenv is a lookup of a snapshot of the world's environment.
+func (w *world) getenv() func(string) string {
+	env := maps.Clone(w.env)
+	return func(k string) string { return env[k] }
 }
 
 func ctx(t testing.TB) context.Context {

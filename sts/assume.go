@@ -16,14 +16,13 @@ import (
 	"github.com/docker-credential-acr/docker-credential-acr/internal/cloudapi"
 )
 
-// AssumeRole is one role hop: it asks STS, with the credentials of Base, for credentials of RoleARN.
+// AssumeRole is one role hop performed: it asks STS, with the credentials of Base, for
+// credentials of the hop's role. Build it with [Hop.Assume] or [Through].
 type AssumeRole struct {
-	Base        Provider
-	RoleARN     string
-	ExternalID  string
-	SessionName string
-	Duration    time.Duration // 900s..the role's maximum; 0 means 3600s
-	Endpoint    cloudapi.Endpoint
+	Base Provider
+	Hop
+	Endpoint cloudapi.Endpoint
+	Retry    cloudapi.Retry // zero: the production retry policy
 }
 
 // Credentials performs the hop. If STS says the base credentials expired (they can, between two
@@ -71,7 +70,7 @@ func (a *AssumeRole) assume(ctx context.Context, base Credentials) (Credentials,
 		q["ExternalId"] = dara.String(a.ExternalID)
 	}
 	body, err := cloudapi.Call(ctx, &client.Client, cloudapi.Request{
-		Service: "sts", Endpoint: a.Endpoint, Query: q, Params: assumeRoleParams("AssumeRole", "AK"),
+		Service: "sts", Endpoint: a.Endpoint, Query: q, Params: assumeRoleParams("AssumeRole", "AK"), Retry: a.Retry,
 	})
 	if err != nil {
 		return Credentials{}, err
@@ -89,6 +88,7 @@ type OIDC struct {
 	SessionName string
 	Duration    time.Duration
 	Endpoint    cloudapi.Endpoint
+	Retry       cloudapi.Retry // zero: the production retry policy
 }
 
 func (o *OIDC) identity() string {
@@ -124,7 +124,7 @@ func (o *OIDC) Credentials(ctx context.Context) (Credentials, error) {
 		session = "docker-credential-acr"
 	}
 	body, err := cloudapi.Call(ctx, &client.Client, cloudapi.Request{
-		Service: "sts", Endpoint: o.Endpoint, LegacyRPC: true,
+		Service: "sts", Endpoint: o.Endpoint, LegacyRPC: true, Retry: o.Retry,
 		Params: assumeRoleParams("AssumeRoleWithOIDC", "Anonymous"),
 		Query: map[string]*string{
 			"RoleArn":         dara.String(o.RoleARN),

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"github.com/aliyun/credentials-go/credentials/providers"
@@ -27,6 +28,28 @@ type ChainOptions struct {
 	OIDCFromEnv func(roleARN, providerARN, tokenFile, sessionName string) Provider
 	// DMIDir is where DMI identifies the machine ("/sys/class/dmi/id" when empty).
 	DMIDir string
+	// Getenv looks up the credential-chain variables (ALIBABA_CLOUD_ACCESS_KEY_ID and the others
+	// credentials-go reads, and HOME); os.Getenv-compatible. Nil is an empty environment.
+	Getenv func(string) string
+}
+
+// env looks up a variable, trimmed.
+func (o ChainOptions) env(name string) string {
+	if o.Getenv == nil {
+		return ""
+	}
+	return strings.TrimSpace(o.Getenv(name))
+}
+
+// homeDir is the user's home directory as os.UserHomeDir finds it, from the injected environment.
+func (o ChainOptions) homeDir() string {
+	switch runtime.GOOS {
+	case "windows":
+		return o.env("USERPROFILE")
+	case "plan9":
+		return o.env("home")
+	}
+	return o.env("HOME")
 }
 
 // Chain is the base credentials chain: the sources present on this machine, in the order of the
@@ -47,6 +70,7 @@ type source struct {
 // NewChain finds the sources of credentials present on this machine.
 func NewChain(o ChainOptions) *Chain {
 	c := &Chain{}
+	env := o.env
 	if o.OIDC != nil {
 		c.sources = append(c.sources, source{"RRSA (OIDC) role " + o.OIDC.RoleARN, "oidc\x00" + o.OIDC.RoleARN + "\x00" + o.OIDC.ProviderARN + "\x00" + o.OIDC.identity(), o.OIDC.Credentials})
 		return c
@@ -68,7 +92,7 @@ func NewChain(o ChainOptions) *Chain {
 	if !strings.EqualFold(env("ALIBABA_CLOUD_CLI_PROFILE_DISABLED"), "true") {
 		path := env("ALIBABA_CLOUD_CONFIG_FILE")
 		if path == "" {
-			if home, err := os.UserHomeDir(); err == nil {
+			if home := o.homeDir(); home != "" {
 				path = filepath.Join(home, ".aliyun", "config.json")
 			}
 		}
@@ -82,7 +106,7 @@ func NewChain(o ChainOptions) *Chain {
 	{
 		path := env("ALIBABA_CLOUD_CREDENTIALS_FILE")
 		if path == "" {
-			if home, err := os.UserHomeDir(); err == nil {
+			if home := o.homeDir(); home != "" {
 				path = filepath.Join(home, ".alibabacloud", "credentials")
 			}
 		}
@@ -93,7 +117,8 @@ func NewChain(o ChainOptions) *Chain {
 			}
 			c.sources = append(c.sources, source{fmt.Sprintf("credentials file profile %q (%s)", name, path), "ini\x00" + path + "\x00" + name + "\x00" + digest(data),
 				credentialsGo(fmt.Sprintf("credentials file profile %q", name), func() (providers.CredentialsProvider, error) {
-					// credentials-go reads the path from the environment only.
+					// credentials-go reads the path from the process environment only: the
+					// same lookup as Getenv in production (main passes os.Getenv).
 					return providers.NewProfileCredentialsProviderBuilder().WithProfileName(name).Build()
 				})})
 		}
@@ -232,6 +257,7 @@ func credentialsGo(label string, build func() (providers.CredentialsProvider, er
 // ecsAllowed says whether the ECS metadata service may exist here: asked for by the user, or on a
 // machine whose DMI names Alibaba Cloud. Elsewhere asking it costs seconds of timeouts for nothing.
 func ecsAllowed(o ChainOptions) (bool, string) {
+	env := o.env
 	if strings.EqualFold(env("ALIBABA_CLOUD_ECS_METADATA_DISABLED"), "true") {
 		return false, "ALIBABA_CLOUD_ECS_METADATA_DISABLED=true"
 	}
@@ -296,5 +322,3 @@ func digest(b []byte) string {
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:8])
 }
-
-func env(name string) string { return strings.TrimSpace(os.Getenv(name)) }

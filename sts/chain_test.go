@@ -12,8 +12,15 @@ import (
 	"github.com/aliyun/credentials-go/credentials/providers"
 )
 
-// cleanEnv clears everything the chain reads, so that the machine's own credentials never leak in.
-func cleanEnv(t *testing.T) string {
+// testEnv is the environment a chain sees in a test: the chain reads nothing else, so the
+// machine's own credentials never leak in and tests can run in parallel.
+type testEnv map[string]string
+
+func (e testEnv) get(k string) string { return e[k] }
+
+// cleanProcessEnv clears what credentials-go itself reads from the process environment, for
+// the tests that go on into its providers (the chain finds sources through testEnv only).
+func cleanProcessEnv(t *testing.T) {
 	t.Helper()
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
@@ -22,17 +29,18 @@ func cleanEnv(t *testing.T) string {
 			os.Unsetenv(k)
 		}
 	}
-	home := t.TempDir()
-	t.Setenv("HOME", home)
-	return home
+	t.Setenv("HOME", t.TempDir())
 }
 
 func noDMI(t *testing.T) string { return t.TempDir() }
 
 func TestChainSourcesAndIdentity(t *testing.T) {
-	home := cleanEnv(t)
+	cleanProcessEnv(t)
+	home := t.TempDir()
+	env := testEnv{"HOME": home}
 	dmi := noDMI(t)
-	c := NewChain(ChainOptions{DMIDir: dmi})
+	opts := ChainOptions{DMIDir: dmi, Getenv: env.get}
+	c := NewChain(opts)
 	if !c.Empty() || c.Identity() != "" {
 		t.Fatalf("clean machine: sources %v", c.Sources())
 	}
@@ -54,7 +62,7 @@ func TestChainSourcesAndIdentity(t *testing.T) {
 		}
 	}
 	writeCLI("LTAIdev")
-	c = NewChain(ChainOptions{DMIDir: dmi})
+	c = NewChain(opts)
 	cliID := c.Identity()
 	if !strings.HasPrefix(cliID, "cli\x00") || !strings.Contains(c.Describe(), `"dev"`) {
 		t.Fatalf("identity %q, describe %q", cliID, c.Describe())
@@ -64,18 +72,18 @@ func TestChainSourcesAndIdentity(t *testing.T) {
 		t.Fatalf("CLI profile: %v %v", cr, err)
 	}
 	writeCLI("LTAIother")
-	if NewChain(ChainOptions{DMIDir: dmi}).Identity() == cliID {
+	if NewChain(opts).Identity() == cliID {
 		t.Error("editing the profile did not change the identity")
 	}
-	t.Setenv("ALIBABA_CLOUD_PROFILE", "prod")
-	if id := NewChain(ChainOptions{DMIDir: dmi}).Identity(); id == cliID || !strings.Contains(id, "prod") {
+	env["ALIBABA_CLOUD_PROFILE"] = "prod"
+	if id := NewChain(opts).Identity(); id == cliID || !strings.Contains(id, "prod") {
 		t.Errorf("switching profile: identity %q", id)
 	}
 
 	// Environment AccessKey comes first.
-	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAIenv1")
-	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "envsecret")
-	c = NewChain(ChainOptions{DMIDir: dmi})
+	env["ALIBABA_CLOUD_ACCESS_KEY_ID"] = "LTAIenv1"
+	env["ALIBABA_CLOUD_ACCESS_KEY_SECRET"] = "envsecret"
+	c = NewChain(opts)
 	if c.Identity() != "env\x00LTAIenv1" {
 		t.Fatalf("identity %q", c.Identity())
 	}
@@ -86,14 +94,15 @@ func TestChainSourcesAndIdentity(t *testing.T) {
 	if s := fmt.Sprintf("%v %+v %#v %s", cr, cr, cr, cr); strings.Contains(s, "envsecret") {
 		t.Errorf("Credentials print their secret: %s", s)
 	}
-	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAIenv2")
-	if NewChain(ChainOptions{DMIDir: dmi}).Identity() == "env\x00LTAIenv1" {
+	env["ALIBABA_CLOUD_ACCESS_KEY_ID"] = "LTAIenv2"
+	if NewChain(opts).Identity() == "env\x00LTAIenv1" {
 		t.Error("another AccessKey id has the same identity")
 	}
 }
 
 func TestECSOnlyWhereItCanExist(t *testing.T) {
-	cleanEnv(t)
+	t.Parallel()
+	env := testEnv{"HOME": t.TempDir()}
 	dmi := t.TempDir()
 	has := func(c *Chain) bool {
 		for _, s := range c.Sources() {
@@ -103,28 +112,28 @@ func TestECSOnlyWhereItCanExist(t *testing.T) {
 		}
 		return false
 	}
-	if has(NewChain(ChainOptions{DMIDir: dmi})) {
+	if has(NewChain(ChainOptions{DMIDir: dmi, Getenv: env.get})) {
 		t.Error("ECS source without DMI")
 	}
 	os.WriteFile(filepath.Join(dmi, "sys_vendor"), []byte("QEMU\n"), 0o600)
-	if has(NewChain(ChainOptions{DMIDir: dmi})) {
+	if has(NewChain(ChainOptions{DMIDir: dmi, Getenv: env.get})) {
 		t.Error("ECS source on another vendor")
 	}
 	os.WriteFile(filepath.Join(dmi, "product_name"), []byte("Alibaba Cloud ECS\n"), 0o600)
-	if !has(NewChain(ChainOptions{DMIDir: dmi})) {
+	if !has(NewChain(ChainOptions{DMIDir: dmi, Getenv: env.get})) {
 		t.Error("no ECS source on Alibaba Cloud DMI")
 	}
-	t.Setenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
-	if has(NewChain(ChainOptions{DMIDir: dmi})) {
+	env["ALIBABA_CLOUD_ECS_METADATA_DISABLED"] = "true"
+	if has(NewChain(ChainOptions{DMIDir: dmi, Getenv: env.get})) {
 		t.Error("ECS source although disabled")
 	}
-	t.Setenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "")
+	env["ALIBABA_CLOUD_ECS_METADATA_DISABLED"] = ""
 	other := t.TempDir()
-	if !has(NewChain(ChainOptions{DMIDir: other, ECSMetadata: true})) {
+	if !has(NewChain(ChainOptions{DMIDir: other, ECSMetadata: true, Getenv: env.get})) {
 		t.Error("config switch did not enable ECS")
 	}
-	t.Setenv("ALIBABA_CLOUD_ECS_METADATA", "myrole")
-	c := NewChain(ChainOptions{DMIDir: other})
+	env["ALIBABA_CLOUD_ECS_METADATA"] = "myrole"
+	c := NewChain(ChainOptions{DMIDir: other, Getenv: env.get})
 	if !has(c) || c.Identity() != "ecs\x00myrole" {
 		t.Errorf("role name: %v %q", c.Sources(), c.Identity())
 	}
@@ -135,20 +144,24 @@ type panicky struct{}
 func (panicky) GetCredentials() (*providers.Credentials, error) { panic("nil map") }
 func (panicky) GetProviderName() string                         { return "panicky" }
 
-type slow struct{}
+// slow answers only when released: the test releases it when it ends, so no goroutine is left.
+type slow struct{ release chan struct{} }
 
-func (slow) GetCredentials() (*providers.Credentials, error) {
-	time.Sleep(5 * time.Second)
+func (s slow) GetCredentials() (*providers.Credentials, error) {
+	<-s.release
 	return nil, nil
 }
 func (slow) GetProviderName() string { return "slow" }
 
 func TestCredentialsGoAdapterRecoversAndHonoursDeadline(t *testing.T) {
+	t.Parallel()
 	get := credentialsGo("test", func() (providers.CredentialsProvider, error) { return panicky{}, nil })
 	if _, err := get(context.Background()); err == nil || !strings.Contains(err.Error(), "malformed") {
 		t.Errorf("panic: err = %v", err)
 	}
-	get = credentialsGo("test", func() (providers.CredentialsProvider, error) { return slow{}, nil })
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	get = credentialsGo("test", func() (providers.CredentialsProvider, error) { return slow{release}, nil })
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	if _, err := get(ctx); err == nil || !strings.Contains(err.Error(), "gave up") {

@@ -2,8 +2,9 @@
 // (the credentials-go default chain, with the ECS metadata service only where it can exist), and the
 // STS role hops (AssumeRole, AssumeRoleWithOIDC) that turn them into other identities.
 //
-// Every source is a [Provider]; a role hop is a Provider wrapping another, so the cross-account chain
-// ArnService → ArnUser is AssumeRole{Base: AssumeRole{Base: chain}}.
+// Every source is a [Provider]; a role hop ([Hop], performed as [AssumeRole]) is a Provider wrapping
+// another, so the cross-account chain ArnService → ArnUser is [RoleChain] applied with [Through]:
+// AssumeRole{Base: AssumeRole{Base: chain}}.
 package sts
 
 import (

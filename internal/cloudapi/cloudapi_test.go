@@ -1,8 +1,15 @@
 package cloudapi
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
+	"time"
+
+	openapi "github.com/alibabacloud-go/darabonba-openapi/v2/client"
+	"github.com/alibabacloud-go/tea/dara"
+	"github.com/alibabacloud-go/tea/tea"
 )
 
 func TestResolveEndpoint(t *testing.T) {
@@ -85,5 +92,46 @@ func TestErrorText(t *testing.T) {
 func TestTrimSDKMessage(t *testing.T) {
 	if got := trimSDKMessage("code: 404, user not exist request id: ABC"); got != "user not exist" {
 		t.Errorf("got %q", got)
+	}
+}
+
+// flaky is a Caller whose first failures are transient server errors.
+type flaky struct {
+	fails, calls int
+}
+
+func (f *flaky) CallApiWithCtx(context.Context, *openapi.Params, *openapi.OpenApiRequest, *dara.RuntimeOptions) (map[string]interface{}, error) {
+	f.calls++
+	if f.calls <= f.fails {
+		return nil, &tea.SDKError{StatusCode: tea.Int(503), Code: tea.String("ServiceUnavailable"), Message: tea.String("busy")}
+	}
+	return map[string]any{"body": map[string]any{"ok": true}}, nil
+}
+
+func (f *flaky) DoRPCRequestWithCtx(context.Context, *string, *string, *string, *string, *string, *string, *openapi.OpenApiRequest, *dara.RuntimeOptions) (map[string]interface{}, error) {
+	return nil, errors.New("not used")
+}
+
+func TestCallRetriesWithTheRequestsBackoff(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		fails, wantCalls int
+		wantErr          bool
+	}{{0, 1, false}, {2, 3, false}, {MaxAttempts, MaxAttempts, true}} {
+		f := &flaky{fails: tt.fails}
+		var pauses []int
+		req := Request{Service: "cr", Params: &openapi.Params{Action: dara.String("X")},
+			Retry: Retry{Backoff: func(n int) time.Duration { pauses = append(pauses, n); return time.Microsecond }}}
+		_, err := Call(context.Background(), f, req)
+		if (err != nil) != tt.wantErr || f.calls != tt.wantCalls || len(pauses) != tt.wantCalls-1 {
+			t.Errorf("fails %d: err %v, calls %d, pauses %v", tt.fails, err, f.calls, pauses)
+		}
+	}
+	// The default backoff stays within its jittered bounds.
+	for n := 1; n <= 6; n++ {
+		base := min(200*time.Millisecond<<(n-1), 2*time.Second)
+		if d := DefaultBackoff(n); d < base/2 || d > base {
+			t.Errorf("DefaultBackoff(%d) = %v, want [%v, %v]", n, d, base/2, base)
+		}
 	}
 }

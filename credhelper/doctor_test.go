@@ -1,0 +1,199 @@
+package credhelper
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/docker-credential-acr/docker-credential-acr/cache"
+	"github.com/docker-credential-acr/docker-credential-acr/config"
+)
+
+// doctorKeys is the --json schema: the keys a report may have, and (true) those it always has.
+var doctorKeys = map[string]bool{
+	"input": true, "acr": true, "storedLogin": true,
+	"host": false, "edition": false, "region": false, "instance": false, "how": false, "configFile": false,
+	"configEntry": false, "roleChain": false, "credentialSources": false, "credentialSource": false,
+	"ecsSkipped": false, "cacheDir": false, "cachedToken": false, "steps": false, "problems": false,
+}
+
+var stepKeys = []string{"detail", "failure", "ms", "name", "ok"}
+
+// TestDoctor drives doctor as a user does: its text, its --json and its exit code, offline and
+// --online against the fake, for a working host and for each kind of failure.
+func TestDoctor(t *testing.T) {
+	t.Parallel()
+	cross := config.Registry{Domains: []string{"cross.example.com"}, InstanceID: crossID, RegionID: "cn-shanghai", ArnService: roleSvc, ArnUser: roleUser}
+	tests := []struct {
+		name      string
+		ak, sk    string // "" = no credentials at all
+		regs      []config.Registry
+		stored    string // a host with a `docker login`
+		args      []string
+		code      int
+		wantText  []string // lines (substrings) of the text report, in order
+		wantSteps []string // names of the --online steps, in order; "!" prefix = failed
+		problem   string   // substring of the one problem; "" = none
+	}{
+		{name: "personal host, offline", ak: devAK, sk: devSK, args: []string{"registry.cn-hangzhou.aliyuncs.com"},
+			wantText: []string{"registry.cn-hangzhou.aliyuncs.com", "host:", "Alibaba Cloud ACR: true", "edition:", "personal", "region:", "cn-hangzhou",
+				"found by:", "Personal Edition (classic) host", "config file:", "/test/config.yaml", "credentials:", "environment AccessKey",
+				"stored login:", "false", "cached token:", "none", "no problem found"}},
+		{name: "personal host, online", ak: devAK, sk: devSK, args: []string{"--online", "registry.cn-hangzhou.aliyuncs.com"},
+			wantSteps: []string{"base credentials (environment AccessKey)", "registry token"},
+			wantText:  []string{"step base credentials (environment AccessKey)", "ok", "AccessKey " + devAK[:8], "step registry token", "ok", "user cr_temp_user", "no problem found"}},
+		{name: "cross-account chain, online", ak: devAK, sk: devSK, regs: []config.Registry{cross}, args: []string{"--online", "cross.example.com"},
+			wantSteps: []string{"base credentials (environment AccessKey)", "AssumeRole " + roleSvc, "AssumeRole " + roleUser, "registry token"},
+			wantText:  []string{"edition:", "enterprise (custom domain)", "instance:", crossID, "config entry:", "registries[0] (cross.example.com)", "role chain:", "base credentials → " + roleSvc + " → " + roleUser, "no problem found"}},
+		{name: "usage: no host", ak: devAK, sk: devSK, args: nil, code: 2},
+		{name: "usage: unknown flag", ak: devAK, sk: devSK, args: []string{"--frob", "registry.cn-hangzhou.aliyuncs.com"}, code: 2},
+		{name: "not a host", ak: devAK, sk: devSK, args: []string{"https://"}, code: 1, problem: "write the registry host as it appears in the image name"},
+		{name: "not ACR and not listed", ak: devAK, sk: devSK, args: []string{"docker.io"}, code: 1, problem: "docker.io is not an Alibaba Cloud ACR host, and no config entry lists it in domains"},
+		{name: "not ACR but a stored login", ak: devAK, sk: devSK, stored: "registry.example.org", args: []string{"registry.example.org"},
+			wantText: []string{"found by:", "a stored login (docker login) is used for this host", "no problem found"}},
+		{name: "personal instance without tokens", ak: devAK, sk: devSK, args: []string{"crpi-abc123.cn-hangzhou.personal.cr.aliyuncs.com"}, code: 1, problem: "run `docker login crpi-abc123.cn-hangzhou.personal.cr.aliyuncs.com` once"},
+		{name: "no credentials", args: []string{"registry.cn-hangzhou.aliyuncs.com"}, code: 1, problem: "no Alibaba Cloud credentials on this machine"},
+		{name: "online: no registry password", ak: noPwAK, sk: noPwSK, args: []string{"--online", "registry.cn-hangzhou.aliyuncs.com"}, code: 1,
+			wantSteps: []string{"base credentials (environment AccessKey)", "!registry token"}, problem: "registry token: Alibaba Cloud ACR login for registry.cn-hangzhou.aliyuncs.com failed: cr GetAuthorizationToken failed: USER_NOT_EXIST"},
+		{name: "online: wrong secret", ak: devAK, sk: "not-the-secret", args: []string{"--online", "registry.cn-hangzhou.aliyuncs.com"}, code: 1,
+			wantSteps: []string{"base credentials (environment AccessKey)", "!registry token"}, problem: "ALIBABA_CLOUD_ACCESS_KEY_SECRET"},
+		{name: "online: a hop refused stops the steps", ak: deniedAK, sk: deniedSK, regs: []config.Registry{cross}, args: []string{"--online", "cross.example.com"}, code: 1,
+			wantSteps: []string{"base credentials (environment AccessKey)", "!AssumeRole " + roleSvc}, problem: "AssumeRole " + roleSvc + ": "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t)
+			if tt.ak != "" {
+				w.useAK(t, tt.ak, tt.sk)
+			}
+			doctor := func(asJSON bool) (int, string, string) {
+				k := w.keychain(t, slices.Clone(tt.regs)...)
+				logins, err := cache.OpenLoginsDir(w.dir + "-logins")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if tt.stored != "" {
+					if err := logins.Put(tt.stored, "user", "stored-secret"); err != nil {
+						t.Fatal(err)
+					}
+				}
+				k.Logins = logins
+				args := tt.args
+				if asJSON {
+					args = append([]string{"--json"}, args...)
+				}
+				var stdout, stderr bytes.Buffer
+				code := Doctor(ctx(t), k, args, &stdout, &stderr)
+				return code, stdout.String(), stderr.String()
+			}
+
+			code, text, stderr := doctor(false)
+			if code != tt.code {
+				t.Fatalf("exit code %d, want %d\n%s%s", code, tt.code, text, stderr)
+			}
+			if tt.code == 2 {
+				if text != "" || !strings.Contains(stderr, "Usage: docker-credential-acr doctor") {
+					t.Fatalf("usage: stdout %q stderr %q", text, stderr)
+				}
+				return
+			}
+			rest := text
+			for _, want := range tt.wantText {
+				i := strings.Index(rest, want)
+				if i < 0 {
+					t.Fatalf("text lacks %q (in order):\n%s", want, text)
+				}
+				rest = rest[i+len(want):]
+			}
+			if tt.problem != "" && !strings.Contains(text, "  PROBLEM: ") || tt.problem == "" && !strings.HasSuffix(text, "  no problem found\n") {
+				t.Errorf("text:\n%s", text)
+			}
+			for _, secret := range []string{devSK, noPwSK, deniedSK, "stored-secret", w.fc.Endpoint() + "/?"} {
+				if strings.Contains(text+stderr, secret) {
+					t.Errorf("the report shows %q", secret)
+				}
+			}
+
+			code, js, _ := doctor(true)
+			if code != tt.code {
+				t.Fatalf("--json exit code %d, want %d", code, tt.code)
+			}
+			var raw []map[string]json.RawMessage
+			if err := json.Unmarshal([]byte(js), &raw); err != nil || len(raw) != 1 {
+				t.Fatalf("--json: %v\n%s", err, js)
+			}
+			for k := range raw[0] {
+				if _, ok := doctorKeys[k]; !ok {
+					t.Errorf("--json has key %q, not in the schema", k)
+				}
+			}
+			for k, required := range doctorKeys {
+				if _, ok := raw[0][k]; required && !ok {
+					t.Errorf("--json lacks %q", k)
+				}
+			}
+			var reports []DoctorReport
+			dec := json.NewDecoder(strings.NewReader(js))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&reports); err != nil {
+				t.Fatal(err)
+			}
+			r := reports[0]
+			var steps []string
+			for i, s := range r.Steps {
+				name := s.Name
+				if !s.OK {
+					name = "!" + name
+					if s.Failure == "" {
+						t.Errorf("step %s failed without saying why", s.Name)
+					}
+				}
+				steps = append(steps, name)
+				var m map[string]json.RawMessage
+				var rs []json.RawMessage
+				json.Unmarshal(raw[0]["steps"], &rs)
+				json.Unmarshal(rs[i], &m)
+				keys := slices.Collect(func(yield func(string) bool) {
+					for k := range m {
+						if !yield(k) {
+							return
+						}
+					}
+				})
+				sort.Strings(keys)
+				for _, k := range keys {
+					if !slices.Contains(stepKeys, k) {
+						t.Errorf("step key %q not in the schema", k)
+					}
+				}
+			}
+			if !reflect.DeepEqual(steps, tt.wantSteps) {
+				t.Errorf("steps %q, want %q", steps, tt.wantSteps)
+			}
+			switch {
+			case tt.problem == "" && len(r.Problems) != 0:
+				t.Errorf("problems %q", r.Problems)
+			case tt.problem != "" && (len(r.Problems) != 1 || !strings.Contains(r.Problems[0], tt.problem)):
+				t.Errorf("problems %q, want one containing %q", r.Problems, tt.problem)
+			}
+			if r.Input != tt.args[len(tt.args)-1] {
+				t.Errorf("input %q", r.Input)
+			}
+		})
+	}
+}
+
+// A line of the text report per step: name, status, latency, then detail or failure.
+func TestDoctorStepLine(t *testing.T) {
+	t.Parallel()
+	var b bytes.Buffer
+	(&DoctorReport{Input: "h", Steps: []DoctorStep{{Name: "registry token", OK: false, Millis: 12.34, Failure: "it broke"}}, Problems: []string{"registry token: it broke"}}).print(&b)
+	if !regexp.MustCompile(`(?m)^  step registry token +FAILED +12\.3 ms  it broke$`).MatchString(b.String()) || !strings.Contains(b.String(), "  PROBLEM: registry token: it broke\n") {
+		t.Errorf("text:\n%s", b.String())
+	}
+}

@@ -1,0 +1,212 @@
+package credhelper
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/docker-credential-acr/docker-credential-acr/acr"
+	"github.com/docker-credential-acr/docker-credential-acr/cache"
+	"github.com/docker-credential-acr/docker-credential-acr/config"
+	"github.com/docker-credential-acr/docker-credential-acr/internal/cloudapi"
+	"github.com/docker-credential-acr/docker-credential-acr/sts"
+)
+
+// Plan is what the Keychain knows about a host before any network call: the parsed registry, the
+// config entry that applies, the base credentials and the role hops. Doctor shows it.
+type Plan struct {
+	Registry acr.Registry
+	Entry    *config.Registry // nil if none applies
+	Kind     TargetKind
+	Region   string
+	// InstanceID is known from the config (or from the host for crpi- instances).
+	InstanceID string
+	// Chain is the base credentials; Hops the role chain run on them (sts.RoleChain), each hop
+	// asking STS at STSEndpoint; Provider is Chain wrapped in the Hops, built once.
+	Chain       *sts.Chain
+	Hops        []sts.Hop
+	STSEndpoint cloudapi.Endpoint
+	Provider    sts.Provider
+	Key         string   // the cache key of the token
+	How         []string // how each fact was found, for doctor
+}
+
+// TargetKind is the kind of token a host needs.
+type TargetKind int
+
+const (
+	TargetPersonal   TargetKind = iota + 1 // GET /tokens in the region
+	TargetEnterprise                       // GetAuthorizationToken of an instance
+)
+
+// serves reports whether the Keychain could serve reg at all: an ACR default domain, or a host
+// that a config entry lists in its domains. It is the one answer to "is this host mine".
+func (k *Keychain) serves(reg acr.Registry) bool {
+	return reg.IsACR() || k.listingEntry(reg) != nil
+}
+
+// listingEntry is the first config entry that lists reg's host in its domains (not one that
+// applies to every host by default); nil if none does.
+func (k *Keychain) listingEntry(reg acr.Registry) *config.Registry {
+	e := k.Config.Match(reg.MatchesDomain, "")
+	if e == nil || !domainListed(e, reg) {
+		return nil
+	}
+	return e
+}
+
+// domainListed reports whether the entry names the host itself (not just matches by default).
+// Only listingEntry and kubelet.go's mayServe call it; mayServe is to call serves instead.
+func domainListed(e *config.Registry, reg acr.Registry) bool {
+	for _, d := range e.Domains {
+		if reg.MatchesDomain(d) {
+			return true
+		}
+	}
+	return false
+}
+
+// Plan works out how to get a token for reg, from local facts only, with one exception: an
+// Enterprise default domain whose instance id is needed to pick its config entry (entries that
+// name only an instanceId), where the registry's anonymous challenge, remembered on disk, says it.
+func (k *Keychain) Plan(ctx context.Context, reg acr.Registry) (*Plan, error) {
+	cfg := k.Config
+	p := &Plan{Registry: reg}
+	switch reg.Edition {
+	case acr.EditionUnknown:
+		if p.Entry = k.listingEntry(reg); p.Entry == nil {
+			return nil, &NotFoundError{Host: reg.Host}
+		}
+		p.Kind = TargetEnterprise
+		p.InstanceID, p.Region = p.Entry.InstanceID, p.Entry.RegionID
+		p.How = append(p.How, "custom domain listed in "+p.Entry.Describe()+" of "+cfg.Path)
+	case acr.EditionPersonal:
+		p.Kind, p.Region = TargetPersonal, reg.Region
+		p.Entry = cfg.Match(reg.MatchesDomain, "")
+		p.How = append(p.How, "Personal Edition (classic) host; region "+reg.Region+" from the host name")
+	case acr.EditionPersonalInstance:
+		p.Kind, p.Region, p.InstanceID = TargetEnterprise, reg.Region, reg.InstanceID
+		p.Entry = cfg.Match(reg.MatchesDomain, reg.InstanceID)
+		if !cfg.PersonalInstanceTokens {
+			return nil, &NotFoundError{Host: reg.Host, Hint: fmt.Sprintf(
+				"%s is a Personal Edition instance (crpi-), which has no temporary tokens: run `docker login %s` once with the instance's fixed password; the helper keeps it (set personalInstanceTokens: true in the config to try GetAuthorizationToken instead)",
+				reg.Host, reg.Host)}
+		}
+		p.How = append(p.How, "Personal Edition instance "+reg.InstanceID+" (personalInstanceTokens: true)")
+	case acr.EditionEnterprise:
+		p.Kind, p.Region = TargetEnterprise, reg.Region
+		p.Entry = cfg.Match(reg.MatchesDomain, "")
+		if p.Entry != nil && p.Entry.InstanceID == "" && len(p.Entry.Domains) == 0 {
+			p.Entry = nil // a catch-all entry: look for one naming the instance once it is known
+		}
+		if p.Entry != nil && p.Entry.InstanceID != "" {
+			p.InstanceID = p.Entry.InstanceID
+			p.How = append(p.How, "instance "+p.InstanceID+" from "+p.Entry.Describe())
+		} else if hasInstanceEntries(cfg) {
+			if ch, err := k.cachedChallenge(ctx, reg.Host); err == nil && ch.InstanceID != "" && ch.Region == reg.Region {
+				p.InstanceID = ch.InstanceID
+				p.How = append(p.How, "instance "+p.InstanceID+" from the registry's anonymous challenge")
+			}
+		}
+		if p.InstanceID == "" {
+			p.How = append(p.How, fmt.Sprintf("Enterprise Edition default domain of instance %q in %s", reg.InstanceName, reg.Region))
+		}
+	}
+	if p.Entry != nil && p.Entry.RegionID != "" {
+		p.Region = p.Entry.RegionID
+	}
+	// For the Enterprise default domain the entry by instance id can only be chosen once the id
+	// is known; a catch-all entry applies meanwhile.
+	if p.Entry == nil {
+		p.Entry = cfg.Match(func(string) bool { return false }, p.InstanceID)
+	}
+	if err := k.credentials(p); err != nil {
+		return nil, err
+	}
+	p.Key = k.key(p)
+	return p, nil
+}
+
+func hasInstanceEntries(cfg *config.Config) bool {
+	for _, r := range cfg.Registries {
+		if r.InstanceID != "" && len(r.Domains) == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// credentials fills in the plan's base chain, the STS endpoint and the entry's role hops.
+func (k *Keychain) credentials(p *Plan) error {
+	e := p.Entry
+	stsRegion := k.Config.Env("ALIBABA_CLOUD_STS_REGION")
+	if stsRegion == "" {
+		stsRegion = p.Region
+	}
+	stsEndpoint, err := cloudapi.ResolveEndpoint(k.Config.Endpoints.STS, "sts", stsRegion, k.Config.VPC)
+	switch {
+	case err == nil:
+	case k.Config.Endpoints.STS == "":
+		// No region known (a custom domain without regionId): the global endpoint serves every region.
+		stsEndpoint = cloudapi.Endpoint{Host: "sts.aliyuncs.com", Scheme: "https"}
+	default:
+		// The override was checked when the config was read; what is left is a {region} with no
+		// region known. Never fall back silently to another endpoint.
+		return &TokenError{Host: p.Registry.Host, Err: err, Fix: "add regionId to " + entryName(p) + ", or set ALIBABA_CLOUD_STS_REGION"}
+	}
+	opts := sts.ChainOptions{
+		ECSMetadata: k.Config.ECSMetadata,
+		DMIDir:      k.DMIDir,
+		Getenv:      k.Config.Env,
+		OIDCFromEnv: func(role, provider, tokenFile, session string) sts.Provider {
+			return &sts.OIDC{RoleARN: role, ProviderARN: provider, TokenFile: tokenFile, SessionName: session, Endpoint: stsEndpoint, Retry: k.Retry}
+		},
+	}
+	switch {
+	case k.Credentials != nil:
+		o := *k.Credentials
+		if o.Endpoint.Host == "" {
+			o.Endpoint = stsEndpoint
+		}
+		o.Retry = k.Retry
+		opts.OIDC = &o
+	case e != nil && e.RRSARoleARN != "":
+		tf := e.OIDCTokenFile
+		if tf == "" {
+			tf = k.Config.Env("ALIBABA_CLOUD_OIDC_TOKEN_FILE")
+		}
+		opts.OIDC = &sts.OIDC{RoleARN: e.RRSARoleARN, ProviderARN: e.RRSAOIDCProviderARN, TokenFile: tf, SessionName: e.RoleSessionName, Endpoint: stsEndpoint, Retry: k.Retry}
+	}
+	p.Chain = sts.NewChain(opts)
+	p.STSEndpoint = stsEndpoint
+	if e != nil {
+		p.Hops = sts.RoleChain(e.ArnService, e.ArnUser, e.ExternalID, e.RoleSessionName, time.Duration(e.ExpireDuration)*time.Second)
+	}
+	p.Provider = sts.Through(p.Chain, p.Hops, stsEndpoint, k.Retry)
+	return nil
+}
+
+// key is the cache key of the plan's token: everything that decides the answer and is known
+// without the network. Personal tokens serve every Personal host of a region, and an Enterprise
+// token every domain of its instance, so the key names the region and instance, not the host
+// (except for a custom domain whose instance is found at run time).
+func (k *Keychain) key(p *Plan) string {
+	var target string
+	switch {
+	case p.Kind == TargetPersonal:
+		target = "personal\x00" + p.Region
+	case p.InstanceID != "":
+		target = "instance\x00" + p.InstanceID + "\x00" + p.Region
+	case p.Registry.Edition == acr.EditionEnterprise:
+		target = "name\x00" + p.Registry.InstanceName + "\x00" + p.Region
+	default:
+		target = "domain\x00" + p.Registry.Host + "\x00" + p.Region
+	}
+	parts := []string{"token/v1", target, k.Config.Endpoints.CR, strconv.FormatBool(k.Config.VPC), k.CacheScope}
+	if p.Entry != nil {
+		parts = append(parts, p.Entry.ArnService, p.Entry.ArnUser, p.Entry.ExternalID, strconv.Itoa(p.Entry.ExpireDuration))
+	}
+	parts = append(parts, p.Chain.Identity())
+	return cache.Key(parts...)
+}

@@ -1,0 +1,88 @@
+package cloudapi
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"regexp"
+	"strings"
+	"sync"
+)
+
+// Endpoint is where an API is served.
+type Endpoint struct {
+	Host   string // host[:port]
+	Scheme string // "https", or "http" for loopback hosts only
+}
+
+func (e Endpoint) String() string { return e.Scheme + "://" + e.Host }
+
+// Compiled on first use: the cached `get` never needs them, and every microsecond of package
+// initialisation is paid by every process.
+var endpointHost = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?$|^\[[0-9a-f:.]+\](:[0-9]{1,5})?$`)
+})
+
+// ResolveEndpoint builds the endpoint of product ("cr" or "sts") in region. An override (from the
+// config file or the environment) is "host[:port]", "https://host[:port]" or, for loopback hosts
+// only, "http://host[:port]"; "{region}" in it is replaced by the region. Without an override the
+// public endpoint "<product>.<region>.aliyuncs.com" is used, or "<product>-vpc.<region>…" with vpc.
+func ResolveEndpoint(override, product, region string, vpc bool) (Endpoint, error) {
+	if override == "" {
+		if region == "" {
+			return Endpoint{}, fmt.Errorf("no region known for the %s endpoint", product)
+		}
+		p := product
+		if vpc {
+			p += "-vpc"
+		}
+		return Endpoint{Host: p + "." + region + ".aliyuncs.com", Scheme: "https"}, nil
+	}
+	raw := strings.TrimSpace(override)
+	if strings.Contains(raw, "{region}") {
+		if region == "" {
+			return Endpoint{}, fmt.Errorf("%s endpoint %q needs a region, and none is known", product, raw)
+		}
+		raw = strings.ReplaceAll(raw, "{region}", region)
+	}
+	e := Endpoint{Scheme: "https"}
+	lower := strings.ToLower(raw)
+	switch {
+	case strings.HasPrefix(lower, "https://"):
+		raw = raw[len("https://"):]
+	case strings.HasPrefix(lower, "http://"):
+		raw = raw[len("http://"):]
+		e.Scheme = "http"
+	}
+	raw = strings.TrimSuffix(strings.ToLower(raw), "/")
+	if !endpointHost().MatchString(raw) {
+		return Endpoint{}, fmt.Errorf("%s endpoint %q is not host[:port]: write it like %s.cn-hangzhou.aliyuncs.com or https://host:port", product, override, product)
+	}
+	e.Host = raw
+	if e.Scheme == "http" && !IsLoopback(e.Host) {
+		return Endpoint{}, fmt.Errorf("%s endpoint %q uses plain http, which is allowed only for loopback hosts: use https", product, override)
+	}
+	return e, nil
+}
+
+// CheckOverride says whether an endpoint override of product ("cr" or "sts") is well formed, so
+// that a bad one is reported when the configuration is read, not replaced or found at run time.
+// "{region}" in it stands for any region.
+func CheckOverride(product, override string) error {
+	_, err := ResolveEndpoint(override, product, "cn-hangzhou", false)
+	return err
+}
+
+// IsLoopback reports whether host[:port] names the loopback interface.
+func IsLoopback(hostport string) bool {
+	h := hostport
+	if host, _, err := net.SplitHostPort(hostport); err == nil {
+		h = host
+	}
+	h = strings.Trim(h, "[]")
+	if h == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(h)
+	return err == nil && ip.IsLoopback()
+}

@@ -1,0 +1,156 @@
+package cloudapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+
+	"github.com/alibabacloud-go/tea/dara"
+	"github.com/alibabacloud-go/tea/tea"
+)
+
+// Error is a failed Alibaba Cloud API call, as the service reported it.
+type Error struct {
+	Service    string // "cr", "sts"
+	Action     string
+	StatusCode int    // HTTP status, 0 if the body said IsSuccess=false with 200
+	Code       string // e.g. "NoPermission"
+	Message    string
+	RequestID  string
+}
+
+func (e *Error) Error() string {
+	msg := fmt.Sprintf("%s %s failed: %s", e.Service, e.Action, e.Code)
+	if e.StatusCode != 0 {
+		msg += fmt.Sprintf(" (HTTP %d)", e.StatusCode)
+	}
+	if m := strings.TrimSpace(e.Message); m != "" {
+		msg += ": " + m
+	}
+	if e.RequestID != "" {
+		msg += " [RequestId " + e.RequestID + "]"
+	}
+	return Scrub(msg)
+}
+
+// Transient reports whether a retry may succeed: server errors and throttling.
+func (e *Error) Transient() bool {
+	return e.StatusCode >= 500 || strings.HasPrefix(e.Code, "Throttling") || e.Code == "ServiceUnavailable"
+}
+
+// responseError is what the darabonba error types (ClientError, ServerError, ThrottlingError) have.
+type responseError interface {
+	GetStatusCode() *int
+	GetCode() *string
+	GetMessage() *string
+	GetRequestId() *string
+}
+
+// TransportError is a failure to talk to the API at all.
+type TransportError struct {
+	Service, Action string
+	Endpoint        string
+	Err             error
+}
+
+func (e *TransportError) Error() string {
+	return Scrub(fmt.Sprintf("%s %s: cannot reach %s: %v", e.Service, e.Action, e.Endpoint, e.Err))
+}
+func (e *TransportError) Unwrap() error { return e.Err }
+
+func classify(ctx context.Context, req Request, err error, status int) error {
+	action := dara.StringValue(req.Params.Action)
+	var re responseError
+	if errors.As(err, &re) && re.GetStatusCode() != nil {
+		return &Error{
+			Service:    req.Service,
+			Action:     action,
+			StatusCode: dara.IntValue(re.GetStatusCode()),
+			Code:       dara.StringValue(re.GetCode()),
+			Message:    trimSDKMessage(dara.StringValue(re.GetMessage())),
+			RequestID:  dara.StringValue(re.GetRequestId()),
+		}
+	}
+	if ctx.Err() != nil {
+		return &TransportError{Service: req.Service, Action: action, Endpoint: req.Endpoint.String(),
+			Err: fmt.Errorf("gave up when the command's deadline passed (DOCKER_CREDENTIAL_ACR_TIMEOUT): %w", context.DeadlineExceeded)}
+	}
+	// The context-aware SDK paths wrap service errors into *tea.SDKError.
+	var te *tea.SDKError
+	if errors.As(err, &te) && tea.IntValue(te.StatusCode) != 0 {
+		return &Error{
+			Service:    req.Service,
+			Action:     action,
+			StatusCode: tea.IntValue(te.StatusCode),
+			Code:       tea.StringValue(te.Code),
+			Message:    trimSDKMessage(tea.StringValue(te.Message)),
+			RequestID:  requestID(tea.StringValue(te.Data)),
+		}
+	}
+	if status >= 400 {
+		// An error page that is not the service's JSON (a gateway's HTML).
+		return &Error{Service: req.Service, Action: action, StatusCode: status, Code: fmt.Sprintf("HTTP%d", status),
+			Message: "the endpoint answered " + http.StatusText(status) + " without a service error body"}
+	}
+	if msg := err.Error(); strings.Contains(msg, "invalid character") || strings.Contains(msg, "unexpected end of JSON") || strings.Contains(msg, "unexpected EOF") && !strings.Contains(msg, "connection") {
+		return fmt.Errorf("%s %s: malformed JSON from %s", req.Service, action, req.Endpoint)
+	}
+	return &TransportError{Service: req.Service, Action: action, Endpoint: req.Endpoint.String(), Err: errors.New(firstLine(Scrub(err.Error())))}
+}
+
+// trimSDKMessage drops the SDK's "code: 404, " prefix and its " request id: …" suffix.
+func trimSDKMessage(m string) string {
+	if strings.HasPrefix(m, "code: ") {
+		if i := strings.Index(m, ", "); i > 0 {
+			m = m[i+2:]
+		}
+	}
+	if i := strings.LastIndex(m, " request id: "); i >= 0 {
+		m = m[:i]
+	}
+	return m
+}
+
+// requestID finds the RequestId in the JSON data of an SDK error.
+func requestID(data string) string {
+	var d struct {
+		RequestID  string `json:"RequestId"`
+		RequestID2 string `json:"requestId"`
+	}
+	if json.Unmarshal([]byte(data), &d) != nil {
+		return ""
+	}
+	if d.RequestID != "" {
+		return d.RequestID
+	}
+	return d.RequestID2
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+var secretPatterns = sync.OnceValue(func() []*regexp.Regexp {
+	return []*regexp.Regexp{
+		// query parameters and headers that carry secrets
+		regexp.MustCompile(`(?i)(\b(?:SecurityToken|AccessKeySecret|Signature|OIDCToken|x-acs-security-token|x-acs-bearer-token|authorizationToken|password|secret|token)["']?\s*[=:]\s*["']?)[^&\s"',}]+`),
+		// an Authorization header value
+		regexp.MustCompile(`(?i)(ACS3-HMAC-SHA256 )[^\s"]+`),
+	}
+})
+
+// Scrub removes secret values from text that may be shown or logged.
+func Scrub(s string) string {
+	for _, re := range secretPatterns() {
+		s = re.ReplaceAllString(s, "${1}***")
+	}
+	return s
+}
