@@ -32,6 +32,8 @@ type Client struct {
 	// Account is the signing identity's account when known (the last role hop's, from its ARN):
 	// it completes the ARN of a bare secret name in messages. "" leaves "*" there.
 	Account string
+	// Retry is the retry policy of the call (the zero value is production's).
+	Retry cloudapi.Retry
 }
 
 // params is GetSecretValue exactly as kms-20160120/v3 GetSecretValueWithOptions builds it.
@@ -108,7 +110,7 @@ func (c *Client) call(ctx context.Context, ref Ref, stage string, creds sts.Cred
 		return nil, fmt.Errorf("kms client: %s", cloudapi.Scrub(err.Error()))
 	}
 	query := map[string]*string{"SecretName": dara.String(ref.SecretName()), "VersionStage": dara.String(stage)}
-	res, err := cloudapi.Call(ctx, &client.Client, cloudapi.Request{Service: "kms", Endpoint: c.Endpoint, Params: params(), Query: query})
+	res, err := cloudapi.Call(ctx, &client.Client, cloudapi.Request{Service: "kms", Endpoint: c.Endpoint, Params: params(), Query: query, Retry: c.Retry})
 	if err != nil {
 		return nil, err
 	}

@@ -44,6 +44,9 @@ type world struct {
 	hangzhou, shanghai string // per-region loopback endpoints (fakecloud.RegionHandler)
 }
 
+// fastRetry keeps the production retry count with millisecond pauses.
+var fastRetry = cloudapi.Retry{Backoff: func(int) time.Duration { return time.Millisecond }}
+
 func newWorld(t *testing.T) *world {
 	t.Helper()
 	for _, kv := range os.Environ() {
@@ -57,9 +60,6 @@ func newWorld(t *testing.T) *world {
 	}
 	t.Setenv("HOME", t.TempDir())
 	t.Setenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
-	old := cloudapi.Backoff
-	cloudapi.Backoff = func(int) time.Duration { return time.Millisecond }
-	t.Cleanup(func() { cloudapi.Backoff = old })
 
 	fc := fakecloud.New()
 	must := func(err error) {
@@ -99,7 +99,7 @@ func (w *world) reader(t *testing.T) sts.Provider {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &sts.AssumeRole{Base: w.user(), RoleARN: readerRole, Endpoint: e}
+	return &sts.AssumeRole{Base: w.user(), Hop: sts.Hop{RoleARN: readerRole}, Endpoint: e, Retry: fastRetry}
 }
 
 func (w *world) client(t *testing.T, override, region string, creds sts.Provider) *secrets.Client {
@@ -108,7 +108,7 @@ func (w *world) client(t *testing.T, override, region string, creds sts.Provider
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &secrets.Client{Endpoint: e, Credentials: creds}
+	return &secrets.Client{Endpoint: e, Credentials: creds, Retry: fastRetry}
 }
 
 func ref(t *testing.T, secret, region string) secrets.Ref {
