@@ -84,8 +84,8 @@ func TestParseChallenge(t *testing.T) {
 				if err == nil {
 					t.Fatalf("ParseChallenge(%q) = %+v, want error", tt.header, got)
 				}
-				if !errors.Is(err, ErrNotACRChallenge) {
-					t.Fatalf("error %v does not wrap ErrNotACRChallenge", err)
+				if !errors.Is(err, errNotACRChallenge) {
+					t.Fatalf("error %v does not wrap errNotACRChallenge", err)
 				}
 				if got != (Challenge{}) {
 					t.Fatalf("ParseChallenge returned %+v with error", got)
@@ -114,12 +114,12 @@ func FuzzParseChallenge(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		c, err := ParseChallenge(s)
 		if err != nil {
-			if !errors.Is(err, ErrNotACRChallenge) || c != (Challenge{}) {
+			if !errors.Is(err, errNotACRChallenge) || c != (Challenge{}) {
 				t.Fatalf("ParseChallenge(%q) = %+v, %v", s, c, err)
 			}
 			return
 		}
-		if !isRegion(c.Region) {
+		if !ValidRegion(c.Region) {
 			t.Fatalf("ParseChallenge(%q): bad region %q", s, c.Region)
 		}
 		if c.Personal == (c.InstanceID != "") {

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"strings"
 
-	"github.com/docker-credential-acr/docker-credential-acr/acr"
+	"github.com/docker-credential-acr/docker-credential-acr/acr/crapi"
 	"github.com/docker-credential-acr/docker-credential-acr/internal/cloudapi"
 	"github.com/docker-credential-acr/docker-credential-acr/sts"
 )
@@ -15,7 +15,7 @@ func (k *Keychain) explain(p *Plan, err error) error {
 	te := &TokenError{Host: p.Registry.Host, Err: err}
 	var ae *cloudapi.Error
 	var ce *sts.ChainError
-	var nf *acr.NotFoundError
+	var nf *crapi.NotFoundError
 	var ud *untrustedDomainError
 	var tr *cloudapi.TransportError
 	switch {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/docker-credential-acr/docker-credential-acr/acr"
+	"github.com/docker-credential-acr/docker-credential-acr/acr/crapi"
 	"github.com/docker-credential-acr/docker-credential-acr/cache"
 	"github.com/docker-credential-acr/docker-credential-acr/config"
 	"github.com/docker-credential-acr/docker-credential-acr/internal/cloudapi"
@@ -322,32 +323,32 @@ func (k *Keychain) login(ctx context.Context, p *Plan) (Login, error) {
 }
 
 // fetch resolves what the plan could not know locally and asks ACR for a token.
-func (k *Keychain) fetch(ctx context.Context, p *Plan) (acr.Token, error) {
+func (k *Keychain) fetch(ctx context.Context, p *Plan) (crapi.Token, error) {
 	creds, err := p.Provider.Credentials(ctx)
 	if err != nil {
-		return acr.Token{}, err
+		return crapi.Token{}, err
 	}
-	api := func(region string) (*acr.API, error) {
+	api := func(region string) (*crapi.Client, error) {
 		ep, err := cloudapi.ResolveEndpoint(k.Config.Endpoints.CR, "cr", region, k.Config.VPC)
 		if err != nil {
 			return nil, err
 		}
-		return &acr.API{Endpoint: ep, Region: region, Creds: creds}, nil
+		return &crapi.Client{Endpoint: ep, Region: region, Creds: creds}, nil
 	}
 	if p.Kind == TargetPersonal {
 		a, err := api(p.Region)
 		if err != nil {
-			return acr.Token{}, err
+			return crapi.Token{}, err
 		}
 		return a.PersonalToken(ctx)
 	}
 	id, region, err := k.resolveInstance(ctx, p, api)
 	if err != nil {
-		return acr.Token{}, err
+		return crapi.Token{}, err
 	}
 	a, err := api(region)
 	if err != nil {
-		return acr.Token{}, err
+		return crapi.Token{}, err
 	}
 	return a.EnterpriseToken(ctx, id)
 }
@@ -362,7 +363,7 @@ const lookupTTL = 7 * 24 * time.Hour
 // resolveInstance finds the instance id and region behind an Enterprise host: from the plan
 // (config), the lookup cache, the registry's anonymous challenge, or the API; a custom domain
 // found at run time is confirmed with ListInstanceEndpoint before any token is asked for.
-func (k *Keychain) resolveInstance(ctx context.Context, p *Plan, api func(string) (*acr.API, error)) (string, string, error) {
+func (k *Keychain) resolveInstance(ctx context.Context, p *Plan, api func(string) (*crapi.Client, error)) (string, string, error) {
 	if p.InstanceID != "" && p.Region != "" {
 		return p.InstanceID, p.Region, nil
 	}
