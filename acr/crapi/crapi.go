@@ -170,7 +170,7 @@ func (a *Client) FindInstance(ctx context.Context, name string) (Instance, error
 			break
 		}
 	}
-	return Instance{}, &NotFoundError{What: fmt.Sprintf("Enterprise instance named %q", name), Region: a.Region}
+	return Instance{}, &NotFoundError{what: fmt.Sprintf("Enterprise instance named %q", name), region: a.Region}
 }
 
 // InstanceDomains lists the registry domains of an instance (SYSTEM and USER) from
@@ -198,14 +198,14 @@ func (a *Client) InstanceDomains(ctx context.Context, instanceID string) ([]stri
 	return out, nil
 }
 
-// NotFoundError is a lookup that found nothing.
+// NotFoundError is a lookup that found nothing (callers tell it apart with errors.As to give advice).
 type NotFoundError struct {
-	What   string
-	Region string
+	what   string // e.g. `Enterprise instance named "team"`
+	region string
 }
 
 func (e *NotFoundError) Error() string {
-	return fmt.Sprintf("no %s in region %s visible to these credentials", e.What, e.Region)
+	return fmt.Sprintf("no %s in region %s visible to these credentials", e.what, e.region)
 }
 
 // millis reads a time in milliseconds since the epoch, as a number or a numeric string.
