@@ -121,3 +121,31 @@ func TestHostErrorDoesNotEchoInput(t *testing.T) {
 		}
 	}
 }
+
+func FuzzParseHostPort(f *testing.F) {
+	for _, s := range []string{"registry.example.com", "Registry.Example.com:5443", "10.0.0.1:443", "[::1]:5000", "[2001:DB8::1]", "a..b", "x:0", "[fe80::1%eth0]", "1.2.3.999"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		h, err := ParseHostPort(s)
+		if err != nil {
+			if he := (*HostError)(nil); !errors.As(err, &he) || h != (HostPort{}) {
+				t.Fatalf("ParseHostPort(%q) = %+v, %v", s, h, err)
+			}
+			return
+		}
+		// One grammar: what is a host[:port] is a server URL, a configured domain that matches it,
+		// and a matchImages pattern.
+		again, err := ParseHostPort(h.String())
+		if err != nil || again != h {
+			t.Fatalf("ParseHostPort(%q) = %+v; its String %q gives %+v, %v", s, h, h.String(), again, err)
+		}
+		r, err := Parse(s)
+		if err != nil || r.Host != h.Key() || !r.MatchesDomain(s) {
+			t.Fatalf("Parse(%q) = %+v, %v; ParseHostPort key %q", s, r, err, h.Key())
+		}
+		if err := CheckMatchImage(s); err != nil {
+			t.Fatalf("CheckMatchImage(%q) = %v for a valid host", s, err)
+		}
+	})
+}
