@@ -1,7 +1,12 @@
-// Package acr knows Alibaba Cloud Container Registry hosts: the one grammar of registry hosts, ports
-// and region ids (host.go), which ACR edition, region and instance a host names (registry.go), and what
-// a registry's anonymous /v2/ challenge says about itself (challenge.go). It uses the standard library
-// only; the ACR API calls live in acr/crapi.
+// Package acr knows Alibaba Cloud Container Registry hosts, with the standard library only:
+//   - host.go: the helper's one grammar of registry hosts, ports and region ids (ParseHostPort,
+//     ValidRegion), which config, configure-docker and the endpoint overrides use too;
+//   - registry.go: which ACR edition, region and instance a server URL names (Parse);
+//   - pattern.go: the kubelet's matchImages patterns (CheckMatchImage);
+//   - challenge.go, authenticate.go: what a registry's anonymous /v2/ challenge says about the instance
+//     behind a host, and reading it (ReadChallenge).
+//
+// The ACR API calls, which need the SDK, live in acr/crapi.
 package acr
 
 import (
