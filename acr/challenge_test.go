@@ -1,8 +1,13 @@
 package acr
 
 import (
+	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -84,8 +89,8 @@ func TestParseChallenge(t *testing.T) {
 				if err == nil {
 					t.Fatalf("ParseChallenge(%q) = %+v, want error", tt.header, got)
 				}
-				if !errors.Is(err, ErrNotACRChallenge) {
-					t.Fatalf("error %v does not wrap ErrNotACRChallenge", err)
+				if !errors.Is(err, errNotACRChallenge) {
+					t.Fatalf("error %v does not wrap errNotACRChallenge", err)
 				}
 				if got != (Challenge{}) {
 					t.Fatalf("ParseChallenge returned %+v with error", got)
@@ -114,12 +119,12 @@ func FuzzParseChallenge(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		c, err := ParseChallenge(s)
 		if err != nil {
-			if !errors.Is(err, ErrNotACRChallenge) || c != (Challenge{}) {
+			if !errors.Is(err, errNotACRChallenge) || c != (Challenge{}) {
 				t.Fatalf("ParseChallenge(%q) = %+v, %v", s, c, err)
 			}
 			return
 		}
-		if !isRegion(c.Region) {
+		if !ValidRegion(c.Region) {
 			t.Fatalf("ParseChallenge(%q): bad region %q", s, c.Region)
 		}
 		if c.Personal == (c.InstanceID != "") {
@@ -132,4 +137,86 @@ func FuzzParseChallenge(f *testing.F) {
 			t.Fatalf("ParseChallenge(%q) = %+v: not from the header", s, c)
 		}
 	})
+}
+
+func TestReadChallenge(t *testing.T) {
+	const good = `Bearer realm="https://dockerauth.cn-hangzhou.aliyuncs.com/auth",service="registry.aliyuncs.com:cn-hangzhou:26842"`
+	// elsewhere answers a valid challenge: a client that followed the redirect to it would succeed.
+	var elsewhereHits atomic.Int32
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elsewhereHits.Add(1)
+		w.Header().Set("Www-Authenticate", good)
+		w.WriteHeader(http.StatusUnauthorized)
+	}))
+	defer elsewhere.Close()
+	release := make(chan struct{})
+	registry := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet || r.URL.Path != "/v2/" || r.Header.Get("Authorization") != "" {
+			t.Errorf("request %s %s with Authorization %q", r.Method, r.URL.Path, r.Header.Get("Authorization"))
+		}
+		switch r.URL.Query().Get("case") {
+		case "good":
+			w.Header().Set("Www-Authenticate", good)
+			w.WriteHeader(http.StatusUnauthorized)
+		case "basic":
+			w.Header().Set("Www-Authenticate", `Basic realm="registry"`)
+			w.WriteHeader(http.StatusUnauthorized)
+		case "redirect":
+			http.Redirect(w, r, elsewhere.URL+"/v2/", http.StatusFound)
+		case "ok":
+			w.WriteHeader(http.StatusOK)
+		case "endless body":
+			// The header is complete; the body never ends until the test does. A reader of the
+			// body would hang here.
+			w.Header().Set("Www-Authenticate", good)
+			w.WriteHeader(http.StatusUnauthorized)
+			w.(http.Flusher).Flush()
+			for {
+				select {
+				case <-release:
+					return
+				case <-r.Context().Done():
+					return
+				default:
+					if _, err := w.Write(make([]byte, 1<<10)); err != nil {
+						return
+					}
+				}
+			}
+		}
+	}))
+	defer registry.Close()
+	defer close(release)
+
+	tests := []struct {
+		name       string
+		want       Challenge
+		wantHeader string
+		wantErr    string
+	}{
+		{name: "good", want: Challenge{Region: "cn-hangzhou", Personal: true}, wantHeader: good},
+		{name: "basic", wantHeader: `Basic realm="registry"`, wantErr: "no Bearer challenge"},
+		{name: "redirect", wantErr: "answered 302, not 401"},
+		{name: "ok", wantErr: "answered 200, not 401"},
+		{name: "endless body", want: Challenge{Region: "cn-hangzhou", Personal: true}, wantHeader: good},
+	}
+	for _, tt := range tests {
+		// The zero client follows redirects: ReadChallenge must not.
+		ch, header, err := ReadChallenge(context.Background(), &http.Client{}, registry.URL+"/v2/?case="+url.QueryEscape(tt.name))
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || ch != (Challenge{}) || header != tt.wantHeader {
+				t.Errorf("%s: ReadChallenge = %+v, %q, %v; want error %q, header %q", tt.name, ch, header, err, tt.wantErr, tt.wantHeader)
+			}
+			continue
+		}
+		if err != nil || ch != tt.want || header != tt.wantHeader {
+			t.Errorf("%s: ReadChallenge = %+v, %q, %v; want %+v, %q", tt.name, ch, header, err, tt.want, tt.wantHeader)
+		}
+	}
+	if n := elsewhereHits.Load(); n != 0 {
+		t.Errorf("the redirect was followed (%d requests elsewhere)", n)
+	}
+	if _, _, err := ReadChallenge(context.Background(), nil, "http://[::1"); err == nil {
+		t.Error("bad URL accepted")
+	}
 }

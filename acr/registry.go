@@ -1,13 +1,17 @@
-// Package acr knows Alibaba Cloud Container Registry host names and the ACR API.
+// Package acr knows Alibaba Cloud Container Registry hosts, with the standard library only:
+//   - host.go: the helper's one grammar of registry hosts, ports and region ids (ParseHostPort,
+//     ValidRegion), which config, configure-docker and the endpoint overrides use too;
+//   - registry.go: which ACR edition, region and instance a server URL names (Parse);
+//   - pattern.go: the kubelet's matchImages patterns (CheckMatchImage);
+//   - challenge.go, authenticate.go: what a registry's anonymous /v2/ challenge says about the instance
+//     behind a host, and reading it (ReadChallenge).
+//
+// The ACR API calls, which need the SDK, live in acr/crapi.
 package acr
 
 import (
-	"errors"
-	"fmt"
-	"net/netip"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 )
 
 // Edition says which kind of ACR instance a host belongs to.
@@ -67,249 +71,7 @@ type Registry struct {
 	P2P bool
 }
 
-// ErrNotRegistryHost means the input is not a registry host at all.
-var ErrNotRegistryHost = errors.New("not a registry host")
-
-const (
-	maxInputLen    = 1024
-	maxHostnameLen = 253
-	maxLabelLen    = 63
-	aliyunSuffix   = ".aliyuncs.com"
-)
-
-func notHost(reason string) error {
-	// The input itself is never echoed: it may carry a password (user:pass@host).
-	return fmt.Errorf("%w: %s", ErrNotRegistryHost, reason)
-}
-
-// ParseServerURL turns what a client sends (host, host:port, https://host[:port][/path], http://…, any
-// case, surrounding ASCII whitespace) into a canonical host: lower case, without port 443. A path after the
-// host is dropped. IPv4 and IPv6 literals are valid hosts. Everything else that is not a plain host name
-// (userinfo, query, fragment, whitespace or control characters inside, non-ASCII, percent-encoding or
-// backslashes in the host, schemes other than http and https, trailing dots, bad labels, bad ports, inputs
-// over 1 KiB) is rejected with an error that wraps ErrNotRegistryHost.
-func ParseServerURL(s string) (string, error) {
-	h, err := parseHost(s)
-	if err != nil {
-		return "", err
-	}
-	return h.host, nil
-}
-
-type hostParts struct {
-	host     string // canonical host[:port]
-	hostname string // without port and brackets
-	port     string // "" or a port other than 443
-	ip       bool
-}
-
-func parseHost(s string) (hostParts, error) {
-	if len(s) > maxInputLen {
-		return hostParts{}, notHost("input longer than 1 KiB")
-	}
-	if !utf8.ValidString(s) {
-		return hostParts{}, notHost("invalid UTF-8")
-	}
-	s = strings.Trim(s, " \t\r\n\v\f")
-	if s == "" {
-		return hostParts{}, notHost("empty")
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= 0x80:
-			return hostParts{}, notHost("non-ASCII character")
-		case c <= ' ' || c == 0x7f:
-			return hostParts{}, notHost("whitespace or control character")
-		case c == '@':
-			return hostParts{}, notHost("userinfo is not allowed")
-		case c == '?':
-			return hostParts{}, notHost("query is not allowed")
-		case c == '#':
-			return hostParts{}, notHost("fragment is not allowed")
-		case c == '\\':
-			return hostParts{}, notHost("backslash is not allowed")
-		}
-	}
-
-	// A scheme is only a scheme when "://" comes before any other '/'.
-	rest := s
-	if i := strings.Index(s, "://"); i >= 0 && !strings.Contains(s[:i], "/") {
-		switch strings.ToLower(s[:i]) {
-		case "http", "https":
-		default:
-			return hostParts{}, notHost("scheme must be http or https")
-		}
-		rest = s[i+3:]
-	}
-	authority := rest
-	if i := strings.IndexByte(rest, '/'); i >= 0 {
-		authority = rest[:i] // the path is ignored
-	}
-	if authority == "" {
-		return hostParts{}, notHost("empty host")
-	}
-	authority = strings.ToLower(authority)
-
-	var hostname, port string
-	if authority[0] == '[' {
-		end := strings.IndexByte(authority, ']')
-		if end < 0 {
-			return hostParts{}, notHost("unterminated IPv6 literal")
-		}
-		hostname = authority[1:end]
-		after := authority[end+1:]
-		if after != "" {
-			if after[0] != ':' {
-				return hostParts{}, notHost("garbage after IPv6 literal")
-			}
-			port = after[1:]
-			if err := checkPort(port); err != nil {
-				return hostParts{}, err
-			}
-		}
-		addr, err := netip.ParseAddr(hostname)
-		if err != nil || !addr.Is6() || addr.Zone() != "" {
-			return hostParts{}, notHost("invalid IPv6 literal")
-		}
-		hostname = addr.String()
-		if port == "443" {
-			port = ""
-		}
-		h := hostParts{hostname: hostname, port: port, ip: true, host: "[" + hostname + "]"}
-		if port != "" {
-			h.host += ":" + port
-		}
-		return h, nil
-	}
-
-	hostname = authority
-	if i := strings.IndexByte(authority, ':'); i >= 0 {
-		hostname, port = authority[:i], authority[i+1:]
-		if strings.IndexByte(port, ':') >= 0 {
-			return hostParts{}, notHost("IPv6 literal must be in brackets")
-		}
-		if err := checkPort(port); err != nil {
-			return hostParts{}, err
-		}
-	}
-	ip, err := checkHostname(hostname)
-	if err != nil {
-		return hostParts{}, err
-	}
-	if port == "443" {
-		port = ""
-	}
-	h := hostParts{hostname: hostname, port: port, ip: ip, host: hostname}
-	if port != "" {
-		h.host += ":" + port
-	}
-	return h, nil
-}
-
-// checkPort accepts 1..65535 in decimal without sign or leading zeros.
-func checkPort(p string) error {
-	if p == "" {
-		return notHost("empty port")
-	}
-	if len(p) > 5 || p[0] == '0' {
-		return notHost("port out of range")
-	}
-	for i := 0; i < len(p); i++ {
-		if p[i] < '0' || p[i] > '9' {
-			return notHost("port is not a number")
-		}
-	}
-	if n, _ := strconv.Atoi(p); n < 1 || n > 65535 {
-		return notHost("port out of range")
-	}
-	return nil
-}
-
-// checkHostname validates a lower-case host name or IPv4 literal and says whether it is an IP address.
-func checkHostname(h string) (bool, error) {
-	if h == "" {
-		return false, notHost("empty host")
-	}
-	if len(h) > maxHostnameLen {
-		return false, notHost("host name too long")
-	}
-	if strings.HasSuffix(h, ".") {
-		return false, notHost("trailing dot")
-	}
-	labels := strings.Split(h, ".")
-	for _, l := range labels {
-		if err := checkLabel(l); err != nil {
-			return false, err
-		}
-	}
-	// A top-level label is never all digits: such a name must be a dotted-quad IPv4 address.
-	if isDigits(labels[len(labels)-1]) {
-		addr, err := netip.ParseAddr(h)
-		if err != nil || !addr.Is4() {
-			return false, notHost("invalid IPv4 address")
-		}
-		return true, nil
-	}
-	return false, nil
-}
-
-func checkLabel(l string) error {
-	if l == "" {
-		return notHost("empty label")
-	}
-	if len(l) > maxLabelLen {
-		return notHost("label longer than 63 characters")
-	}
-	if l[0] == '-' || l[len(l)-1] == '-' {
-		return notHost("label starts or ends with '-'")
-	}
-	for i := 0; i < len(l); i++ {
-		c := l[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			return notHost("invalid character in host name")
-		}
-	}
-	return nil
-}
-
-func isDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-func isAlnum(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
-			return false
-		}
-	}
-	return true
-}
-
-// isRegion matches [a-z0-9]+(-[a-z0-9]+)*.
-func isRegion(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, part := range strings.Split(s, "-") {
-		if !isAlnum(part) {
-			return false
-		}
-	}
-	return true
-}
+const aliyunSuffix = ".aliyuncs.com"
 
 // isInstanceName matches 3–30 characters of [a-z0-9-], not starting or ending with '-'.
 func isInstanceName(s string) bool {
@@ -325,15 +87,22 @@ func isInstanceName(s string) bool {
 	return true
 }
 
-// Parse is ParseServerURL plus classification. A valid host that is not an ACR default domain gives
+// Parse reads what a client sends as a server URL (host, host:port, https://host[:port][/path],
+// http://…, any case, surrounding ASCII whitespace; the host as ParseHostPort says, a path is dropped)
+// and classifies the host. A valid host that is not an ACR default domain gives
 // Registry{Edition: EditionUnknown} and no error. The port does not take part in classification.
+// Userinfo, query, fragment, backslashes, schemes other than http and https and inputs over 1 KiB are
+// rejected. The error is a *HostError and never echoes the input.
 func Parse(serverURL string) (Registry, error) {
-	h, err := parseHost(serverURL)
+	h, err := parseServerURL(serverURL)
 	if err != nil {
 		return Registry{}, err
 	}
-	r := Registry{Host: h.host, Hostname: h.hostname, Port: h.port}
-	if !h.ip {
+	r := Registry{Host: h.Key(), Hostname: h.Hostname, Port: h.Port}
+	if r.Port == "443" {
+		r.Port = ""
+	}
+	if !h.IP {
 		classify(&r)
 	}
 	return r, nil
@@ -362,7 +131,7 @@ func classify(r *Registry) {
 		default:
 			return
 		}
-		if !isRegion(labels[1]) {
+		if !ValidRegion(labels[1]) {
 			return
 		}
 		r.Edition, r.Region, r.VPC, r.Intl = EditionPersonal, labels[1], vpc, intl
@@ -370,7 +139,7 @@ func classify(r *Registry) {
 	case n == 4 && labels[2] == "personal" && labels[3] == "cr":
 		// crpi-<id>[-vpc].<region>.personal.cr.aliyuncs.com
 		l, ok := strings.CutPrefix(labels[0], "crpi-")
-		if !ok || !isRegion(labels[1]) {
+		if !ok || !ValidRegion(labels[1]) {
 			return
 		}
 		vpc := false
@@ -384,7 +153,7 @@ func classify(r *Registry) {
 
 	case n == 3 && labels[2] == "cr":
 		// <name>-registry[-vpc].<region>.cr.aliyuncs.com; the name is cut from the right.
-		if !isRegion(labels[1]) {
+		if !ValidRegion(labels[1]) {
 			return
 		}
 		vpc := false
@@ -402,7 +171,7 @@ func classify(r *Registry) {
 	case n == 4 && labels[1] == "distributed" && labels[3] == "cr":
 		// <name>-registry-vpc.distributed.<region>.cr.aliyuncs.com (P2P acceleration, VPC only)
 		name, found := strings.CutSuffix(labels[0], "-registry-vpc")
-		if !found || !isInstanceName(name) || !isRegion(labels[2]) {
+		if !found || !isInstanceName(name) || !ValidRegion(labels[2]) {
 			return
 		}
 		r.Edition, r.Region, r.InstanceName, r.VPC, r.P2P = EditionEnterprise, labels[2], name, true, true
@@ -422,6 +191,6 @@ func (r Registry) MatchesDomain(d string) bool {
 	if r.Host == "" || strings.Contains(d, "/") {
 		return false
 	}
-	h, err := ParseServerURL(d)
-	return err == nil && h == r.Host
+	h, err := parseServerURL(d)
+	return err == nil && h.Key() == r.Host
 }

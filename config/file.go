@@ -1,9 +1,10 @@
 package config
 
 import (
+	"github.com/docker-credential-acr/docker-credential-acr/acr"
+
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -196,41 +197,12 @@ func (r *Registry) validate(p, k string, n *yaml.Node) error {
 	return nil
 }
 
-func validRegion(s string) bool {
-	if len(s) < 2 || len(s) > 64 || s[0] == '-' || s[len(s)-1] == '-' {
-		return false
-	}
-	for _, c := range s {
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
+func validRegion(s string) bool { return acr.ValidRegion(s) }
 
+// validDomain: a domain entry is what acr.Registry.MatchesDomain can match, host[:port].
 func validDomain(d string) bool {
-	host, port := d, ""
-	if i := strings.LastIndexByte(d, ':'); i >= 0 {
-		host, port = d[:i], d[i+1:]
-		n, err := strconv.Atoi(port)
-		if err != nil || n < 1 || n > 65535 {
-			return false
-		}
-	}
-	if host == "" || len(host) > 253 {
-		return false
-	}
-	for _, label := range strings.Split(host, ".") {
-		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
-			return false
-		}
-		for _, c := range label {
-			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-				return false
-			}
-		}
-	}
-	return true
+	_, err := acr.ParseHostPort(d)
+	return err == nil
 }
 
 func mapping(path, prefix string, n *yaml.Node, fields []field) error {

@@ -2,12 +2,11 @@ package credhelper
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/docker-credential-acr/docker-credential-acr/acr"
+	"github.com/docker-credential-acr/docker-credential-acr/acr/crapi"
 	"github.com/docker-credential-acr/docker-credential-acr/cache"
 	"github.com/docker-credential-acr/docker-credential-acr/internal/cloudapi"
 )
@@ -25,7 +24,7 @@ const lookupTTL = 7 * 24 * time.Hour
 // resolveInstance finds the instance id and region behind an Enterprise host: from the plan
 // (config), the lookup cache, the registry's anonymous challenge, or the API; a custom domain
 // found at run time is confirmed with ListInstanceEndpoint before any token is asked for.
-func (k *Keychain) resolveInstance(ctx context.Context, p *Plan, api func(string) (*acr.API, error)) (string, string, error) {
+func (k *Keychain) resolveInstance(ctx context.Context, p *Plan, api func(string) (*crapi.Client, error)) (string, string, error) {
 	if p.InstanceID != "" && p.Region != "" {
 		return p.InstanceID, p.Region, nil
 	}
@@ -118,17 +117,6 @@ func (k *Keychain) challenge(ctx context.Context, host string) (acr.Challenge, e
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return acr.Challenge{}, err
-	}
-	resp, err := cloudapi.HTTPClient().Do(req)
-	if err != nil {
-		return acr.Challenge{}, fmt.Errorf("GET %s: %v", url, errors.Unwrap(err))
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusUnauthorized {
-		return acr.Challenge{}, fmt.Errorf("GET %s answered %d, not 401", url, resp.StatusCode)
-	}
-	return acr.ParseChallenge(resp.Header.Get("Www-Authenticate"))
+	ch, _, err := acr.ReadChallenge(ctx, cloudapi.HTTPClient(), url)
+	return ch, err
 }

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/docker-credential-acr/docker-credential-acr/acr"
+	"github.com/docker-credential-acr/docker-credential-acr/acr/crapi"
 	"github.com/docker-credential-acr/docker-credential-acr/internal/cloudapi"
 	"github.com/docker-credential-acr/docker-credential-acr/sts"
 )
@@ -54,7 +54,7 @@ func (k *Keychain) explain(p *Plan, err error) error {
 	te := &TokenError{Host: p.Registry.Host, Err: err}
 	var ae *cloudapi.Error
 	var ce *sts.ChainError
-	var nf *acr.NotFoundError
+	var nf *crapi.NotFoundError
 	var ud *untrustedDomainError
 	var tr *cloudapi.TransportError
 	switch {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/docker-credential-acr/docker-credential-acr/acr"
+	"github.com/docker-credential-acr/docker-credential-acr/acr/crapi"
 	"github.com/docker-credential-acr/docker-credential-acr/cache"
 	"github.com/docker-credential-acr/docker-credential-acr/config"
 	"github.com/docker-credential-acr/docker-credential-acr/internal/cloudapi"
@@ -54,7 +55,7 @@ type Keychain struct {
 	// CacheScope is mixed into cache keys (kubelet: the service account).
 	CacheScope string
 	// Retry is the retry policy of the API calls; the zero value is the production one (tests
-	// shorten the backoff). It reaches the STS calls; the CR calls get it once acr.API has a
+	// shorten the backoff). It reaches the STS calls; the CR calls get it once crapi.Client has a
 	// Retry field to pass to cloudapi.Request.
 	Retry cloudapi.Retry
 }
@@ -122,32 +123,32 @@ func (k *Keychain) login(ctx context.Context, p *Plan) (Login, error) {
 }
 
 // fetch resolves what the plan could not know locally and asks ACR for a token.
-func (k *Keychain) fetch(ctx context.Context, p *Plan) (acr.Token, error) {
+func (k *Keychain) fetch(ctx context.Context, p *Plan) (crapi.Token, error) {
 	creds, err := p.Provider.Credentials(ctx)
 	if err != nil {
-		return acr.Token{}, err
+		return crapi.Token{}, err
 	}
-	api := func(region string) (*acr.API, error) {
+	api := func(region string) (*crapi.Client, error) {
 		ep, err := cloudapi.ResolveEndpoint(k.Config.Endpoints.CR, "cr", region, k.Config.VPC)
 		if err != nil {
 			return nil, err
 		}
-		return &acr.API{Endpoint: ep, Region: region, Creds: creds}, nil
+		return &crapi.Client{Endpoint: ep, Region: region, Creds: creds, Retry: k.Retry}, nil
 	}
 	if p.Kind == TargetPersonal {
 		a, err := api(p.Region)
 		if err != nil {
-			return acr.Token{}, err
+			return crapi.Token{}, err
 		}
 		return a.PersonalToken(ctx)
 	}
 	id, region, err := k.resolveInstance(ctx, p, api)
 	if err != nil {
-		return acr.Token{}, err
+		return crapi.Token{}, err
 	}
 	a, err := api(region)
 	if err != nil {
-		return acr.Token{}, err
+		return crapi.Token{}, err
 	}
 	return a.EnterpriseToken(ctx, id)
 }

@@ -1,12 +1,12 @@
 package cloudapi
 
 import (
+	"github.com/docker-credential-acr/docker-credential-acr/acr"
+
 	"fmt"
 	"net"
 	"net/netip"
-	"regexp"
 	"strings"
-	"sync"
 )
 
 // Endpoint is where an API is served.
@@ -16,12 +16,6 @@ type Endpoint struct {
 }
 
 func (e Endpoint) String() string { return e.Scheme + "://" + e.Host }
-
-// Compiled on first use: the cached `get` never needs them, and every microsecond of package
-// initialisation is paid by every process.
-var endpointHost = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?$|^\[[0-9a-f:.]+\](:[0-9]{1,5})?$`)
-})
 
 // ResolveEndpoint builds the endpoint of product ("cr" or "sts") in region. An override (from the
 // config file or the environment) is "host[:port]", "https://host[:port]" or, for loopback hosts
@@ -55,7 +49,7 @@ func ResolveEndpoint(override, product, region string, vpc bool) (Endpoint, erro
 		e.Scheme = "http"
 	}
 	raw = strings.TrimSuffix(strings.ToLower(raw), "/")
-	if !endpointHost().MatchString(raw) {
+	if _, err := acr.ParseHostPort(raw); err != nil { // the helper's one host grammar
 		return Endpoint{}, fmt.Errorf("%s endpoint %q is not host[:port]: write it like %s.cn-hangzhou.aliyuncs.com or https://host:port", product, override, product)
 	}
 	e.Host = raw

@@ -1,4 +1,7 @@
-package acr
+// Package crapi calls the ACR API (cr 2018-12-01 through the cr-20181201 SDK, and the Personal
+// Edition's GET /tokens of cr 2016-06-07 through the same client's generic CallApi) for one region
+// with one set of credentials: temporary logins and the instance look-ups that find them.
+package crapi
 
 import (
 	"context"
@@ -24,14 +27,15 @@ type Token struct {
 	ExpiresAt time.Time
 }
 
-// API calls the ACR API of one region with one set of credentials.
-type API struct {
+// Client calls the ACR API of one region with one set of credentials.
+type Client struct {
 	Endpoint cloudapi.Endpoint
 	Region   string
 	Creds    sts.Credentials
+	Retry    cloudapi.Retry // the zero value is production's policy
 }
 
-func (a *API) client() (*cr.Client, error) {
+func (a *Client) sdk() (*cr.Client, error) {
 	cfg := cloudapi.Config(a.Endpoint, a.Region)
 	cfg.AccessKeyId = dara.String(a.Creds.AccessKeyID)
 	cfg.AccessKeySecret = dara.String(a.Creds.AccessKeySecret)
@@ -45,12 +49,12 @@ func (a *API) client() (*cr.Client, error) {
 	return c, nil
 }
 
-func (a *API) call(ctx context.Context, params *openapi.Params, query map[string]*string, out any) error {
-	c, err := a.client()
+func (a *Client) call(ctx context.Context, params *openapi.Params, query map[string]*string, out any) error {
+	c, err := a.sdk()
 	if err != nil {
 		return err
 	}
-	body, err := cloudapi.Call(ctx, &c.Client, cloudapi.Request{Service: "cr", Endpoint: a.Endpoint, Params: params, Query: query})
+	body, err := cloudapi.Call(ctx, &c.Client, cloudapi.Request{Service: "cr", Endpoint: a.Endpoint, Params: params, Query: query, Retry: a.Retry})
 	if err != nil {
 		return err
 	}
@@ -88,7 +92,7 @@ func failed(action string, ok *bool, code, requestID *string) error {
 // PersonalToken asks for a temporary login to the Personal Edition (classic) registries of the
 // region: GET /tokens of cr 2016-06-07, through the cr-20181201 client's generic CallApi (the
 // cr-20160607 module discards this answer's body).
-func (a *API) PersonalToken(ctx context.Context) (Token, error) {
+func (a *Client) PersonalToken(ctx context.Context) (Token, error) {
 	var resp struct {
 		Data *struct {
 			AuthorizationToken string          `json:"authorizationToken"`
@@ -116,7 +120,7 @@ func (a *API) PersonalToken(ctx context.Context) (Token, error) {
 
 // EnterpriseToken asks for a temporary login to an Enterprise Edition instance (also tried for
 // crpi- Personal instances when the user opts in).
-func (a *API) EnterpriseToken(ctx context.Context, instanceID string) (Token, error) {
+func (a *Client) EnterpriseToken(ctx context.Context, instanceID string) (Token, error) {
 	var resp cr.GetAuthorizationTokenResponseBody
 	if err := a.call(ctx, rpc("GetAuthorizationToken"), map[string]*string{"InstanceId": dara.String(instanceID)}, &resp); err != nil {
 		return Token{}, err
@@ -139,7 +143,7 @@ type Instance struct {
 
 // FindInstance looks an Enterprise instance up by its exact name. ListInstance filters names
 // fuzzily, so every page is read and only an exact match counts.
-func (a *API) FindInstance(ctx context.Context, name string) (Instance, error) {
+func (a *Client) FindInstance(ctx context.Context, name string) (Instance, error) {
 	const pageSize = 50
 	for page := 1; page <= 100; page++ {
 		var resp cr.ListInstanceResponseBody
@@ -167,12 +171,12 @@ func (a *API) FindInstance(ctx context.Context, name string) (Instance, error) {
 			break
 		}
 	}
-	return Instance{}, &NotFoundError{What: fmt.Sprintf("Enterprise instance named %q", name), Region: a.Region}
+	return Instance{}, &NotFoundError{what: fmt.Sprintf("Enterprise instance named %q", name), region: a.Region}
 }
 
 // InstanceDomains lists the registry domains of an instance (SYSTEM and USER) from
 // ListInstanceEndpoint, lower-cased.
-func (a *API) InstanceDomains(ctx context.Context, instanceID string) ([]string, error) {
+func (a *Client) InstanceDomains(ctx context.Context, instanceID string) ([]string, error) {
 	var resp cr.ListInstanceEndpointResponseBody
 	q := map[string]*string{"InstanceId": dara.String(instanceID), "ModuleName": dara.String("Registry")}
 	if err := a.call(ctx, rpc("ListInstanceEndpoint"), q, &resp); err != nil {
@@ -195,14 +199,14 @@ func (a *API) InstanceDomains(ctx context.Context, instanceID string) ([]string,
 	return out, nil
 }
 
-// NotFoundError is a lookup that found nothing.
+// NotFoundError is a lookup that found nothing (callers tell it apart with errors.As to give advice).
 type NotFoundError struct {
-	What   string
-	Region string
+	what   string // e.g. `Enterprise instance named "team"`
+	region string
 }
 
 func (e *NotFoundError) Error() string {
-	return fmt.Sprintf("no %s in region %s visible to these credentials", e.What, e.Region)
+	return fmt.Sprintf("no %s in region %s visible to these credentials", e.what, e.region)
 }
 
 // millis reads a time in milliseconds since the epoch, as a number or a numeric string.
