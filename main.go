@@ -5,8 +5,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -17,6 +15,7 @@ import (
 	"github.com/docker-credential-acr/docker-credential-acr/config"
 	"github.com/docker-credential-acr/docker-credential-acr/credhelper"
 	"github.com/docker-credential-acr/docker-credential-acr/internal/dockerconfig"
+	"github.com/docker-credential-acr/docker-credential-acr/internal/kubeletconfig"
 )
 
 // Set by the release build (-ldflags "-X main.version=… -X main.commit=…").
@@ -64,19 +63,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return cfg.Domains(), nil
 		}, stdout, stderr)
 	case "print-kubelet-config":
-		opts, err := credhelper.ParseKubeletConfigArgs(args[1:], stderr)
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		if err != nil {
-			fmt.Fprintln(stderr, err)
-			return 2
-		}
-		if err := credhelper.PrintKubeletConfig(stdout, opts); err != nil {
-			fmt.Fprintln(stderr, err)
-			return 1
-		}
-		return 0
+		return kubeletconfig.Run(args[1:], os.Getenv, stdout, stderr)
 	}
 	log, logErr := credhelper.NewLogger(stderr, os.Getenv("DOCKER_CREDENTIAL_ACR_LOG_LEVEL"))
 	if logErr != nil {

@@ -32,6 +32,8 @@ import (
 	"github.com/docker-credential-acr/docker-credential-acr/cache"
 	"github.com/docker-credential-acr/docker-credential-acr/config"
 	"github.com/docker-credential-acr/docker-credential-acr/credhelper"
+	"github.com/docker-credential-acr/docker-credential-acr/credhelper/kubeletapi"
+	"github.com/docker-credential-acr/docker-credential-acr/internal/kubeletconfig"
 	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit/fakecloud"
 )
 
@@ -45,9 +47,9 @@ var (
 	configCodecs = serializer.NewCodecFactory(configScheme, serializer.EnableStrict)
 
 	versions = map[string]schema.GroupVersion{
-		credhelper.KubeletAPIVersionV1:       cpv1.SchemeGroupVersion,
-		credhelper.KubeletAPIVersionV1beta1:  cpv1beta1.SchemeGroupVersion,
-		credhelper.KubeletAPIVersionV1alpha1: cpv1alpha1.SchemeGroupVersion,
+		kubeletapi.APIVersionV1:       cpv1.SchemeGroupVersion,
+		kubeletapi.APIVersionV1beta1:  cpv1beta1.SchemeGroupVersion,
+		kubeletapi.APIVersionV1alpha1: cpv1alpha1.SchemeGroupVersion,
 	}
 )
 
@@ -68,15 +70,15 @@ func TestConstants(t *testing.T) {
 		}
 	}
 	for ours, theirs := range map[string]string{
-		credhelper.KubeletCacheKeyImage:    string(cpv1.ImagePluginCacheKeyType),
-		credhelper.KubeletCacheKeyRegistry: string(cpv1.RegistryPluginCacheKeyType),
-		credhelper.KubeletCacheKeyGlobal:   string(cpv1.GlobalPluginCacheKeyType),
+		kubeletapi.CacheKeyImage:    string(cpv1.ImagePluginCacheKeyType),
+		kubeletapi.CacheKeyRegistry: string(cpv1.RegistryPluginCacheKeyType),
+		kubeletapi.CacheKeyGlobal:   string(cpv1.GlobalPluginCacheKeyType),
 	} {
 		if ours != theirs {
 			t.Errorf("%s != %s", ours, theirs)
 		}
 	}
-	for _, k := range []string{credhelper.AnnotationRoleARN, credhelper.AnnotationACKRoleName} {
+	for _, k := range []string{kubeletapi.AnnotationRoleARN, kubeletapi.AnnotationACKRoleName} {
 		if errs := validation.IsQualifiedName(k); len(errs) > 0 {
 			t.Errorf("annotation %s: %v", k, errs)
 		}
@@ -114,11 +116,11 @@ func decodeStrictInto(t *testing.T, data []byte, v any) {
 
 func versionedRequest(apiVersion string) any {
 	switch apiVersion {
-	case credhelper.KubeletAPIVersionV1:
+	case kubeletapi.APIVersionV1:
 		return &cpv1.CredentialProviderRequest{}
-	case credhelper.KubeletAPIVersionV1beta1:
+	case kubeletapi.APIVersionV1beta1:
 		return &cpv1beta1.CredentialProviderRequest{}
-	case credhelper.KubeletAPIVersionV1alpha1:
+	case kubeletapi.APIVersionV1alpha1:
 		return &cpv1alpha1.CredentialProviderRequest{}
 	}
 	return nil
@@ -158,11 +160,11 @@ func TestRequestFixturesRoundTrip(t *testing.T) {
 			}
 			internal := obj.(*credentialprovider.CredentialProviderRequest)
 
-			ours, err := credhelper.DecodeKubeletRequest(encodeRequest(t, meta.APIVersion, internal))
+			ours, err := kubeletapi.DecodeRequest(encodeRequest(t, meta.APIVersion, internal))
 			if err != nil {
 				t.Fatal(err)
 			}
-			direct, err := credhelper.DecodeKubeletRequest(data)
+			direct, err := kubeletapi.DecodeRequest(data)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -189,15 +191,15 @@ func TestKubeletEncodedRequests(t *testing.T) {
 			{Image: "registry.cn-hangzhou.aliyuncs.com/ns/app:1"},
 			{Image: "acme-registry-vpc.distributed.cn-hangzhou.cr.aliyuncs.com:65001/ns/app@sha256:" + strings.Repeat("0", 64)},
 			{Image: "acme-registry.cn-hangzhou.cr.aliyuncs.com/ns/app", ServiceAccountToken: "a.b.c",
-				ServiceAccountAnnotations: map[string]string{credhelper.AnnotationRoleARN: "acs:ram::1:role/r", "x": ""}},
+				ServiceAccountAnnotations: map[string]string{kubeletapi.AnnotationRoleARN: "acs:ram::1:role/r", "x": ""}},
 		} {
 			data := encodeRequest(t, apiVersion, &req)
-			got, err := credhelper.DecodeKubeletRequest(data)
+			got, err := kubeletapi.DecodeRequest(data)
 			if err != nil {
 				t.Fatalf("%s: %v", data, err)
 			}
-			want := credhelper.KubeletRequest{APIVersion: apiVersion, Kind: "CredentialProviderRequest", Image: req.Image}
-			if apiVersion == credhelper.KubeletAPIVersionV1 { // the only version with these fields
+			want := kubeletapi.Request{APIVersion: apiVersion, Kind: "CredentialProviderRequest", Image: req.Image}
+			if apiVersion == kubeletapi.APIVersionV1 { // the only version with these fields
 				want.ServiceAccountToken, want.ServiceAccountAnnotations = req.ServiceAccountToken, req.ServiceAccountAnnotations
 			}
 			if !reflect.DeepEqual(got, want) {
@@ -273,7 +275,7 @@ func newWorld(t *testing.T) *world {
 	t.Cleanup(ch.Close)
 	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", nodeAK)
 	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", nodeSecret)
-	t.Setenv(credhelper.EnvOIDCProviderARN, providerARN)
+	t.Setenv(kubeletapi.EnvOIDCProviderARN, providerARN)
 	store, err := cache.Open(t.TempDir())
 	must(err)
 	w.k = &credhelper.Keychain{
@@ -291,11 +293,11 @@ func newWorld(t *testing.T) *world {
 
 func versionedResponse(apiVersion string) any {
 	switch apiVersion {
-	case credhelper.KubeletAPIVersionV1:
+	case kubeletapi.APIVersionV1:
 		return &cpv1.CredentialProviderResponse{}
-	case credhelper.KubeletAPIVersionV1beta1:
+	case kubeletapi.APIVersionV1beta1:
 		return &cpv1beta1.CredentialProviderResponse{}
-	case credhelper.KubeletAPIVersionV1alpha1:
+	case kubeletapi.APIVersionV1alpha1:
 		return &cpv1alpha1.CredentialProviderResponse{}
 	}
 	return nil
@@ -328,16 +330,16 @@ func TestResponsesDecodeStrictly(t *testing.T) {
 	n := 0
 	for apiVersion := range versions {
 		for _, c := range cases {
-			if c.sa && apiVersion != credhelper.KubeletAPIVersionV1 {
+			if c.sa && apiVersion != kubeletapi.APIVersionV1 {
 				continue
 			}
 			req := &credentialprovider.CredentialProviderRequest{Image: c.image}
 			if c.sa {
 				req.ServiceAccountToken = w.token
-				req.ServiceAccountAnnotations = map[string]string{credhelper.AnnotationRoleARN: w.role}
+				req.ServiceAccountAnnotations = map[string]string{kubeletapi.AnnotationRoleARN: w.role}
 				if c.ack {
 					req.ServiceAccountToken = w.ackTok
-					req.ServiceAccountAnnotations = map[string]string{credhelper.AnnotationACKRoleName: "ack-puller"}
+					req.ServiceAccountAnnotations = map[string]string{kubeletapi.AnnotationACKRoleName: "ack-puller"}
 				}
 			}
 			var out bytes.Buffer
@@ -406,22 +408,34 @@ func keys(m map[string]credentialprovider.AuthConfig) []string {
 // decodes as rbac.authorization.k8s.io/v1 objects.
 func TestPrintedConfigDecodesStrictly(t *testing.T) {
 	isolate(t)
-	for _, opts := range []credhelper.KubeletConfigOptions{
+	for _, args := range [][]string{
 		{},
-		{MatchImages: []string{"registry.example.com", "registry.example.com:5443/team", "*.registry.example.org"}, DefaultCacheDuration: 10 * time.Minute},
-		{APIVersion: "v1beta1"},
-		{APIVersion: "v1alpha1", Name: "docker-credential-acr"},
-		{ServiceAccountTokens: true, OIDCProviderARN: providerARN},
-		{ServiceAccountTokens: true, OIDCProviderARN: providerARN, RoleAnnotation: credhelper.AnnotationACKRoleName, Audience: "acr.example.com"},
+		{"--match-image", "registry.example.com", "--match-image", "registry.example.com:5443/team", "--match-image", "*.registry.example.org", "--default-cache-duration", "10m"},
+		{"--api-version", "v1beta1"},
+		{"--api-version", "v1alpha1", "--name", "docker-credential-acr"},
+		{"--service-account-tokens", "--oidc-provider-arn", providerARN},
+		{"--service-account-tokens", "--oidc-provider-arn", providerARN, "--role-annotation", kubeletapi.AnnotationACKRoleName, "--audience", "acr.example.com"},
 	} {
-		var b bytes.Buffer
-		if err := credhelper.PrintKubeletConfig(&b, opts); err != nil {
-			t.Fatalf("%+v: %v", opts, err)
+		var b, stderr bytes.Buffer
+		if code := kubeletconfig.Run(args, func(string) string { return "" }, &b, &stderr); code != 0 {
+			t.Fatalf("print-kubelet-config %q: exit %d: %s", args, code, stderr.String())
+		}
+		opts := struct {
+			APIVersion           string
+			ServiceAccountTokens bool
+		}{}
+		for i, a := range args {
+			switch a {
+			case "--api-version":
+				opts.APIVersion = args[i+1]
+			case "--service-account-tokens":
+				opts.ServiceAccountTokens = true
+			}
 		}
 		data := b.Bytes()
 		obj, gvk, err := configCodecs.UniversalDeserializer().Decode(data, nil, nil)
 		if err != nil {
-			t.Fatalf("%+v: the kubelet's decoder refuses the config: %v\n%s", opts, err, data)
+			t.Fatalf("%q: the kubelet's decoder refuses the config: %v\n%s", args, err, data)
 		}
 		var cfg kubeletconfigv1.CredentialProviderConfig
 		switch c := obj.(type) {
@@ -454,7 +468,7 @@ func TestPrintedConfigDecodesStrictly(t *testing.T) {
 			if ta.CacheType != kubeletconfigv1.ServiceAccountServiceAccountTokenCacheType || !*ta.RequireServiceAccount {
 				t.Errorf("tokenAttributes %+v", ta)
 			}
-			if len(p.Env) != 1 || p.Env[0].Name != credhelper.EnvOIDCProviderARN || p.Env[0].Value != providerARN {
+			if len(p.Env) != 1 || p.Env[0].Name != kubeletapi.EnvOIDCProviderARN || p.Env[0].Value != providerARN {
 				t.Errorf("env %+v", p.Env)
 			}
 			checkRBAC(t, b.String(), ta.ServiceAccountTokenAudience)
@@ -501,7 +515,7 @@ func validateConfig(t *testing.T, cfg *kubeletconfigv1.CredentialProviderConfig)
 		t.Errorf("args %v", p.Args)
 	}
 	if ta := p.TokenAttributes; ta != nil {
-		if p.APIVersion != credhelper.KubeletAPIVersionV1 {
+		if p.APIVersion != kubeletapi.APIVersionV1 {
 			t.Error("tokenAttributes need apiVersion v1")
 		}
 		if ta.ServiceAccountTokenAudience == "" {
