@@ -102,18 +102,32 @@ func (k *Keychain) kubeletResponse(ctx context.Context, req kubeletapi.Request) 
 	return resp, nil
 }
 
+// maxKubeletCacheDuration caps what the kubelet is told: ACR's temporary logins live at most
+// hours, so an expiry further away than this is not believed (a year-9999 answer would
+// otherwise pin a login in the kubelet for 2562047h).
+const maxKubeletCacheDuration = 12 * time.Hour
+
 // kubeletCacheDuration is how long the kubelet may keep a login: until the helper itself would
-// refresh it (expiry minus the expiring threshold), in whole seconds; 0s (do not cache) when
-// that moment has passed; "" (the configured default) for stored logins, which do not expire.
+// refresh it (expiry minus the expiring threshold), in whole seconds, at most
+// maxKubeletCacheDuration; 0s (do not cache) when that moment has passed; "" (the configured
+// default) for stored logins, which do not expire.
 func kubeletCacheDuration(l Login, now time.Time, threshold time.Duration) string {
 	if l.ExpiresAt.IsZero() {
 		return ""
 	}
-	d := (l.ExpiresAt.Sub(now) - threshold).Truncate(time.Second)
-	if d < 0 {
+	// Compared as times, not durations: Sub saturates at ±292 years, and subtracting the
+	// threshold from a saturated duration would wrap around.
+	refresh := l.ExpiresAt.Add(-threshold)
+	var d time.Duration
+	switch {
+	case !refresh.After(now):
 		d = 0
+	case refresh.After(now.Add(maxKubeletCacheDuration)):
+		d = maxKubeletCacheDuration
+	default:
+		d = refresh.Sub(now)
 	}
-	return d.String()
+	return d.Truncate(time.Second).String()
 }
 
 // mayServe reports whether the Keychain could serve reg: an ACR default domain, or a domain the

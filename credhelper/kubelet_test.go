@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http/httptest"
 	"os"
@@ -63,6 +64,24 @@ func saToken(ns, name string) string {
 		"." + base64.RawURLEncoding.EncodeToString([]byte("signature-of-"+ns+"-"+name))
 }
 
+// saTokenN is the n-th token the kubelet issues for one service account: new claims (iat, jti,
+// the pod) and a new signature each time, the same subject.
+func saTokenN(ns, name, uid string, n int) string {
+	enc := func(v any) string {
+		b, _ := json.Marshal(v)
+		return base64.RawURLEncoding.EncodeToString(b)
+	}
+	sa := map[string]string{"name": name}
+	if uid != "" {
+		sa["uid"] = uid
+	}
+	return enc(map[string]string{"alg": "RS256", "kid": "test"}) + "." +
+		enc(map[string]any{"aud": []string{"sts.aliyuncs.com"}, "sub": "system:serviceaccount:" + ns + ":" + name,
+			"iss": "https://oidc-ack-cn-hangzhou.oss-cn-hangzhou.aliyuncs.com/c0ffee", "iat": 1893452400 + n, "jti": fmt.Sprintf("jti-%d", n),
+			"kubernetes.io": map[string]any{"namespace": ns, "serviceaccount": sa, "pod": map[string]string{"name": fmt.Sprintf("app-%d", n)}}}) +
+		"." + base64.RawURLEncoding.EncodeToString([]byte(fmt.Sprintf("signature-%d-of-%s-%s", n, ns, name)))
+}
+
 type kubeletWorld struct {
 	fc        *fakecloud.Server
 	k         *Keychain
@@ -74,6 +93,7 @@ type kubeletWorld struct {
 	tokenACK  string // team-c/builder, trusted by role "ack-puller" (named by ACK's annotation)
 	roleACK   string
 	challenge *httptest.Server
+	cacheDir  string
 }
 
 type syncBuffer struct {
@@ -123,7 +143,8 @@ func newKubeletWorld(t *testing.T) *kubeletWorld {
 	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", kNodeSecret)
 	t.Setenv(kubeletapi.EnvOIDCProviderARN, kProviderARN)
 
-	store, err := cache.Open(t.TempDir())
+	w.cacheDir = t.TempDir()
+	store, err := cache.Open(w.cacheDir)
 	must(err)
 	logger, err := NewLogger(w.log, "debug")
 	must(err)
@@ -448,6 +469,13 @@ func TestKubeletCacheDuration(t *testing.T) {
 		{now.Add(15 * time.Minute), 15 * time.Minute, "0s"},
 		{now.Add(10 * time.Minute), 15 * time.Minute, "0s"},
 		{now.Add(time.Hour), 0, "1h0m0s"},
+		{now.Add(12 * time.Hour), 0, "12h0m0s"},
+		{now.Add(12*time.Hour + 15*time.Minute), 15 * time.Minute, "12h0m0s"},
+		{now.Add(13 * time.Hour), 15 * time.Minute, "12h0m0s"},
+		{time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC), 15 * time.Minute, "12h0m0s"},
+		{time.Date(1, 1, 1, 0, 0, 1, 0, time.UTC), 15 * time.Minute, "0s"},
+		{now.Add(-time.Hour), 0, "0s"},
+		{now.Add(-time.Hour), -time.Hour, "0s"},
 	} {
 		if got := kubeletCacheDuration(Login{ExpiresAt: tc.exp}, now, tc.threshold); got != tc.want {
 			t.Errorf("expires %v, threshold %v: %q, want %q", tc.exp.Sub(now), tc.threshold, got, tc.want)

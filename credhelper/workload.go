@@ -52,8 +52,17 @@ func oidcProviderARN() string {
 }
 
 // forWorkload is k with the workload's identity: the role of the service account, assumed with
-// its token; cached apart from the node's and other service accounts' tokens.
+// its token; cached apart from the node's and other service accounts' tokens. A service account
+// that names no role (neither annotation) keeps the node's identity: k itself. An annotation
+// that is there but wrong is an error, never the node's identity.
 func (k *Keychain) forWorkload(req kubeletapi.Request) (*Keychain, error) {
+	_, hasARN := req.ServiceAccountAnnotations[kubeletapi.AnnotationRoleARN]
+	_, hasName := req.ServiceAccountAnnotations[kubeletapi.AnnotationACKRoleName]
+	sa := serviceAccountOf(req.ServiceAccountToken)
+	if !hasARN && !hasName {
+		k.log().Debug("kubelet: the service account names no RAM role: the node's identity", "serviceAccount", sa)
+		return k, nil
+	}
 	provider := oidcProviderARN()
 	if provider == "" {
 		return nil, &WorkloadIdentityError{Msg: "no OIDC provider configured: set " + kubeletapi.EnvOIDCProviderARN +
@@ -67,12 +76,13 @@ func (k *Keychain) forWorkload(req kubeletapi.Request) (*Keychain, error) {
 	if err != nil {
 		return nil, err
 	}
-	sa := serviceAccountOf(req.ServiceAccountToken)
 	c := *k
 	c.Logins = nil // `docker login` credentials of the node are not the workload's
-	c.Credentials = &sts.OIDC{RoleARN: role, ProviderARN: provider, Token: req.ServiceAccountToken, SessionName: sessionName(sa)}
-	// The chain's identity already holds a digest of the token; the scope keeps the service
-	// account and role apart in the cache even so.
+	// The identity (and so the cache key) is the service account, not the token: the kubelet
+	// brings a new token at each pull, and each would leave its own cache entry. A token whose
+	// service account cannot be read is its own identity.
+	c.Credentials = &sts.OIDC{RoleARN: role, ProviderARN: provider, Token: req.ServiceAccountToken,
+		Subject: tokenSubject(req.ServiceAccountToken), SessionName: sessionName(sa)}
 	c.CacheScope = "kubelet-sa\x00" + sa + "\x00" + role + "\x00" + provider
 	return &c, nil
 }
@@ -106,36 +116,61 @@ func workloadRole(ann map[string]string, account string) (string, error) {
 	case fromName != "":
 		return fromName, nil
 	}
-	return "", &WorkloadIdentityError{Msg: fmt.Sprintf("the request carries a service-account token but the service account names no RAM role: annotate it with %s: acs:ram::<account>:role/<name> (or ACK's %s: <role name>), and list the annotation in tokenAttributes of the kubelet's CredentialProviderConfig (see print-kubelet-config)", kubeletapi.AnnotationRoleARN, kubeletapi.AnnotationACKRoleName)}
+	return "", &WorkloadIdentityError{Msg: fmt.Sprintf("the service account names no RAM role: annotate it with %s: acs:ram::<account>:role/<name> (or ACK's %s: <role name>), and list the annotation in tokenAttributes of the kubelet's CredentialProviderConfig (see print-kubelet-config)", kubeletapi.AnnotationRoleARN, kubeletapi.AnnotationACKRoleName)}
+}
+
+// saClaims are the claims of a service-account token that name its holder.
+type saClaims struct {
+	Sub        string `json:"sub"`
+	Iss        string `json:"iss"`
+	Kubernetes struct {
+		ServiceAccount struct {
+			UID string `json:"uid"`
+		} `json:"serviceaccount"`
+	} `json:"kubernetes.io"`
+}
+
+// claimsOf reads the claims of a service-account token without verifying them: they only name
+// the session and the cache identity; STS verifies the token. ns and name are "" if the subject
+// is not system:serviceaccount:<namespace>:<name>.
+func claimsOf(token string) (c saClaims, ns, name string) {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 || len(parts[1]) > 64<<10 {
+		return c, "", ""
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil || json.Unmarshal(payload, &c) != nil {
+		return saClaims{}, "", ""
+	}
+	rest, ok := strings.CutPrefix(c.Sub, "system:serviceaccount:")
+	if !ok {
+		return c, "", ""
+	}
+	ns, name, ok = strings.Cut(rest, ":")
+	if !ok || !reSANamePart().MatchString(ns) || !reSANamePart().MatchString(name) {
+		return c, "", ""
+	}
+	return c, ns, name
 }
 
 // serviceAccountOf reads "<namespace>/<name>" from the token's subject
-// (system:serviceaccount:<namespace>:<name>) without verifying it, or "" if it cannot: it only
-// names the session and the cache scope; STS verifies the token.
+// (system:serviceaccount:<namespace>:<name>), or "" if it cannot.
 func serviceAccountOf(token string) string {
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 || len(parts[1]) > 64<<10 {
+	if _, ns, name := claimsOf(token); name != "" {
+		return ns + "/" + name
+	}
+	return ""
+}
+
+// tokenSubject names the holder of a service-account token for the cache: issuer, namespace,
+// name and uid of the service account; "" (the token is then its own identity) when the token
+// names no service account.
+func tokenSubject(token string) string {
+	c, ns, name := claimsOf(token)
+	if name == "" || len(c.Iss) > 1024 || len(c.Kubernetes.ServiceAccount.UID) > 128 {
 		return ""
 	}
-	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
-	if err != nil {
-		return ""
-	}
-	var claims struct {
-		Sub string `json:"sub"`
-	}
-	if json.Unmarshal(payload, &claims) != nil {
-		return ""
-	}
-	rest, ok := strings.CutPrefix(claims.Sub, "system:serviceaccount:")
-	if !ok {
-		return ""
-	}
-	ns, name, ok := strings.Cut(rest, ":")
-	if !ok || !reSANamePart().MatchString(ns) || !reSANamePart().MatchString(name) {
-		return ""
-	}
-	return ns + "/" + name
+	return "k8s-sa\x00" + c.Iss + "\x00" + ns + "\x00" + name + "\x00" + c.Kubernetes.ServiceAccount.UID
 }
 
 // sessionName is the RoleSessionName that names the workload in ActionTrail:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -96,21 +97,36 @@ func TestKubeletServiceAccount(t *testing.T) {
 		t.Errorf("second request of team-a: %v (%d AssumeRoleWithOIDC calls)", rA2.Auth, w.fc.Count("AssumeRoleWithOIDC"))
 	}
 
-	// The node, and each service account, have their own cache keys.
+	// The node, and each service account and role, have their own cache keys; new tokens of one
+	// service account share its key; a token that names no service account is its own identity.
 	reg, err := acr.Parse(host)
 	if err != nil {
 		t.Fatal(err)
 	}
+	opaque1, opaque2 := "opaque.token.one", "opaque.token.two"
 	keys := map[string]string{}
-	for name, req := range map[string]kubeletapi.Request{
-		"team-a":        {ServiceAccountToken: w.tokenA, ServiceAccountAnnotations: annA},
-		"team-b":        {ServiceAccountToken: w.tokenB, ServiceAccountAnnotations: annB},
-		"team-a role b": {ServiceAccountToken: w.tokenA, ServiceAccountAnnotations: annB},
-		"node":          {},
+	for _, tc := range []struct {
+		name   string
+		req    kubeletapi.Request
+		sameAs string // "": a key of its own
+	}{
+		{"team-a", kubeletapi.Request{ServiceAccountToken: w.tokenA, ServiceAccountAnnotations: annA}, ""},
+		{"team-b", kubeletapi.Request{ServiceAccountToken: w.tokenB, ServiceAccountAnnotations: annB}, ""},
+		{"team-a role b", kubeletapi.Request{ServiceAccountToken: w.tokenA, ServiceAccountAnnotations: annB}, ""},
+		{"node", kubeletapi.Request{}, ""},
+		{"team-a, a new token", kubeletapi.Request{ServiceAccountToken: saTokenN("team-a", "puller", "", 7), ServiceAccountAnnotations: annA}, ""},
+		{"team-a, another new token", kubeletapi.Request{ServiceAccountToken: saTokenN("team-a", "puller", "", 8), ServiceAccountAnnotations: annA}, "team-a, a new token"},
+		{"team-a uid 1", kubeletapi.Request{ServiceAccountToken: saTokenN("team-a", "puller", "uid-1", 1), ServiceAccountAnnotations: annA}, ""},
+		{"team-a uid 1, new token", kubeletapi.Request{ServiceAccountToken: saTokenN("team-a", "puller", "uid-1", 2), ServiceAccountAnnotations: annA}, "team-a uid 1"},
+		{"team-a uid 2 (recreated)", kubeletapi.Request{ServiceAccountToken: saTokenN("team-a", "puller", "uid-2", 3), ServiceAccountAnnotations: annA}, ""},
+		{"team-a uid 1 role b", kubeletapi.Request{ServiceAccountToken: saTokenN("team-a", "puller", "uid-1", 4), ServiceAccountAnnotations: annB}, ""},
+		{"team-a2 uid 1", kubeletapi.Request{ServiceAccountToken: saTokenN("team-a2", "puller", "uid-1", 5), ServiceAccountAnnotations: annA}, ""},
+		{"opaque 1", kubeletapi.Request{ServiceAccountToken: opaque1, ServiceAccountAnnotations: annA}, ""},
+		{"opaque 2", kubeletapi.Request{ServiceAccountToken: opaque2, ServiceAccountAnnotations: annA}, ""},
 	} {
 		kc := w.k
-		if req.ServiceAccountToken != "" {
-			if kc, err = w.k.forWorkload(req); err != nil {
+		if tc.req.ServiceAccountToken != "" {
+			if kc, err = w.k.forWorkload(tc.req); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -118,12 +134,18 @@ func TestKubeletServiceAccount(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if tc.sameAs != "" {
+			if keys[tc.sameAs] != p.Key {
+				t.Errorf("%s and %s have two cache keys", tc.name, tc.sameAs)
+			}
+			continue
+		}
 		for other, key := range keys {
 			if key == p.Key {
-				t.Errorf("%s and %s share the cache key", name, other)
+				t.Errorf("%s and %s share the cache key", tc.name, other)
 			}
 		}
-		keys[name] = p.Key
+		keys[tc.name] = p.Key
 	}
 
 	// A workload never gets the node's stored `docker login` credentials.
@@ -176,8 +198,6 @@ func TestKubeletServiceAccountErrors(t *testing.T) {
 		want     string
 		token401 bool // a *TokenError from STS rather than a *WorkloadIdentityError
 	}{
-		{"no annotation", kProviderARN, nil, w.tokenA, kubeletapi.AnnotationRoleARN, false},
-		{"unrelated annotations", kProviderARN, map[string]string{"eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/x"}, w.tokenA, "names no RAM role", false},
 		{"empty role", kProviderARN, map[string]string{kubeletapi.AnnotationRoleARN: ""}, w.tokenA, "is not a RAM role ARN", false},
 		{"bad role arn", kProviderARN, map[string]string{kubeletapi.AnnotationRoleARN: "arn:aws:iam::123:role/x"}, w.tokenA, "is not a RAM role ARN", false},
 		{"bad ack role name", kProviderARN, map[string]string{kubeletapi.AnnotationACKRoleName: "a b"}, w.tokenA, "is not a RAM role name", false},
@@ -270,5 +290,99 @@ func TestServiceAccountOf(t *testing.T) {
 	}
 	if s := sessionName(""); s != "docker-credential-acr-kubelet" {
 		t.Errorf("session name %q", s)
+	}
+}
+
+// A service account that names no role keeps the node's identity: the kubelet sends its token
+// for every pod once tokenAttributes are configured (requireServiceAccount: false), and such pods
+// pull as the node, as pods without a service account do. No OIDC provider is needed for them.
+func TestKubeletServiceAccountWithoutRole(t *testing.T) {
+	w := newKubeletWorld(t)
+	os.Unsetenv(kubeletapi.EnvOIDCProviderARN)
+	const image = "acme-registry.cn-hangzhou.cr.aliyuncs.com/team/app:3"
+	const host = "acme-registry.cn-hangzhou.cr.aliyuncs.com"
+	node, err := w.run(t, kubeletRequest("v1", image, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, ann := range map[string]map[string]string{
+		"no annotations":        nil,
+		"unrelated annotations": {"eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/x", "team": "a"},
+	} {
+		r, err := w.run(t, saRequest(image, w.tokenA, ann))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if r.Auth[host] != node.Auth[host] || r.Auth[host].Password == "" {
+			t.Errorf("%s: %v, want the node's login %v", name, r.Auth, node.Auth)
+		}
+	}
+	if n := w.fc.Count("AssumeRoleWithOIDC"); n != 0 {
+		t.Errorf("%d AssumeRoleWithOIDC calls for service accounts without a role", n)
+	}
+	for _, it := range w.fc.IssuedTokens() {
+		if it.AccessKeyID != kNodeAK {
+			t.Errorf("a token issued to %s, not the node", it.AccessKeyID)
+		}
+	}
+	// An annotation that is there but empty or wrong is an error, never the node's identity.
+	if _, err := w.run(t, saRequest(image, w.tokenA, map[string]string{kubeletapi.AnnotationACKRoleName: ""})); err == nil {
+		t.Error("an empty role annotation got the node's identity")
+	}
+}
+
+// Issue 11, finding 3: 1,000 pulls by one service account, each with a new token (as the kubelet
+// hands out), cost one AssumeRoleWithOIDC and one token call, and leave the files of one
+// identity in the cache, not one entry per token.
+func TestKubeletServiceAccountCacheGrowth(t *testing.T) {
+	w := newKubeletWorld(t)
+	const pulls = 1000
+	const image = "acme-registry.cn-hangzhou.cr.aliyuncs.com/team/app:3"
+	ann := map[string]string{kubeletapi.AnnotationRoleARN: w.roleA}
+	tokens := make([]string, pulls)
+	for i := range tokens {
+		tokens[i] = saTokenN("team-a", "puller", "6f1e0c2a-0000-4000-8000-000000000001", i)
+		if err := w.fc.AddOIDCToken(fakecloud.OIDCToken{ProviderARN: kProviderARN, RoleARN: w.roleA, Token: tokens[i], Subject: "system:serviceaccount:team-a:puller"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var first string
+	for i, tok := range tokens {
+		r, err := w.run(t, saRequest(image, tok, ann))
+		if err != nil {
+			t.Fatalf("pull %d: %v", i, err)
+		}
+		pw := r.Auth["acme-registry.cn-hangzhou.cr.aliyuncs.com"].Password
+		if i == 0 {
+			first = pw
+		} else if pw != first {
+			t.Fatalf("pull %d got another login", i)
+		}
+	}
+	files, err := filepath.Glob(filepath.Join(w.cacheDir, "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []string
+	err = filepath.WalkDir(w.cacheDir, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			all = append(all, strings.TrimPrefix(path, w.cacheDir))
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("after %d service-account pulls: %d files in the cache (%v), %d AssumeRoleWithOIDC, %d GetAuthorizationToken",
+		pulls, len(all), all, w.fc.Count("AssumeRoleWithOIDC"), w.fc.Count("GetAuthorizationToken"))
+	if n := w.fc.Count("AssumeRoleWithOIDC"); n != 1 {
+		t.Errorf("%d AssumeRoleWithOIDC calls, want 1", n)
+	}
+	if n := w.fc.Count("GetAuthorizationToken"); n != 1 {
+		t.Errorf("%d token calls, want 1", n)
+	}
+	// One token entry, its lock, and the instance lookup with its lock at most.
+	if len(all) > 4 || len(files) == 0 {
+		t.Errorf("%d files in the cache after %d pulls of one service account: %v", len(all), pulls, all)
 	}
 }

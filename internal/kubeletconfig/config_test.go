@@ -58,6 +58,10 @@ func TestDefaultMatchImages(t *testing.T) {
 		"aworld-registry-registry-vpc.cn-beijing.cr.aliyuncs.com",
 		"acme-registry-vpc.distributed.cn-hangzhou.cr.aliyuncs.com", "acme-registry-vpc.distributed.cn-hangzhou.cr.aliyuncs.com:65001",
 	}
+	// The kubelet compares ports exactly: each host also written with the default port.
+	for _, h := range acrHosts[:len(acrHosts)-1] {
+		acrHosts = append(acrHosts, h+":443")
+	}
 	for _, h := range acrHosts {
 		reg, err := acr.Parse(h)
 		if err != nil || !reg.IsACR() {
@@ -104,6 +108,7 @@ type printedConfig struct {
 			CacheType                            string   `yaml:"cacheType"`
 			RequireServiceAccount                *bool    `yaml:"requireServiceAccount"`
 			RequiredServiceAccountAnnotationKeys []string `yaml:"requiredServiceAccountAnnotationKeys"`
+			OptionalServiceAccountAnnotationKeys []string `yaml:"optionalServiceAccountAnnotationKeys"`
 		} `yaml:"tokenAttributes"`
 		Env []struct {
 			Name  string `yaml:"name"`
@@ -157,8 +162,9 @@ func TestWrite(t *testing.T) {
 	p = c.Providers[0]
 	ta := p.TokenAttributes
 	if ta == nil || ta.ServiceAccountTokenAudience != "sts.aliyuncs.com" || ta.CacheType != "ServiceAccount" || ta.RequireServiceAccount == nil ||
-		!*ta.RequireServiceAccount || strings.Join(ta.RequiredServiceAccountAnnotationKeys, ",") != kubeletapi.AnnotationRoleARN ||
-		len(p.Env) != 1 || p.Env[0].Name != kubeletapi.EnvOIDCProviderARN || p.Env[0].Value != kProviderARN {
+		*ta.RequireServiceAccount || ta.RequiredServiceAccountAnnotationKeys != nil ||
+		strings.Join(ta.OptionalServiceAccountAnnotationKeys, ",") != kubeletapi.AnnotationRoleARN+","+kubeletapi.AnnotationACKRoleName ||
+		!strings.Contains(out, "keep the node's identity") || len(p.Env) != 1 || p.Env[0].Name != kubeletapi.EnvOIDCProviderARN || p.Env[0].Value != kProviderARN {
 		t.Errorf("service-account config:\n%s", out)
 	}
 	// The commented RBAC is valid YAML naming the audience.
@@ -189,9 +195,16 @@ func TestWrite(t *testing.T) {
 		t.Errorf("RBAC: %v", docs)
 	}
 
-	_, c = printConfig(t, options{ServiceAccountTokens: true, OIDCProviderARN: kProviderARN, Audience: "acr.example", RoleAnnotation: kubeletapi.AnnotationACKRoleName})
-	if ta := c.Providers[0].TokenAttributes; ta.ServiceAccountTokenAudience != "acr.example" || ta.RequiredServiceAccountAnnotationKeys[0] != kubeletapi.AnnotationACKRoleName {
-		t.Errorf("ACK annotation: %+v", ta)
+	out, c = printConfig(t, options{ServiceAccountTokens: true, OIDCProviderARN: kProviderARN, Audience: "acr.example", RequireRoleAnnotation: true, RoleAnnotation: kubeletapi.AnnotationACKRoleName})
+	if ta := c.Providers[0].TokenAttributes; ta.ServiceAccountTokenAudience != "acr.example" || !*ta.RequireServiceAccount ||
+		strings.Join(ta.RequiredServiceAccountAnnotationKeys, ",") != kubeletapi.AnnotationACKRoleName ||
+		strings.Join(ta.OptionalServiceAccountAnnotationKeys, ",") != kubeletapi.AnnotationRoleARN || !strings.Contains(out, "get no credentials from this provider") {
+		t.Errorf("required ACK annotation: %+v\n%s", ta, out)
+	}
+	_, c = printConfig(t, options{ServiceAccountTokens: true, OIDCProviderARN: kProviderARN, RequireRoleAnnotation: true})
+	if ta := c.Providers[0].TokenAttributes; !*ta.RequireServiceAccount || strings.Join(ta.RequiredServiceAccountAnnotationKeys, ",") != kubeletapi.AnnotationRoleARN ||
+		strings.Join(ta.OptionalServiceAccountAnnotationKeys, ",") != kubeletapi.AnnotationACKRoleName {
+		t.Errorf("required annotation: %+v", ta)
 	}
 
 	for _, tc := range []struct {
@@ -201,7 +214,9 @@ func TestWrite(t *testing.T) {
 		{options{ServiceAccountTokens: true}, "--oidc-provider-arn"},
 		{options{ServiceAccountTokens: true, OIDCProviderARN: "acs:ram::1:role/x"}, "--oidc-provider-arn"},
 		{options{ServiceAccountTokens: true, OIDCProviderARN: kProviderARN, APIVersion: "v1beta1"}, "need apiVersion"},
-		{options{ServiceAccountTokens: true, OIDCProviderARN: kProviderARN, RoleAnnotation: "eks.amazonaws.com/role-arn"}, "--role-annotation"},
+		{options{ServiceAccountTokens: true, OIDCProviderARN: kProviderARN, RequireRoleAnnotation: true, RoleAnnotation: "eks.amazonaws.com/role-arn"}, "--role-annotation"},
+		{options{ServiceAccountTokens: true, OIDCProviderARN: kProviderARN, RoleAnnotation: kubeletapi.AnnotationACKRoleName}, "--require-role-annotation"},
+		{options{ServiceAccountTokens: true}, "RRSA OIDC"},
 		{options{ServiceAccountTokens: true, OIDCProviderARN: kProviderARN, Audience: "a b"}, "--audience"},
 		{options{APIVersion: "v2"}, "--api-version"},
 		{options{Name: "bin/acr"}, "--name"},
@@ -232,10 +247,10 @@ func TestParseArgs(t *testing.T) {
 		t.Errorf("defaults: %+v %v", o, err)
 	}
 	o, err = parseArgs([]string{"--service-account-tokens", "--match-image", "a.example", "--match-image=b.example:5000",
-		"--audience", "x.example", "--role-annotation", kubeletapi.AnnotationACKRoleName, "--oidc-provider-arn", "acs:ram::1:oidc-provider/p",
+		"--audience", "x.example", "--require-role-annotation", "--role-annotation", kubeletapi.AnnotationACKRoleName, "--oidc-provider-arn", "acs:ram::1:oidc-provider/p",
 		"--name", "docker-credential-acr", "--api-version", "v1", "--default-cache-duration", "10m"}, getenv, io.Discard)
 	if err != nil || !o.ServiceAccountTokens || strings.Join(o.MatchImages, ",") != "a.example,b.example:5000" || o.Audience != "x.example" ||
-		o.RoleAnnotation != kubeletapi.AnnotationACKRoleName || o.OIDCProviderARN != "acs:ram::1:oidc-provider/p" || o.Name != "docker-credential-acr" ||
+		o.RoleAnnotation != kubeletapi.AnnotationACKRoleName || !o.RequireRoleAnnotation || o.OIDCProviderARN != "acs:ram::1:oidc-provider/p" || o.Name != "docker-credential-acr" ||
 		o.DefaultCacheDuration != 10*time.Minute {
 		t.Errorf("flags: %+v %v", o, err)
 	}

@@ -33,8 +33,12 @@ type options struct {
 	ServiceAccountTokens bool
 	// Audience of the service-account tokens. Default defaultAudience.
 	Audience string
-	// RoleAnnotation is the annotation a service account must carry for the kubelet to call the
-	// plugin with its token: kubeletapi.AnnotationRoleARN (default) or AnnotationACKRoleName.
+	// RequireRoleAnnotation: the kubelet calls the plugin only for pods whose service account
+	// carries RoleAnnotation (requireServiceAccount: true). Without it, pods whose service
+	// account names no role keep the node's identity.
+	RequireRoleAnnotation bool
+	// RoleAnnotation is the annotation RequireRoleAnnotation requires:
+	// kubeletapi.AnnotationRoleARN (default) or AnnotationACKRoleName. Both are read either way.
 	RoleAnnotation string
 	// OIDCProviderARN of the cluster, set in the provider's env. Required with
 	// ServiceAccountTokens.
@@ -43,7 +47,8 @@ type options struct {
 
 // defaultMatchImages are the matchImages patterns of every ACR default domain. In the kubelet's
 // matching each '*' stands for (part of) exactly one DNS label and ports must be equal, so each
-// depth and the P2P port are listed:
+// depth, the explicit default port (an image written host:443/... matches only a pattern with
+// :443) and the P2P port are listed:
 //
 //	registry*.*.aliyuncs.com                         Personal Edition: registry[-vpc|-internal|-intl|-intl-vpc].<region>
 //	crpi-*.*.personal.cr.aliyuncs.com                Personal Edition instances: crpi-<id>[-vpc].<region>
@@ -51,14 +56,20 @@ type options struct {
 //	*-registry-vpc.distributed.*.cr.aliyuncs.com     Enterprise P2P acceleration, without a port
 //	*-registry-vpc.distributed.*.cr.aliyuncs.com:65001 and with the P2P port
 //
+// each also with :443.
+//
 // Custom domains are not covered: add them (options.MatchImages). A new slice each call: the
 // list is not for changing.
 func defaultMatchImages() []string {
 	return []string{
 		"registry*.*.aliyuncs.com",
+		"registry*.*.aliyuncs.com:443",
 		"crpi-*.*.personal.cr.aliyuncs.com",
+		"crpi-*.*.personal.cr.aliyuncs.com:443",
 		"*-registry*.*.cr.aliyuncs.com",
+		"*-registry*.*.cr.aliyuncs.com:443",
 		"*-registry-vpc.distributed.*.cr.aliyuncs.com",
+		"*-registry-vpc.distributed.*.cr.aliyuncs.com:443",
 		"*-registry-vpc.distributed.*.cr.aliyuncs.com:65001",
 	}
 }
@@ -124,12 +135,18 @@ func (o options) withDefaults() (options, error) {
 	case "":
 		o.RoleAnnotation = kubeletapi.AnnotationRoleARN
 	case kubeletapi.AnnotationRoleARN, kubeletapi.AnnotationACKRoleName:
+		if !o.RequireRoleAnnotation {
+			return fail("--role-annotation names the annotation --require-role-annotation requires; without that flag both %s and %s are read", kubeletapi.AnnotationRoleARN, kubeletapi.AnnotationACKRoleName)
+		}
 	default:
 		return fail("--role-annotation %q: want %s or %s", truncate(o.RoleAnnotation), kubeletapi.AnnotationRoleARN, kubeletapi.AnnotationACKRoleName)
 	}
 	o.OIDCProviderARN = strings.TrimSpace(o.OIDCProviderARN)
 	if o.OIDCProviderARN == "" {
-		return fail("service-account tokens need the cluster's RAM OIDC provider: --oidc-provider-arn acs:ram::<account>:oidc-provider/<name> (ACK: the cluster's RRSA provider)")
+		return fail("--service-account-tokens needs the cluster's RAM OIDC provider, which cannot be found from here: "+
+			"add --oidc-provider-arn acs:ram::<account>:oidc-provider/<name> (or set %s). "+
+			"On ACK with RRSA enabled it is acs:ram::<account>:oidc-provider/ack-rrsa-<cluster id>, shown on the cluster's page under "+
+			"Basic Information > Security and Auditing > RRSA OIDC", kubeletapi.EnvOIDCProviderARN)
 	}
 	if !reProviderARN.MatchString(o.OIDCProviderARN) {
 		return fail("--oidc-provider-arn %q: want acs:ram::<account>:oidc-provider/<name>", truncate(o.OIDCProviderARN))

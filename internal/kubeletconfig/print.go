@@ -31,18 +31,18 @@ func write(out io.Writer, opts options) error {
 	w("# 3. Custom domains of Enterprise instances: add them to matchImages (--match-image) and to the\n")
 	w("#    helper's config file. The node's credentials are the helper's usual ones (ECS RAM role, ...).\n")
 	if o.ServiceAccountTokens {
-		w("# 4. Per-workload identity: the kubelet calls the plugin only for pods whose service account has\n")
-		w("#    the annotation %s,\n", o.RoleAnnotation)
-		w("#    with a service-account token for the audience %s.\n", o.Audience)
-		if o.RoleAnnotation == kubeletapi.AnnotationRoleARN {
-			w("#    Its value is the RAM role ARN, acs:ram::<account>:role/<name>.\n")
+		w("# 4. Per-workload identity: the kubelet hands the plugin a service-account token for the\n")
+		w("#    audience %s and the service account's annotations %s\n", o.Audience, kubeletapi.AnnotationRoleARN)
+		w("#    (a RAM role ARN, acs:ram::<account>:role/<name>) and %s\n", kubeletapi.AnnotationACKRoleName)
+		w("#    (ACK's: a RAM role name in the account of the OIDC provider). The role's trust policy must\n")
+		w("#    trust the OIDC provider below for the subject system:serviceaccount:<namespace>:<name>,\n")
+		w("#    and the provider must list %s as a client id.\n", o.Audience)
+		if o.RequireRoleAnnotation {
+			w("#    Pods whose service account lacks %s\n", o.RoleAnnotation)
+			w("#    get no credentials from this provider (--require-role-annotation).\n")
 		} else {
-			w("#    Its value is a RAM role name in the account of the OIDC provider.\n")
+			w("#    Pods whose service account names no role keep the node's identity.\n")
 		}
-		w("#    The role's trust policy must trust the OIDC provider below for the subject\n")
-		w("#    system:serviceaccount:<namespace>:<name>, and the provider must list %s\n", o.Audience)
-		w("#    as a client id.\n")
-		w("#    Pods whose service account lacks the annotation get no credentials from this provider.\n")
 	}
 	w("apiVersion: %s\n", configVersion)
 	w("kind: CredentialProviderConfig\n")
@@ -60,9 +60,26 @@ func write(out io.Writer, opts options) error {
 		w("      serviceAccountTokenAudience: %s\n", yamlString(o.Audience))
 		w("      # The answer depends only on the service account (its role), not on the pod.\n")
 		w("      cacheType: ServiceAccount\n")
-		w("      requireServiceAccount: true\n")
-		w("      requiredServiceAccountAnnotationKeys:\n")
-		w("        - %s\n", yamlString(o.RoleAnnotation))
+		required, optional := []string(nil), []string{kubeletapi.AnnotationRoleARN, kubeletapi.AnnotationACKRoleName}
+		if o.RequireRoleAnnotation {
+			required, optional = []string{o.RoleAnnotation}, nil
+			for _, k := range []string{kubeletapi.AnnotationRoleARN, kubeletapi.AnnotationACKRoleName} {
+				if k != o.RoleAnnotation {
+					optional = append(optional, k)
+				}
+			}
+		}
+		w("      requireServiceAccount: %t\n", o.RequireRoleAnnotation)
+		if len(required) > 0 {
+			w("      requiredServiceAccountAnnotationKeys:\n")
+			for _, k := range required {
+				w("        - %s\n", yamlString(k))
+			}
+		}
+		w("      optionalServiceAccountAnnotationKeys:\n")
+		for _, k := range optional {
+			w("        - %s\n", yamlString(k))
+		}
 		w("    env:\n")
 		w("      - name: %s\n", kubeletapi.EnvOIDCProviderARN)
 		w("        value: %s\n", yamlString(o.OIDCProviderARN))

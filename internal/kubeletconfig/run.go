@@ -38,7 +38,7 @@ func Run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 //
 //	--name NAME  --api-version VERSION  --default-cache-duration DURATION
 //	--match-image PATTERN (repeatable)  --service-account-tokens  --audience AUDIENCE
-//	--role-annotation KEY  --oidc-provider-arn ARN
+//	--require-role-annotation  --role-annotation KEY  --oidc-provider-arn ARN
 //
 // --oidc-provider-arn defaults to DOCKER_CREDENTIAL_ACR_OIDC_PROVIDER_ARN or
 // ALIBABA_CLOUD_OIDC_PROVIDER_ARN. Usage errors are returned; -h gives flag.ErrHelp.
@@ -55,7 +55,8 @@ func parseArgs(args []string, getenv func(string) string, usage io.Writer) (opti
 	})
 	fs.BoolVar(&o.ServiceAccountTokens, "service-account-tokens", false, "per-workload identity with service-account tokens (Kubernetes 1.34+)")
 	fs.StringVar(&o.Audience, "audience", defaultAudience, "audience of the service-account tokens")
-	fs.StringVar(&o.RoleAnnotation, "role-annotation", kubeletapi.AnnotationRoleARN, "the service-account annotation naming the RAM role: "+kubeletapi.AnnotationRoleARN+" or "+kubeletapi.AnnotationACKRoleName)
+	fs.BoolVar(&o.RequireRoleAnnotation, "require-role-annotation", false, "only pods whose service account carries --role-annotation get credentials from this provider (default: pods without a role keep the node's identity)")
+	fs.StringVar(&o.RoleAnnotation, "role-annotation", "", "with --require-role-annotation, the annotation required: "+kubeletapi.AnnotationRoleARN+" (default) or "+kubeletapi.AnnotationACKRoleName)
 	fs.StringVar(&o.OIDCProviderARN, "oidc-provider-arn", providerFromEnv(getenv), "the cluster's RAM OIDC provider, acs:ram::<account>:oidc-provider/<name>")
 	if err := fs.Parse(args); err != nil {
 		return o, err
