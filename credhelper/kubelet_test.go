@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -547,4 +548,36 @@ func FuzzKubeletRequest(f *testing.F) {
 			t.Fatalf("accepted %+v", req)
 		}
 	})
+}
+
+// Issue 11, finding 6: an absurd expiry from the API is not passed on to the kubelet: at most
+// maxKubeletCacheDuration. (The fake's lifetime is a Duration: 292 years is the most it holds;
+// TestKubeletCacheDuration has the year 9999.)
+func TestKubeletAbsurdExpiry(t *testing.T) {
+	w := newKubeletWorld(t)
+	w.fc.SetTokenLifetime(time.Duration(math.MaxInt64))
+	r, err := w.run(t, kubeletRequest("v1", "registry.cn-hangzhou.aliyuncs.com/acme/app:1", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Auth) != 1 || r.CacheDuration != "12h0m0s" {
+		t.Errorf("answer %+v, want one login with cacheDuration 12h0m0s", r)
+	}
+	if it := w.fc.IssuedTokens(); len(it) != 1 || it[0].ExpiresAt.Year() < 2200 {
+		t.Fatalf("the fake issued %+v", it)
+	}
+}
+
+// The kubelet compares ports exactly: an image written host:443/... is served, keyed as written.
+func TestKubeletExplicitPort443(t *testing.T) {
+	w := newKubeletWorld(t)
+	for _, host := range []string{"registry.cn-hangzhou.aliyuncs.com:443", "acme-registry.cn-hangzhou.cr.aliyuncs.com:443"} {
+		r, err := w.run(t, kubeletRequest("v1", host+"/acme/app:1", nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a, ok := r.Auth[host]; !ok || len(r.Auth) != 1 || a.Password == "" {
+			t.Errorf("%s: %+v, want a login keyed %s", host, r, host)
+		}
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -326,10 +327,14 @@ func TestResponsesDecodeStrictly(t *testing.T) {
 		{"acme-registry.cn-hangzhou.cr.aliyuncs.com/team/app:3", true, false, "acme-registry.cn-hangzhou.cr.aliyuncs.com"},
 		{"registry.cn-hangzhou.aliyuncs.com/acme/app:1", true, true, "registry.cn-hangzhou.aliyuncs.com"},
 		{"docker.io/library/nginx:1.27", true, false, ""},
+		{"registry.cn-hangzhou.aliyuncs.com:443/acme/app:1", false, false, "registry.cn-hangzhou.aliyuncs.com:443"},
 	}
+	// A service account that names no role: the node's login.
+	noRole := tc{"acme-registry.cn-hangzhou.cr.aliyuncs.com/team/app:3", true, false, "acme-registry.cn-hangzhou.cr.aliyuncs.com"}
 	n := 0
 	for apiVersion := range versions {
-		for _, c := range cases {
+		for i, c := range append(cases, noRole) {
+			noRoleCase := i == len(cases)
 			if c.sa && apiVersion != kubeletapi.APIVersionV1 {
 				continue
 			}
@@ -340,6 +345,9 @@ func TestResponsesDecodeStrictly(t *testing.T) {
 				if c.ack {
 					req.ServiceAccountToken = w.ackTok
 					req.ServiceAccountAnnotations = map[string]string{kubeletapi.AnnotationACKRoleName: "ack-puller"}
+				}
+				if noRoleCase {
+					req.ServiceAccountAnnotations = map[string]string{"example.com/team": "a"}
 				}
 			}
 			var out bytes.Buffer
@@ -414,22 +422,30 @@ func TestPrintedConfigDecodesStrictly(t *testing.T) {
 		{"--api-version", "v1beta1"},
 		{"--api-version", "v1alpha1", "--name", "docker-credential-acr"},
 		{"--service-account-tokens", "--oidc-provider-arn", providerARN},
-		{"--service-account-tokens", "--oidc-provider-arn", providerARN, "--role-annotation", kubeletapi.AnnotationACKRoleName, "--audience", "acr.example.com"},
+		{"--service-account-tokens", "--oidc-provider-arn", providerARN, "--audience", "acr.example.com"},
+		{"--service-account-tokens", "--oidc-provider-arn", providerARN, "--require-role-annotation"},
+		{"--service-account-tokens", "--oidc-provider-arn", providerARN, "--require-role-annotation", "--role-annotation", kubeletapi.AnnotationACKRoleName, "--audience", "acr.example.com"},
 	} {
 		var b, stderr bytes.Buffer
 		if code := kubeletconfig.Run(args, func(string) string { return "" }, &b, &stderr); code != 0 {
 			t.Fatalf("print-kubelet-config %q: exit %d: %s", args, code, stderr.String())
 		}
 		opts := struct {
-			APIVersion           string
-			ServiceAccountTokens bool
-		}{}
+			APIVersion            string
+			ServiceAccountTokens  bool
+			RequireRoleAnnotation bool
+			RoleAnnotation        string
+		}{RoleAnnotation: kubeletapi.AnnotationRoleARN}
 		for i, a := range args {
 			switch a {
 			case "--api-version":
 				opts.APIVersion = args[i+1]
 			case "--service-account-tokens":
 				opts.ServiceAccountTokens = true
+			case "--require-role-annotation":
+				opts.RequireRoleAnnotation = true
+			case "--role-annotation":
+				opts.RoleAnnotation = args[i+1]
 			}
 		}
 		data := b.Bytes()
@@ -465,8 +481,18 @@ func TestPrintedConfigDecodesStrictly(t *testing.T) {
 		}
 		if p.TokenAttributes != nil {
 			ta := p.TokenAttributes
-			if ta.CacheType != kubeletconfigv1.ServiceAccountServiceAccountTokenCacheType || !*ta.RequireServiceAccount {
+			if ta.CacheType != kubeletconfigv1.ServiceAccountServiceAccountTokenCacheType || *ta.RequireServiceAccount != opts.RequireRoleAnnotation {
 				t.Errorf("tokenAttributes %+v", ta)
+			}
+			// Both annotations reach the plugin (ACK's too); only --require-role-annotation
+			// makes one required, and pods without it then get nothing from this provider.
+			all := append(append([]string{}, ta.RequiredServiceAccountAnnotationKeys...), ta.OptionalServiceAccountAnnotationKeys...)
+			if !slices.Contains(all, kubeletapi.AnnotationRoleARN) || !slices.Contains(all, kubeletapi.AnnotationACKRoleName) || len(all) != 2 {
+				t.Errorf("annotation keys %v", all)
+			}
+			if want := []string{opts.RoleAnnotation}; opts.RequireRoleAnnotation && !reflect.DeepEqual(ta.RequiredServiceAccountAnnotationKeys, want) ||
+				!opts.RequireRoleAnnotation && len(ta.RequiredServiceAccountAnnotationKeys) != 0 {
+				t.Errorf("required annotation keys %v", ta.RequiredServiceAccountAnnotationKeys)
 			}
 			if len(p.Env) != 1 || p.Env[0].Name != kubeletapi.EnvOIDCProviderARN || p.Env[0].Value != providerARN {
 				t.Errorf("env %+v", p.Env)
@@ -532,12 +558,16 @@ func validateConfig(t *testing.T, cfg *kubeletconfigv1.CredentialProviderConfig)
 		if len(ta.RequiredServiceAccountAnnotationKeys) > 0 && (ta.RequireServiceAccount == nil || !*ta.RequireServiceAccount) {
 			t.Error("required annotation keys need requireServiceAccount: true")
 		}
+		// Keys unique within and across the two lists (the kubelet wants them mutually exclusive).
 		seen := map[string]bool{}
 		for _, k := range append(append([]string{}, ta.RequiredServiceAccountAnnotationKeys...), ta.OptionalServiceAccountAnnotationKeys...) {
 			if errs := validation.IsQualifiedName(k); len(errs) > 0 || seen[k] {
 				t.Errorf("annotation key %q: %v (duplicate: %v)", k, errs, seen[k])
 			}
 			seen[k] = true
+		}
+		if ta.CacheType == kubeletconfigv1.ServiceAccountServiceAccountTokenCacheType && len(seen) == 0 {
+			t.Error("cacheType ServiceAccount with no annotation keys: the answer would not depend on the service account")
 		}
 	}
 }
