@@ -32,11 +32,12 @@ func write(out io.Writer, opts options) error {
 	w("#    helper's config file. The node's credentials are the helper's usual ones (ECS RAM role, ...).\n")
 	if o.ServiceAccountTokens {
 		w("# 4. Per-workload identity: the kubelet hands the plugin a service-account token for the\n")
-		w("#    audience %s and the service account's annotations %s\n", o.Audience, kubeletapi.AnnotationRoleARN)
-		w("#    (a RAM role ARN, acs:ram::<account>:role/<name>) and %s\n", kubeletapi.AnnotationACKRoleName)
-		w("#    (ACK's: a RAM role name in the account of the OIDC provider). The role's trust policy must\n")
-		w("#    trust the OIDC provider below for the subject system:serviceaccount:<namespace>:<name>,\n")
-		w("#    and the provider must list %s as a client id.\n", o.Audience)
+		w("#    audience %s and these annotations of the service account:\n", o.Audience)
+		w("#      %s: a RAM role ARN, acs:ram::<account>:role/<name>\n", kubeletapi.AnnotationRoleARN)
+		w("#      %s: (ACK's) a RAM role name in the OIDC provider's account\n", kubeletapi.AnnotationACKRoleName)
+		w("#    The role's trust policy must trust the OIDC provider below for the subject\n")
+		w("#    system:serviceaccount:<namespace>:<name>, and the provider must list %s\n", o.Audience)
+		w("#    as a client id.\n")
 		if o.RequireRoleAnnotation {
 			w("#    Pods whose service account lacks %s\n", o.RoleAnnotation)
 			w("#    get no credentials from this provider (--require-role-annotation).\n")
@@ -120,7 +121,7 @@ func write(out io.Writer, opts options) error {
 	return err
 }
 
-// kubeletRBACMarker starts the commented RBAC manifests in PrintKubeletConfig's output.
+// kubeletRBACMarker starts the commented RBAC manifests in write's output.
 const kubeletRBACMarker = "RBAC for the nodes:"
 
 // kubeletRBACName names the ClusterRole and ClusterRoleBinding of the audience.
