@@ -18,9 +18,9 @@ import (
 	"github.com/docker-credential-acr/docker-credential-acr/credhelper/kubeletapi"
 )
 
-// KubeletTimeout is how long Kubelet works at most: the kubelet kills its plugins after a
+// kubeletTimeout is how long Kubelet works at most: the kubelet kills its plugins after a
 // minute, and an answer it never reads helps no one.
-const KubeletTimeout = 55 * time.Second
+const kubeletTimeout = 55 * time.Second
 
 // IsKubeletProviderName reports whether the binary was run under the name
 // kubeletapi.ProviderName (argv[0], any directory, with or without ".exe"): it then serves the
@@ -28,7 +28,7 @@ const KubeletTimeout = 55 * time.Second
 func IsKubeletProviderName(argv0 string) bool { return kubeletapi.IsProviderName(argv0) }
 
 // Kubelet serves one kubelet request: it reads a CredentialProviderRequest from in (at most
-// kubeletapi.MaxInput bytes, within the context's deadline and KubeletTimeout) and writes the
+// kubeletapi.MaxInput bytes, within the context's deadline and kubeletTimeout) and writes the
 // CredentialProviderResponse to out, in the request's apiVersion. An image whose registry has
 // no credentials here (not ACR, Docker Hub, no credentials on this machine) is answered with no
 // auth, cacheKeyType Registry and cacheDuration 0s: the kubelet goes on without credentials from
@@ -36,7 +36,7 @@ func IsKubeletProviderName(argv0 string) bool { return kubeletapi.IsProviderName
 // failed token request (*TokenError, or a *WorkloadIdentityError) is returned, and nothing is
 // written: the caller prints it on stderr and exits non-zero.
 func Kubelet(ctx context.Context, k *Keychain, in io.Reader, out io.Writer) error {
-	ctx, cancel := context.WithTimeout(ctx, KubeletTimeout)
+	ctx, cancel := context.WithTimeout(ctx, kubeletTimeout)
 	defer cancel()
 	req, err := kubeletapi.ReadRequest(ctx, in)
 	if err != nil {

@@ -1,5 +1,7 @@
 package kubeletapi
 
+import "log/slog"
+
 // Response is a CredentialProviderResponse.
 type Response struct {
 	APIVersion   string `json:"apiVersion"`
@@ -22,3 +24,8 @@ func (a Auth) String() string { return "{" + a.Username + " <password>}" }
 
 // GoString keeps the password out of %#v.
 func (a Auth) GoString() string { return "kubeletapi.Auth" + a.String() }
+
+// LogValue keeps the password out of structured logs.
+func (a Auth) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("username", a.Username), slog.String("password", "<password>"))
+}
