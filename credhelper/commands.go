@@ -2,8 +2,6 @@ package credhelper
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,6 +10,7 @@ import (
 	"github.com/docker-credential-acr/docker-credential-acr/cache"
 	"github.com/docker-credential-acr/docker-credential-acr/config"
 	"github.com/docker-credential-acr/docker-credential-acr/internal/dockerconfig"
+	"github.com/docker-credential-acr/docker-credential-acr/internal/kubeletconfig"
 )
 
 // Build names the binary's build for `version`.
@@ -75,19 +74,7 @@ var commands = []command{
 		}, inv.Stdout, inv.Stderr)
 	}},
 	{names: []string{"print-kubelet-config"}, run: func(inv *invocation, args []string) int {
-		opts, err := ParseKubeletConfigArgs(args, inv.Stderr)
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		if err != nil {
-			fmt.Fprintln(inv.Stderr, err)
-			return 2
-		}
-		if err := PrintKubeletConfig(inv.Stdout, opts); err != nil {
-			fmt.Fprintln(inv.Stderr, err)
-			return 1
-		}
-		return 0
+		return kubeletconfig.Run(args, inv.getenv, inv.Stdout, inv.Stderr)
 	}},
 	{names: []string{"doctor"}, withKeychain: true, run: func(inv *invocation, args []string) int {
 		return Doctor(inv.ctx, inv.k, args, inv.Stdout, inv.Stderr)

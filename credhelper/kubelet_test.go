@@ -6,11 +6,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,11 +17,9 @@ import (
 	"testing"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
-	"github.com/docker-credential-acr/docker-credential-acr/acr"
 	"github.com/docker-credential-acr/docker-credential-acr/cache"
 	"github.com/docker-credential-acr/docker-credential-acr/config"
+	"github.com/docker-credential-acr/docker-credential-acr/credhelper/kubeletapi"
 	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit/fakecloud"
 )
 
@@ -68,6 +65,24 @@ func saToken(ns, name string) string {
 		"." + base64.RawURLEncoding.EncodeToString([]byte("signature-of-"+ns+"-"+name))
 }
 
+// saTokenN is the n-th token the kubelet issues for one service account: new claims (iat, jti,
+// the pod) and a new signature each time, the same subject.
+func saTokenN(ns, name, uid string, n int) string {
+	enc := func(v any) string {
+		b, _ := json.Marshal(v)
+		return base64.RawURLEncoding.EncodeToString(b)
+	}
+	sa := map[string]string{"name": name}
+	if uid != "" {
+		sa["uid"] = uid
+	}
+	return enc(map[string]string{"alg": "RS256", "kid": "test"}) + "." +
+		enc(map[string]any{"aud": []string{"sts.aliyuncs.com"}, "sub": "system:serviceaccount:" + ns + ":" + name,
+			"iss": "https://oidc-ack-cn-hangzhou.oss-cn-hangzhou.aliyuncs.com/c0ffee", "iat": 1893452400 + n, "jti": fmt.Sprintf("jti-%d", n),
+			"kubernetes.io": map[string]any{"namespace": ns, "serviceaccount": sa, "pod": map[string]string{"name": fmt.Sprintf("app-%d", n)}}}) +
+		"." + base64.RawURLEncoding.EncodeToString([]byte(fmt.Sprintf("signature-%d-of-%s-%s", n, ns, name)))
+}
+
 type kubeletWorld struct {
 	fc        *fakecloud.Server
 	k         *Keychain
@@ -79,6 +94,7 @@ type kubeletWorld struct {
 	tokenACK  string // team-c/builder, trusted by role "ack-puller" (named by ACK's annotation)
 	roleACK   string
 	challenge *httptest.Server
+	cacheDir  string
 }
 
 type syncBuffer struct {
@@ -126,9 +142,10 @@ func newKubeletWorld(t *testing.T) *kubeletWorld {
 
 	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", kNodeAK)
 	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", kNodeSecret)
-	t.Setenv(EnvOIDCProviderARN, kProviderARN)
+	t.Setenv(kubeletapi.EnvOIDCProviderARN, kProviderARN)
 
-	store, err := cache.Open(t.TempDir())
+	w.cacheDir = t.TempDir()
+	store, err := cache.Open(w.cacheDir)
 	must(err)
 	logger, err := NewLogger(w.log, "debug")
 	must(err)
@@ -156,7 +173,7 @@ func kubeletRequest(version, image string, extra map[string]any) string {
 }
 
 // run serves one request and decodes the answer strictly.
-func (w *kubeletWorld) run(t *testing.T, req string) (KubeletResponse, error) {
+func (w *kubeletWorld) run(t *testing.T, req string) (kubeletapi.Response, error) {
 	t.Helper()
 	var out bytes.Buffer
 	err := Kubelet(context.Background(), w.k, strings.NewReader(req), &out)
@@ -164,19 +181,19 @@ func (w *kubeletWorld) run(t *testing.T, req string) (KubeletResponse, error) {
 		if out.Len() != 0 {
 			t.Errorf("an error (%v) but the answer was written too: %q", err, out.String())
 		}
-		return KubeletResponse{}, err
+		return kubeletapi.Response{}, err
 	}
 	return decodeResponseStrict(t, out.Bytes()), nil
 }
 
-func decodeResponseStrict(t *testing.T, data []byte) KubeletResponse {
+func decodeResponseStrict(t *testing.T, data []byte) kubeletapi.Response {
 	t.Helper()
 	if !bytes.HasSuffix(data, []byte("\n")) || bytes.Count(data, []byte("\n")) != 1 {
 		t.Errorf("answer is not one line: %q", data)
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
-	var r KubeletResponse
+	var r kubeletapi.Response
 	if err := dec.Decode(&r); err != nil {
 		t.Fatalf("answer %q: %v", data, err)
 	}
@@ -336,215 +353,6 @@ func (l *memLogins) List() (map[string]string, error) {
 	return out, nil
 }
 
-func saRequest(image, token string, ann map[string]string) string {
-	return kubeletRequest("v1", image, map[string]any{"serviceAccountToken": token, "serviceAccountAnnotations": ann})
-}
-
-func TestKubeletServiceAccount(t *testing.T) {
-	w := newKubeletWorld(t)
-	const image = "acme-registry.cn-hangzhou.cr.aliyuncs.com/team/app:3"
-	const host = "acme-registry.cn-hangzhou.cr.aliyuncs.com"
-	annA := map[string]string{AnnotationRoleARN: w.roleA, "unrelated.example.com/x": "y"}
-	annB := map[string]string{AnnotationRoleARN: w.roleB}
-
-	rA, err := w.run(t, saRequest(image, w.tokenA, annA))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rB, err := w.run(t, saRequest(image, w.tokenB, annB))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := w.fc.Count("AssumeRoleWithOIDC"); got != 2 {
-		t.Errorf("%d AssumeRoleWithOIDC calls, want 2", got)
-	}
-	if rA.Auth[host].Password == "" || rA.Auth[host].Password == rB.Auth[host].Password {
-		t.Fatalf("two service accounts, answers %v and %v", rA.Auth, rB.Auth)
-	}
-
-	// Which key signed each token request, and who that was: the STS key AssumeRoleWithOIDC
-	// issued for the service account's role, never the node's AccessKey.
-	principals := map[string]string{}
-	for _, c := range w.fc.Calls() {
-		if c.Action == "AssumeRoleWithOIDC" {
-			if c.Style != "Anonymous" || c.AccessKeyID != "" {
-				t.Errorf("AssumeRoleWithOIDC was signed (%s, %q)", c.Style, c.AccessKeyID)
-			}
-			if c.Params["OIDCProviderArn"] != kProviderARN {
-				t.Errorf("OIDCProviderArn %q", c.Params["OIDCProviderArn"])
-			}
-			principals[c.Params["RoleArn"]] = c.Params["RoleSessionName"]
-		}
-		if c.Action == "GetAuthorizationToken" && c.AccessKeyID == kNodeAK {
-			t.Errorf("a token request of a workload was signed with the node's AccessKey: %+v", c)
-		}
-	}
-	if principals[w.roleA] != "k8s.team-a.puller" || principals[w.roleB] != "k8s.team-b.puller" {
-		t.Errorf("sessions %v", principals)
-	}
-	for _, tc := range []struct {
-		password, role, session string
-	}{{rA.Auth[host].Password, "puller-a", "k8s.team-a.puller"}, {rB.Auth[host].Password, "puller-b", "k8s.team-b.puller"}} {
-		var issued *fakecloud.IssuedToken
-		for _, it := range w.fc.IssuedTokens() {
-			if it.Token == tc.password {
-				issued = &it
-			}
-		}
-		if issued == nil {
-			t.Fatal("the password is no token the fake issued")
-		}
-		want := "acs:ram::" + kAccount + ":assumed-role/" + tc.role + "/" + tc.session
-		if !strings.HasPrefix(issued.AccessKeyID, "STS.") || issued.Principal != want || issued.InstanceID != kInstanceID {
-			t.Errorf("token issued to %s with %s, want %s with an STS key", issued.Principal, issued.AccessKeyID, want)
-		}
-		var signed bool
-		for _, c := range w.fc.Calls() {
-			if c.Action == "GetAuthorizationToken" && c.AccessKeyID == issued.AccessKeyID && c.Principal == want {
-				signed = true
-			}
-		}
-		if !signed {
-			t.Errorf("no GetAuthorizationToken call signed by %s", issued.AccessKeyID)
-		}
-	}
-
-	// The same service account again: served from the helper's cache, no new STS call.
-	rA2, err := w.run(t, saRequest(image, w.tokenA, annA))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rA2.Auth[host] != rA.Auth[host] || w.fc.Count("AssumeRoleWithOIDC") != 2 {
-		t.Errorf("second request of team-a: %v (%d AssumeRoleWithOIDC calls)", rA2.Auth, w.fc.Count("AssumeRoleWithOIDC"))
-	}
-
-	// The node, and each service account, have their own cache keys.
-	reg, err := acr.Parse(host)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys := map[string]string{}
-	for name, req := range map[string]KubeletRequest{
-		"team-a":        {ServiceAccountToken: w.tokenA, ServiceAccountAnnotations: annA},
-		"team-b":        {ServiceAccountToken: w.tokenB, ServiceAccountAnnotations: annB},
-		"team-a role b": {ServiceAccountToken: w.tokenA, ServiceAccountAnnotations: annB},
-		"node":          {},
-	} {
-		kc := w.k
-		if req.ServiceAccountToken != "" {
-			if kc, err = w.k.forWorkload(req); err != nil {
-				t.Fatal(err)
-			}
-		}
-		p, err := kc.Plan(context.Background(), reg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for other, key := range keys {
-			if key == p.Key {
-				t.Errorf("%s and %s share the cache key", name, other)
-			}
-		}
-		keys[name] = p.Key
-	}
-
-	// A workload never gets the node's stored `docker login` credentials.
-	w.k.Logins = &memLogins{m: map[string][2]string{"crpi-stored000000001.cn-hangzhou.personal.cr.aliyuncs.com": {"node", "node-password"}}}
-	r, err := w.run(t, saRequest("crpi-stored000000001.cn-hangzhou.personal.cr.aliyuncs.com/acme/app", w.tokenA, annA))
-	if err != nil || r.Auth != nil {
-		t.Errorf("a workload got the node's stored login: %+v, %v", r, err)
-	}
-	w.k.Logins = nil
-
-	// ACK's annotation names a role in the provider's account.
-	r, err = w.run(t, saRequest("registry-vpc.cn-hangzhou.aliyuncs.com/acme/app:1", w.tokenACK, map[string]string{AnnotationACKRoleName: "ack-puller"}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(r.Auth) != 1 || r.Auth["registry-vpc.cn-hangzhou.aliyuncs.com"].Password == "" {
-		t.Errorf("ACK annotation: %+v", r)
-	}
-	// Both annotations, naming the same role: fine.
-	if _, err := w.run(t, saRequest("registry-vpc.cn-hangzhou.aliyuncs.com/acme/app:1", w.tokenACK, map[string]string{AnnotationACKRoleName: "ack-puller", AnnotationRoleARN: w.roleACK})); err != nil {
-		t.Error(err)
-	}
-
-	// A service-account token with an image the helper does not serve: no auth, no error, even
-	// without a role annotation.
-	r, err = w.run(t, saRequest("docker.io/library/nginx:1", w.tokenA, nil))
-	if err != nil || r.Auth != nil || r.CacheDuration != "0s" {
-		t.Errorf("Docker Hub image with a token: %+v, %v", r, err)
-	}
-	r, err = w.run(t, saRequest("gcr.io/x/y:1", w.tokenA, nil))
-	if err != nil || r.Auth != nil {
-		t.Errorf("gcr.io image with a token: %+v, %v", r, err)
-	}
-
-	for _, secret := range []string{w.tokenA, w.tokenB, w.tokenACK, kNodeSecret} {
-		if strings.Contains(w.log.String(), secret) {
-			t.Error("the log shows a secret")
-		}
-	}
-}
-
-func TestKubeletServiceAccountErrors(t *testing.T) {
-	w := newKubeletWorld(t)
-	const image = "registry.cn-hangzhou.aliyuncs.com/acme/app:1"
-	tests := []struct {
-		name     string
-		provider string // env; "-" unsets
-		ann      map[string]string
-		token    string
-		want     string
-		token401 bool // a *TokenError from STS rather than a *WorkloadIdentityError
-	}{
-		{"no annotation", kProviderARN, nil, w.tokenA, AnnotationRoleARN, false},
-		{"unrelated annotations", kProviderARN, map[string]string{"eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/x"}, w.tokenA, "names no RAM role", false},
-		{"empty role", kProviderARN, map[string]string{AnnotationRoleARN: ""}, w.tokenA, "is not a RAM role ARN", false},
-		{"bad role arn", kProviderARN, map[string]string{AnnotationRoleARN: "arn:aws:iam::123:role/x"}, w.tokenA, "is not a RAM role ARN", false},
-		{"bad ack role name", kProviderARN, map[string]string{AnnotationACKRoleName: "a b"}, w.tokenA, "is not a RAM role name", false},
-		{"two roles", kProviderARN, map[string]string{AnnotationRoleARN: w.roleA, AnnotationACKRoleName: "puller-b"}, w.tokenA, "two roles", false},
-		{"no provider", "-", map[string]string{AnnotationRoleARN: w.roleA}, w.tokenA, EnvOIDCProviderARN, false},
-		{"bad provider", "acs:ram::1:role/x", map[string]string{AnnotationRoleARN: w.roleA}, w.tokenA, "is not an OIDC provider ARN", false},
-		{"token of another role", kProviderARN, map[string]string{AnnotationRoleARN: w.roleB}, w.tokenA, "AssumeRoleWithOIDC", true},
-		{"unknown token", kProviderARN, map[string]string{AnnotationRoleARN: w.roleA}, saToken("evil", "forged"), "AssumeRoleWithOIDC", true},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			if tc.provider == "-" {
-				os.Unsetenv(EnvOIDCProviderARN)
-			} else {
-				os.Setenv(EnvOIDCProviderARN, tc.provider)
-			}
-			_, err := w.run(t, saRequest(image, tc.token, tc.ann))
-			if err == nil {
-				t.Fatal("no error")
-			}
-			var we *WorkloadIdentityError
-			var te *TokenError
-			if tc.token401 && !errors.As(err, &te) || !tc.token401 && !errors.As(err, &we) {
-				t.Errorf("error %T: %v", err, err)
-			}
-			if !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("error %q does not say %q", err, tc.want)
-			}
-			if strings.Contains(err.Error(), tc.token) || strings.Contains(err.Error(), strings.Split(tc.token, ".")[1]) {
-				t.Errorf("the error shows the token: %v", err)
-			}
-		})
-	}
-	os.Setenv(EnvOIDCProviderARN, kProviderARN)
-	// The ALIBABA_CLOUD_ name works too.
-	os.Unsetenv(EnvOIDCProviderARN)
-	t.Setenv("ALIBABA_CLOUD_OIDC_PROVIDER_ARN", kProviderARN)
-	if _, err := w.run(t, saRequest(image, w.tokenA, map[string]string{AnnotationRoleARN: w.roleA})); err != nil {
-		t.Errorf("with ALIBABA_CLOUD_OIDC_PROVIDER_ARN: %v", err)
-	}
-	if strings.Contains(w.log.String(), w.tokenA) {
-		t.Error("the log shows the token")
-	}
-}
-
 func TestKubeletTokenError(t *testing.T) {
 	w := newKubeletWorld(t)
 	w.fc.InjectPersistent(fakecloud.ActionPersonalToken, fakecloud.FaultAPIError(403, "NoPermission", "You are not authorized to do this action."))
@@ -558,68 +366,36 @@ func TestKubeletTokenError(t *testing.T) {
 	}
 }
 
+// A request the plugin refuses gets an error and no answer at all; the wire-level cases are
+// kubeletapi's (TestReadRequestMalformed).
 func TestKubeletMalformed(t *testing.T) {
 	kubeletEnv(t)
 	const token = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzZWNyZXQifQ.c2VjcmV0LXNpZ25hdHVyZQ"
 	k := &Keychain{Config: &config.Config{ExpiringThreshold: 15 * time.Minute, Endpoints: config.Endpoints{CR: "http://127.0.0.1:1", STS: "http://127.0.0.1:1"}}, DMIDir: t.TempDir()}
-	big := `{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest","image":"registry.cn-hangzhou.aliyuncs.com/a/b"` + strings.Repeat(" ", MaxKubeletInput) + "}"
-	tests := []struct{ name, in, want string }{
-		{"empty", "", "empty input"},
-		{"blank", " \n\t", "empty input"},
-		{"null", "null", "not a JSON object"},
-		{"array", `[{"image":"x"}]`, "not a JSON object"},
-		{"string", `"registry.cn-hangzhou.aliyuncs.com"`, "not a JSON object"},
-		{"a docker get", "registry.cn-hangzhou.aliyuncs.com\n", "not valid JSON"},
-		{"truncated", `{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"Cred`, "not valid JSON"},
-		{"two values", kubeletRequest("v1", "a.example/b", nil) + kubeletRequest("v1", "a.example/b", nil), "more than one JSON value"},
-		{"trailing garbage", kubeletRequest("v1", "a.example/b", nil) + "x", "more than one JSON value"},
-		{"no apiVersion", `{"kind":"CredentialProviderRequest","image":"a.example/b"}`, "no apiVersion"},
-		{"apiVersion v1", `{"apiVersion":"v1","kind":"CredentialProviderRequest","image":"a.example/b"}`, "unsupported apiVersion"},
-		{"apiVersion v2", `{"apiVersion":"credentialprovider.kubelet.k8s.io/v2","kind":"CredentialProviderRequest","image":"a.example/b","serviceAccountToken":"` + token + `"}`, "unsupported apiVersion"},
-		{"apiVersion upper", `{"apiVersion":"CredentialProvider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest","image":"a.example/b"}`, "unsupported apiVersion"},
-		{"apiVersion number", `{"apiVersion":1,"kind":"CredentialProviderRequest","image":"a.example/b"}`, "apiVersion is not a string"},
-		{"no kind", `{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","image":"a.example/b"}`, "no kind"},
-		{"wrong kind", `{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderResponse","image":"a.example/b"}`, "want CredentialProviderRequest"},
-		{"no image", `{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest"}`, "no image"},
-		{"null image", `{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest","image":null}`, "no image"},
-		{"Image in another case", `{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest","Image":"a.example/b"}`, "no image"},
-		{"image number", `{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest","image":5}`, "image is not a string"},
-		{"image with space", kubeletRequest("v1", "a.example/b c", nil), "whitespace"},
-		{"image with newline", kubeletRequest("v1", "a.example/b\nregistry.cn-hangzhou.aliyuncs.com/x", nil), "whitespace"},
-		{"image too long", kubeletRequest("v1", "a.example/"+strings.Repeat("b", maxImageLen), nil), "longer than"},
-		{"token not a string", kubeletRequest("v1", "a.example/b", map[string]any{"serviceAccountToken": []string{token}}), "serviceAccountToken is not a string"},
-		{"annotations not a map", kubeletRequest("v1", "a.example/b", map[string]any{"serviceAccountAnnotations": []string{"x"}}), "serviceAccountAnnotations is not an object"},
-		{"annotation not a string", kubeletRequest("v1", "a.example/b", map[string]any{"serviceAccountAnnotations": map[string]int{"x": 1}, "serviceAccountToken": token}), "serviceAccountAnnotations is not an object"},
-		{"over 1 MiB", big, "larger than"},
-		{"invalid UTF-8", "{\"apiVersion\":\"credentialprovider.kubelet.k8s.io/v1\",\"kind\":\"CredentialProviderRequest\",\"image\":\"a.example/\xff\"}", "invalid UTF-8"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			var out bytes.Buffer
-			err := Kubelet(context.Background(), k, strings.NewReader(tc.in), &out)
-			var re *KubeletRequestError
-			if !errors.As(err, &re) {
-				t.Fatalf("error %T %v, want a *KubeletRequestError", err, err)
-			}
-			if !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("error %q does not say %q", err, tc.want)
-			}
-			if strings.Contains(err.Error(), token) || strings.Contains(err.Error(), "c2VjcmV0") {
-				t.Errorf("the error shows the token: %v", err)
-			}
-			if len(err.Error()) > 400 {
-				t.Errorf("error of %d bytes", len(err.Error()))
-			}
-			if out.Len() != 0 {
-				t.Errorf("wrote %q", out.String())
-			}
-		})
+	for _, in := range []string{
+		"", "null", "registry.cn-hangzhou.aliyuncs.com\n",
+		`{"apiVersion":"credentialprovider.kubelet.k8s.io/v2","kind":"CredentialProviderRequest","image":"registry.cn-hangzhou.aliyuncs.com/a/b","serviceAccountToken":"` + token + `"}`,
+		kubeletRequest("v1", "registry.cn-hangzhou.aliyuncs.com/a/b", nil) + kubeletRequest("v1", "a.example/b", nil),
+		kubeletRequest("v1", "registry.cn-hangzhou.aliyuncs.com/a/b c", nil),
+		`{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest","image":"registry.cn-hangzhou.aliyuncs.com/a/b"` + strings.Repeat(" ", kubeletapi.MaxInput) + "}",
+	} {
+		var out bytes.Buffer
+		err := Kubelet(context.Background(), k, strings.NewReader(in), &out)
+		var re *kubeletapi.RequestError
+		if !errors.As(err, &re) {
+			t.Errorf("%.60q: error %T %v, want a *kubeletapi.RequestError", in, err, err)
+		} else if strings.Contains(err.Error(), token) || strings.Contains(err.Error(), "c2VjcmV0") {
+			t.Errorf("the error shows the token: %v", err)
+		}
+		if out.Len() != 0 {
+			t.Errorf("%.60q: wrote %q", in, out.String())
+		}
 	}
 
 	// Unknown fields (a newer kubelet) are ignored.
 	var out bytes.Buffer
 	in := kubeletRequest("v1", "docker.io/library/nginx", map[string]any{"somethingNew": map[string]int{"a": 1}, "metadata": nil})
-	if err := Kubelet(context.Background(), k, strings.NewReader(in), &out); err != nil {
+	if err := Kubelet(context.Background(), k, strings.NewReader(in), &out); err != nil || out.Len() == 0 {
 		t.Errorf("unknown fields: %v", err)
 	}
 }
@@ -653,7 +429,7 @@ func TestKubeletBoundedRead(t *testing.T) {
 	defer cancel()
 	start = time.Now()
 	err = Kubelet(ctx, k, pr, io.Discard)
-	var re *KubeletRequestError
+	var re *kubeletapi.RequestError
 	if !errors.As(err, &re) || !strings.Contains(err.Error(), "did not end in time") || time.Since(start) > 5*time.Second {
 		t.Errorf("open stdin: %v after %v", err, time.Since(start))
 	}
@@ -694,314 +470,17 @@ func TestKubeletCacheDuration(t *testing.T) {
 		{now.Add(15 * time.Minute), 15 * time.Minute, "0s"},
 		{now.Add(10 * time.Minute), 15 * time.Minute, "0s"},
 		{now.Add(time.Hour), 0, "1h0m0s"},
+		{now.Add(12 * time.Hour), 0, "12h0m0s"},
+		{now.Add(12*time.Hour + 15*time.Minute), 15 * time.Minute, "12h0m0s"},
+		{now.Add(13 * time.Hour), 15 * time.Minute, "12h0m0s"},
+		{time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC), 15 * time.Minute, "12h0m0s"},
+		{time.Date(1, 1, 1, 0, 0, 1, 0, time.UTC), 15 * time.Minute, "0s"},
+		{now.Add(-time.Hour), 0, "0s"},
+		{now.Add(-time.Hour), -time.Hour, "0s"},
 	} {
 		if got := kubeletCacheDuration(Login{ExpiresAt: tc.exp}, now, tc.threshold); got != tc.want {
 			t.Errorf("expires %v, threshold %v: %q, want %q", tc.exp.Sub(now), tc.threshold, got, tc.want)
 		}
-	}
-}
-
-func TestImageRegistry(t *testing.T) {
-	for image, want := range map[string]string{
-		"registry.cn-hangzhou.aliyuncs.com/ns/app:tag":                        "registry.cn-hangzhou.aliyuncs.com",
-		"registry.cn-hangzhou.aliyuncs.com/ns/app@sha256:abc":                 "registry.cn-hangzhou.aliyuncs.com",
-		"a-registry-vpc.distributed.cn-hangzhou.cr.aliyuncs.com:65001/ns/app": "a-registry-vpc.distributed.cn-hangzhou.cr.aliyuncs.com:65001",
-		"localhost/app":          "localhost",
-		"localhost:5000/app":     "localhost:5000",
-		"[::1]:5000/app":         "[::1]:5000",
-		"Registry.Example.COM/a": "Registry.Example.COM",
-		"nginx":                  "",
-		"nginx:1.27":             "",
-		"nginx@sha256:abc":       "",
-		"library/nginx":          "",
-		"user/app:1":             "",
-		"/app":                   "",
-		"":                       "",
-		"registry.example.com":   "",
-	} {
-		got, ok := ImageRegistry(image)
-		if got != want || ok != (want != "") {
-			t.Errorf("ImageRegistry(%q) = %q, %v; want %q", image, got, ok, want)
-		}
-	}
-}
-
-// Every sample request decodes; the kubelettest module checks the same files against the
-// upstream types.
-func TestKubeletRequestFixtures(t *testing.T) {
-	files, err := filepath.Glob("testdata/kubelet/requests/*.json")
-	if err != nil || len(files) < 5 {
-		t.Fatalf("fixtures: %v %v", files, err)
-	}
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req, err := DecodeKubeletRequest(data)
-		if err != nil {
-			t.Errorf("%s: %v", f, err)
-			continue
-		}
-		if !strings.HasPrefix(filepath.Base(f), strings.TrimPrefix(req.APIVersion, "credentialprovider.kubelet.k8s.io/")+"-") {
-			t.Errorf("%s holds apiVersion %s", f, req.APIVersion)
-		}
-		if strings.Contains(f, "service-account") && (req.ServiceAccountToken == "" || len(req.ServiceAccountAnnotations) == 0 || serviceAccountOf(req.ServiceAccountToken) != "team-a/puller") {
-			t.Errorf("%s: token for %q, annotations %v", f, serviceAccountOf(req.ServiceAccountToken), req.ServiceAccountAnnotations)
-		}
-	}
-}
-
-func TestServiceAccountOf(t *testing.T) {
-	enc := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
-	for token, want := range map[string]string{
-		saToken("team-a", "puller"):                                 "team-a/puller",
-		saToken("kube-system", "a.b-c"):                             "kube-system/a.b-c",
-		"x." + enc(`{"sub":"system:serviceaccount:ns:sa"}`) + ".y":  "ns/sa",
-		"x." + enc(`{"sub":"system:serviceaccount:ns"}`) + ".y":     "",
-		"x." + enc(`{"sub":"system:serviceaccount:Ns:sa"}`) + ".y":  "",
-		"x." + enc(`{"sub":"system:serviceaccount:ns:s/a"}`) + ".y": "",
-		"x." + enc(`{"sub":"user:alice"}`) + ".y":                   "",
-		"x." + enc(`{"sub":5}`) + ".y":                              "",
-		"x.!!!.y":                                                   "",
-		"opaque-token":                                              "",
-		"":                                                          "",
-	} {
-		if got := serviceAccountOf(token); got != want {
-			t.Errorf("serviceAccountOf(%q) = %q, want %q", token, got, want)
-		}
-	}
-	if s := sessionName("kube-system/" + strings.Repeat("a", 70)); len(s) > 64 || !strings.HasPrefix(s, "k8s.kube-system.aaa") {
-		t.Errorf("long session name %q", s)
-	}
-	if s := sessionName(""); s != "docker-credential-acr-kubelet" {
-		t.Errorf("session name %q", s)
-	}
-}
-
-// matchImage is the kubelet's documented matchImages rule: same number of host labels, each
-// label a glob (path.Match) of its pattern label, the same port, and the pattern's path a prefix
-// of the image's.
-func matchImage(pattern, image string) bool {
-	pu, err1 := url.Parse("https://" + pattern)
-	iu, err2 := url.Parse("https://" + image)
-	if err1 != nil || err2 != nil || pu.Port() != iu.Port() || !strings.HasPrefix(iu.Path, pu.Path) {
-		return false
-	}
-	pl, il := strings.Split(pu.Hostname(), "."), strings.Split(iu.Hostname(), ".")
-	if len(pl) != len(il) {
-		return false
-	}
-	for i := range pl {
-		if ok, err := filepath.Match(pl[i], il[i]); err != nil || !ok {
-			return false
-		}
-	}
-	return true
-}
-
-func TestKubeletMatchImages(t *testing.T) {
-	acrHosts := []string{
-		"registry.cn-hangzhou.aliyuncs.com", "registry-vpc.cn-hangzhou.aliyuncs.com",
-		"registry-internal.cn-hangzhou.aliyuncs.com", "registry-intl.ap-southeast-1.aliyuncs.com",
-		"registry-intl-vpc.ap-southeast-1.aliyuncs.com", "registry.cn-shanghai-finance-1.aliyuncs.com",
-		"crpi-abcdefgh12345678.cn-hangzhou.personal.cr.aliyuncs.com", "crpi-abcdefgh12345678-vpc.cn-hangzhou.personal.cr.aliyuncs.com",
-		"acme-registry.cn-hangzhou.cr.aliyuncs.com", "acme-registry-vpc.cn-hangzhou.cr.aliyuncs.com",
-		"aworld-registry-registry-vpc.cn-beijing.cr.aliyuncs.com",
-		"acme-registry-vpc.distributed.cn-hangzhou.cr.aliyuncs.com", "acme-registry-vpc.distributed.cn-hangzhou.cr.aliyuncs.com:65001",
-	}
-	for _, h := range acrHosts {
-		reg, err := acr.Parse(h)
-		if err != nil || !reg.IsACR() {
-			t.Errorf("%s is not ACR by acr.Parse: %v", h, err)
-		}
-		image := h + "/ns/app:1"
-		matched := false
-		for _, p := range KubeletMatchImages {
-			matched = matched || matchImage(p, image)
-		}
-		if !matched {
-			t.Errorf("no matchImages pattern matches %s", image)
-		}
-	}
-	for _, image := range []string{
-		"registry.cn-hangzhou.aliyuncs.com.evil.example/ns/app", "evil.example/registry.cn-hangzhou.aliyuncs.com/app",
-		"docker.io/library/nginx", "nginx", "oss-cn-hangzhou.aliyuncs.com/x", "ecs.cn-hangzhou.aliyuncs.com/x",
-		"registry.cn-hangzhou.aliyuncs.com:5000/ns/app", "acme-registry.cn-hangzhou.cr.aliyuncs.com:65001/ns/app",
-	} {
-		for _, p := range KubeletMatchImages {
-			if matchImage(p, image) {
-				t.Errorf("%s matches %s", p, image)
-			}
-		}
-	}
-	for _, p := range KubeletMatchImages {
-		if err := checkMatchImage(p); err != nil {
-			t.Errorf("%s: %v", p, err)
-		}
-	}
-}
-
-type printedConfig struct {
-	APIVersion string `yaml:"apiVersion"`
-	Kind       string `yaml:"kind"`
-	Providers  []struct {
-		Name                 string   `yaml:"name"`
-		APIVersion           string   `yaml:"apiVersion"`
-		Args                 []string `yaml:"args"`
-		MatchImages          []string `yaml:"matchImages"`
-		DefaultCacheDuration string   `yaml:"defaultCacheDuration"`
-		TokenAttributes      *struct {
-			ServiceAccountTokenAudience          string   `yaml:"serviceAccountTokenAudience"`
-			CacheType                            string   `yaml:"cacheType"`
-			RequireServiceAccount                *bool    `yaml:"requireServiceAccount"`
-			RequiredServiceAccountAnnotationKeys []string `yaml:"requiredServiceAccountAnnotationKeys"`
-		} `yaml:"tokenAttributes"`
-		Env []struct {
-			Name  string `yaml:"name"`
-			Value string `yaml:"value"`
-		} `yaml:"env"`
-	} `yaml:"providers"`
-}
-
-func printConfig(t *testing.T, opts KubeletConfigOptions) (string, printedConfig) {
-	t.Helper()
-	var b bytes.Buffer
-	if err := PrintKubeletConfig(&b, opts); err != nil {
-		t.Fatal(err)
-	}
-	var c printedConfig
-	dec := yaml.NewDecoder(&b)
-	dec.KnownFields(true)
-	out := b.String()
-	if err := dec.Decode(&c); err != nil {
-		t.Fatalf("%v\n%s", err, out)
-	}
-	if len(c.Providers) != 1 {
-		t.Fatalf("%d providers", len(c.Providers))
-	}
-	return out, c
-}
-
-func TestPrintKubeletConfig(t *testing.T) {
-	kubeletEnv(t)
-	out, c := printConfig(t, KubeletConfigOptions{})
-	p := c.Providers[0]
-	if c.APIVersion != "kubelet.config.k8s.io/v1" || c.Kind != "CredentialProviderConfig" || p.Name != KubeletProviderName ||
-		p.APIVersion != KubeletAPIVersionV1 || strings.Join(p.Args, " ") != "kubelet" || p.DefaultCacheDuration != "30m0s" ||
-		p.TokenAttributes != nil || p.Env != nil || strings.Join(p.MatchImages, ",") != strings.Join(KubeletMatchImages, ",") {
-		t.Errorf("default config:\n%s", out)
-	}
-	if strings.Contains(out, "request-serviceaccounts-token-audience") {
-		t.Error("RBAC without service-account tokens")
-	}
-
-	_, c = printConfig(t, KubeletConfigOptions{Name: "docker-credential-acr", APIVersion: "v1beta1", DefaultCacheDuration: 5 * time.Minute,
-		MatchImages: []string{"registry.example.com", " registry.example.com:5000/team ", "*.example.org", "registry.example.com"}})
-	p = c.Providers[0]
-	if c.APIVersion != "kubelet.config.k8s.io/v1beta1" || p.APIVersion != KubeletAPIVersionV1beta1 || p.Name != "docker-credential-acr" || p.DefaultCacheDuration != "5m0s" {
-		t.Errorf("v1beta1 config: %+v", c)
-	}
-	if got := strings.Join(p.MatchImages[len(KubeletMatchImages):], ","); got != "registry.example.com,registry.example.com:5000/team,*.example.org" {
-		t.Errorf("extra matchImages %s", got)
-	}
-
-	out, c = printConfig(t, KubeletConfigOptions{ServiceAccountTokens: true, OIDCProviderARN: kProviderARN})
-	p = c.Providers[0]
-	ta := p.TokenAttributes
-	if ta == nil || ta.ServiceAccountTokenAudience != "sts.aliyuncs.com" || ta.CacheType != "ServiceAccount" || ta.RequireServiceAccount == nil ||
-		!*ta.RequireServiceAccount || strings.Join(ta.RequiredServiceAccountAnnotationKeys, ",") != AnnotationRoleARN ||
-		len(p.Env) != 1 || p.Env[0].Name != EnvOIDCProviderARN || p.Env[0].Value != kProviderARN {
-		t.Errorf("service-account config:\n%s", out)
-	}
-	// The commented RBAC is valid YAML naming the audience.
-	_, rbac, ok := strings.Cut(out, "# "+kubeletRBACMarker+"\n")
-	if !ok {
-		t.Fatalf("no RBAC:\n%s", out)
-	}
-	var lines []string
-	for _, l := range strings.Split(strings.TrimSuffix(rbac, "\n"), "\n") {
-		if !strings.HasPrefix(l, "# ") {
-			t.Fatalf("RBAC line %q is not commented", l)
-		}
-		lines = append(lines, strings.TrimPrefix(l, "# "))
-	}
-	dec := yaml.NewDecoder(strings.NewReader(strings.Join(lines, "\n")))
-	var docs []map[string]any
-	for {
-		var d map[string]any
-		if err := dec.Decode(&d); err == io.EOF {
-			break
-		} else if err != nil {
-			t.Fatalf("RBAC: %v", err)
-		}
-		docs = append(docs, d)
-	}
-	if len(docs) != 2 || docs[0]["kind"] != "ClusterRole" || docs[1]["kind"] != "ClusterRoleBinding" ||
-		!strings.Contains(fmt.Sprint(docs[0]["rules"]), "sts.aliyuncs.com") || !strings.Contains(fmt.Sprint(docs[1]["subjects"]), "system:nodes") {
-		t.Errorf("RBAC: %v", docs)
-	}
-
-	_, c = printConfig(t, KubeletConfigOptions{ServiceAccountTokens: true, OIDCProviderARN: kProviderARN, Audience: "acr.example", RoleAnnotation: AnnotationACKRoleName})
-	if ta := c.Providers[0].TokenAttributes; ta.ServiceAccountTokenAudience != "acr.example" || ta.RequiredServiceAccountAnnotationKeys[0] != AnnotationACKRoleName {
-		t.Errorf("ACK annotation: %+v", ta)
-	}
-
-	for _, tc := range []struct {
-		opts KubeletConfigOptions
-		want string
-	}{
-		{KubeletConfigOptions{ServiceAccountTokens: true}, "--oidc-provider-arn"},
-		{KubeletConfigOptions{ServiceAccountTokens: true, OIDCProviderARN: "acs:ram::1:role/x"}, "--oidc-provider-arn"},
-		{KubeletConfigOptions{ServiceAccountTokens: true, OIDCProviderARN: kProviderARN, APIVersion: "v1beta1"}, "need apiVersion"},
-		{KubeletConfigOptions{ServiceAccountTokens: true, OIDCProviderARN: kProviderARN, RoleAnnotation: "eks.amazonaws.com/role-arn"}, "--role-annotation"},
-		{KubeletConfigOptions{ServiceAccountTokens: true, OIDCProviderARN: kProviderARN, Audience: "a b"}, "--audience"},
-		{KubeletConfigOptions{APIVersion: "v2"}, "--api-version"},
-		{KubeletConfigOptions{Name: "bin/acr"}, "--name"},
-		{KubeletConfigOptions{Name: ".."}, "--name"},
-		{KubeletConfigOptions{DefaultCacheDuration: -time.Second}, "negative"},
-		{KubeletConfigOptions{MatchImages: []string{"https://registry.example.com"}}, "no scheme"},
-		{KubeletConfigOptions{MatchImages: []string{"registry.example.com:*"}}, "--match-image"},
-		{KubeletConfigOptions{MatchImages: []string{"registry.example.com/*"}}, "host only"},
-		{KubeletConfigOptions{MatchImages: []string{"registry.example.com:70000"}}, "--match-image"},
-		{KubeletConfigOptions{MatchImages: []string{"a\nb"}}, "--match-image"},
-		{KubeletConfigOptions{MatchImages: []string{""}}, "--match-image"},
-	} {
-		var b bytes.Buffer
-		err := PrintKubeletConfig(&b, tc.opts)
-		if err == nil || !strings.Contains(err.Error(), tc.want) || b.Len() != 0 {
-			t.Errorf("%+v: %v (wrote %d bytes), want an error saying %q", tc.opts, err, b.Len(), tc.want)
-		}
-	}
-	if err := PrintKubeletConfig(failWriter{}, KubeletConfigOptions{}); err == nil {
-		t.Error("no error from a failing writer")
-	}
-}
-
-func TestParseKubeletConfigArgs(t *testing.T) {
-	kubeletEnv(t)
-	t.Setenv("ALIBABA_CLOUD_OIDC_PROVIDER_ARN", kProviderARN)
-	o, err := ParseKubeletConfigArgs(nil, io.Discard)
-	if err != nil || o.Name != KubeletProviderName || o.OIDCProviderARN != kProviderARN || o.ServiceAccountTokens || o.DefaultCacheDuration != DefaultKubeletCacheDuration {
-		t.Errorf("defaults: %+v %v", o, err)
-	}
-	o, err = ParseKubeletConfigArgs([]string{"--service-account-tokens", "--match-image", "a.example", "--match-image=b.example:5000",
-		"--audience", "x.example", "--role-annotation", AnnotationACKRoleName, "--oidc-provider-arn", "acs:ram::1:oidc-provider/p",
-		"--name", "docker-credential-acr", "--api-version", "v1", "--default-cache-duration", "10m"}, io.Discard)
-	if err != nil || !o.ServiceAccountTokens || strings.Join(o.MatchImages, ",") != "a.example,b.example:5000" || o.Audience != "x.example" ||
-		o.RoleAnnotation != AnnotationACKRoleName || o.OIDCProviderARN != "acs:ram::1:oidc-provider/p" || o.Name != "docker-credential-acr" ||
-		o.DefaultCacheDuration != 10*time.Minute {
-		t.Errorf("flags: %+v %v", o, err)
-	}
-	if _, err := ParseKubeletConfigArgs([]string{"extra"}, io.Discard); err == nil {
-		t.Error("no error for an argument")
-	}
-	if _, err := ParseKubeletConfigArgs([]string{"--nope"}, io.Discard); err == nil {
-		t.Error("no error for an unknown flag")
-	}
-	var b bytes.Buffer
-	if _, err := ParseKubeletConfigArgs([]string{"-h"}, &b); !errors.Is(err, flag.ErrHelp) || !strings.Contains(b.String(), "--service-account-tokens") && !strings.Contains(b.String(), "-service-account-tokens") {
-		t.Errorf("-h: %v %q", err, b.String())
 	}
 }
 
@@ -1035,17 +514,17 @@ func FuzzKubeletRequest(f *testing.F) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		err := Kubelet(ctx, k, bytes.NewReader(data), &out)
-		req, derr := DecodeKubeletRequest(data)
+		req, derr := kubeletapi.DecodeRequest(data)
 		if err != nil {
 			if out.Len() != 0 {
 				t.Fatalf("error %v and an answer %q", err, out.String())
 			}
-			var re *KubeletRequestError
+			var re *kubeletapi.RequestError
 			var we *WorkloadIdentityError
 			if !errors.As(err, &re) && !errors.As(err, &we) {
 				t.Fatalf("unexpected error %T: %v", err, err)
 			}
-			if errors.As(err, &re) != (derr != nil) && len(data) <= MaxKubeletInput {
+			if errors.As(err, &re) != (derr != nil) && len(data) <= kubeletapi.MaxInput {
 				t.Fatalf("Kubelet says %v, DecodeKubeletRequest says %v", err, derr)
 			}
 			if req.ServiceAccountToken != "" && len(req.ServiceAccountToken) > 8 && strings.Contains(err.Error(), req.ServiceAccountToken) {
@@ -1061,7 +540,7 @@ func FuzzKubeletRequest(f *testing.F) {
 			t.Fatalf("answer %+v to %+v", r, req)
 		}
 		switch req.APIVersion {
-		case KubeletAPIVersionV1, KubeletAPIVersionV1beta1, KubeletAPIVersionV1alpha1:
+		case kubeletapi.APIVersionV1, kubeletapi.APIVersionV1beta1, kubeletapi.APIVersionV1alpha1:
 		default:
 			t.Fatalf("accepted apiVersion %q", req.APIVersion)
 		}
@@ -1071,19 +550,34 @@ func FuzzKubeletRequest(f *testing.F) {
 	})
 }
 
-func TestIsKubeletProviderName(t *testing.T) {
-	for argv0, want := range map[string]bool{
-		"acr-credential-provider": true,
-		"/usr/libexec/kubernetes/kubelet-plugins/acr-credential-provider": true,
-		`C:\k\bin\acr-credential-provider.exe`:                            true,
-		"./acr-credential-provider":                                       true,
-		"docker-credential-acr":                                           false,
-		"/usr/local/bin/docker-credential-acr":                            false,
-		"acr-credential-provider-old":                                     false,
-		"":                                                                false,
-	} {
-		if got := IsKubeletProviderName(argv0); got != want {
-			t.Errorf("IsKubeletProviderName(%q) = %v", argv0, got)
+// Issue 11, finding 6: an absurd expiry from the API is not passed on to the kubelet: at most
+// maxKubeletCacheDuration. (The fake's lifetime is a Duration: 292 years is the most it holds;
+// TestKubeletCacheDuration has the year 9999.)
+func TestKubeletAbsurdExpiry(t *testing.T) {
+	w := newKubeletWorld(t)
+	w.fc.SetTokenLifetime(time.Duration(math.MaxInt64))
+	r, err := w.run(t, kubeletRequest("v1", "registry.cn-hangzhou.aliyuncs.com/acme/app:1", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Auth) != 1 || r.CacheDuration != "12h0m0s" {
+		t.Errorf("answer %+v, want one login with cacheDuration 12h0m0s", r)
+	}
+	if it := w.fc.IssuedTokens(); len(it) != 1 || it[0].ExpiresAt.Year() < 2200 {
+		t.Fatalf("the fake issued %+v", it)
+	}
+}
+
+// The kubelet compares ports exactly: an image written host:443/... is served, keyed as written.
+func TestKubeletExplicitPort443(t *testing.T) {
+	w := newKubeletWorld(t)
+	for _, host := range []string{"registry.cn-hangzhou.aliyuncs.com:443", "acme-registry.cn-hangzhou.cr.aliyuncs.com:443"} {
+		r, err := w.run(t, kubeletRequest("v1", host+"/acme/app:1", nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a, ok := r.Auth[host]; !ok || len(r.Auth) != 1 || a.Password == "" {
+			t.Errorf("%s: %+v, want a login keyed %s", host, r, host)
 		}
 	}
 }

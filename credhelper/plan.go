@@ -50,21 +50,15 @@ func (k *Keychain) serves(reg acr.Registry) bool {
 // applies to every host by default); nil if none does.
 func (k *Keychain) listingEntry(reg acr.Registry) *config.Registry {
 	e := k.Config.Match(reg.MatchesDomain, "")
-	if e == nil || !domainListed(e, reg) {
+	if e == nil {
 		return nil
 	}
-	return e
-}
-
-// domainListed reports whether the entry names the host itself (not just matches by default).
-// Only listingEntry and kubelet.go's mayServe call it; mayServe is to call serves instead.
-func domainListed(e *config.Registry, reg acr.Registry) bool {
 	for _, d := range e.Domains {
 		if reg.MatchesDomain(d) {
-			return true
+			return e
 		}
 	}
-	return false
+	return nil
 }
 
 // Plan works out how to get a token for reg, from local facts only, with one exception: an

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -32,6 +33,8 @@ import (
 	"github.com/docker-credential-acr/docker-credential-acr/cache"
 	"github.com/docker-credential-acr/docker-credential-acr/config"
 	"github.com/docker-credential-acr/docker-credential-acr/credhelper"
+	"github.com/docker-credential-acr/docker-credential-acr/credhelper/kubeletapi"
+	"github.com/docker-credential-acr/docker-credential-acr/internal/kubeletconfig"
 	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit/fakecloud"
 )
 
@@ -45,9 +48,9 @@ var (
 	configCodecs = serializer.NewCodecFactory(configScheme, serializer.EnableStrict)
 
 	versions = map[string]schema.GroupVersion{
-		credhelper.KubeletAPIVersionV1:       cpv1.SchemeGroupVersion,
-		credhelper.KubeletAPIVersionV1beta1:  cpv1beta1.SchemeGroupVersion,
-		credhelper.KubeletAPIVersionV1alpha1: cpv1alpha1.SchemeGroupVersion,
+		kubeletapi.APIVersionV1:       cpv1.SchemeGroupVersion,
+		kubeletapi.APIVersionV1beta1:  cpv1beta1.SchemeGroupVersion,
+		kubeletapi.APIVersionV1alpha1: cpv1alpha1.SchemeGroupVersion,
 	}
 )
 
@@ -68,15 +71,15 @@ func TestConstants(t *testing.T) {
 		}
 	}
 	for ours, theirs := range map[string]string{
-		credhelper.KubeletCacheKeyImage:    string(cpv1.ImagePluginCacheKeyType),
-		credhelper.KubeletCacheKeyRegistry: string(cpv1.RegistryPluginCacheKeyType),
-		credhelper.KubeletCacheKeyGlobal:   string(cpv1.GlobalPluginCacheKeyType),
+		kubeletapi.CacheKeyImage:    string(cpv1.ImagePluginCacheKeyType),
+		kubeletapi.CacheKeyRegistry: string(cpv1.RegistryPluginCacheKeyType),
+		kubeletapi.CacheKeyGlobal:   string(cpv1.GlobalPluginCacheKeyType),
 	} {
 		if ours != theirs {
 			t.Errorf("%s != %s", ours, theirs)
 		}
 	}
-	for _, k := range []string{credhelper.AnnotationRoleARN, credhelper.AnnotationACKRoleName} {
+	for _, k := range []string{kubeletapi.AnnotationRoleARN, kubeletapi.AnnotationACKRoleName} {
 		if errs := validation.IsQualifiedName(k); len(errs) > 0 {
 			t.Errorf("annotation %s: %v", k, errs)
 		}
@@ -114,11 +117,11 @@ func decodeStrictInto(t *testing.T, data []byte, v any) {
 
 func versionedRequest(apiVersion string) any {
 	switch apiVersion {
-	case credhelper.KubeletAPIVersionV1:
+	case kubeletapi.APIVersionV1:
 		return &cpv1.CredentialProviderRequest{}
-	case credhelper.KubeletAPIVersionV1beta1:
+	case kubeletapi.APIVersionV1beta1:
 		return &cpv1beta1.CredentialProviderRequest{}
-	case credhelper.KubeletAPIVersionV1alpha1:
+	case kubeletapi.APIVersionV1alpha1:
 		return &cpv1alpha1.CredentialProviderRequest{}
 	}
 	return nil
@@ -158,11 +161,11 @@ func TestRequestFixturesRoundTrip(t *testing.T) {
 			}
 			internal := obj.(*credentialprovider.CredentialProviderRequest)
 
-			ours, err := credhelper.DecodeKubeletRequest(encodeRequest(t, meta.APIVersion, internal))
+			ours, err := kubeletapi.DecodeRequest(encodeRequest(t, meta.APIVersion, internal))
 			if err != nil {
 				t.Fatal(err)
 			}
-			direct, err := credhelper.DecodeKubeletRequest(data)
+			direct, err := kubeletapi.DecodeRequest(data)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -189,15 +192,15 @@ func TestKubeletEncodedRequests(t *testing.T) {
 			{Image: "registry.cn-hangzhou.aliyuncs.com/ns/app:1"},
 			{Image: "acme-registry-vpc.distributed.cn-hangzhou.cr.aliyuncs.com:65001/ns/app@sha256:" + strings.Repeat("0", 64)},
 			{Image: "acme-registry.cn-hangzhou.cr.aliyuncs.com/ns/app", ServiceAccountToken: "a.b.c",
-				ServiceAccountAnnotations: map[string]string{credhelper.AnnotationRoleARN: "acs:ram::1:role/r", "x": ""}},
+				ServiceAccountAnnotations: map[string]string{kubeletapi.AnnotationRoleARN: "acs:ram::1:role/r", "x": ""}},
 		} {
 			data := encodeRequest(t, apiVersion, &req)
-			got, err := credhelper.DecodeKubeletRequest(data)
+			got, err := kubeletapi.DecodeRequest(data)
 			if err != nil {
 				t.Fatalf("%s: %v", data, err)
 			}
-			want := credhelper.KubeletRequest{APIVersion: apiVersion, Kind: "CredentialProviderRequest", Image: req.Image}
-			if apiVersion == credhelper.KubeletAPIVersionV1 { // the only version with these fields
+			want := kubeletapi.Request{APIVersion: apiVersion, Kind: "CredentialProviderRequest", Image: req.Image}
+			if apiVersion == kubeletapi.APIVersionV1 { // the only version with these fields
 				want.ServiceAccountToken, want.ServiceAccountAnnotations = req.ServiceAccountToken, req.ServiceAccountAnnotations
 			}
 			if !reflect.DeepEqual(got, want) {
@@ -273,7 +276,7 @@ func newWorld(t *testing.T) *world {
 	t.Cleanup(ch.Close)
 	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", nodeAK)
 	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", nodeSecret)
-	t.Setenv(credhelper.EnvOIDCProviderARN, providerARN)
+	t.Setenv(kubeletapi.EnvOIDCProviderARN, providerARN)
 	store, err := cache.Open(t.TempDir())
 	must(err)
 	w.k = &credhelper.Keychain{
@@ -291,11 +294,11 @@ func newWorld(t *testing.T) *world {
 
 func versionedResponse(apiVersion string) any {
 	switch apiVersion {
-	case credhelper.KubeletAPIVersionV1:
+	case kubeletapi.APIVersionV1:
 		return &cpv1.CredentialProviderResponse{}
-	case credhelper.KubeletAPIVersionV1beta1:
+	case kubeletapi.APIVersionV1beta1:
 		return &cpv1beta1.CredentialProviderResponse{}
-	case credhelper.KubeletAPIVersionV1alpha1:
+	case kubeletapi.APIVersionV1alpha1:
 		return &cpv1alpha1.CredentialProviderResponse{}
 	}
 	return nil
@@ -324,20 +327,27 @@ func TestResponsesDecodeStrictly(t *testing.T) {
 		{"acme-registry.cn-hangzhou.cr.aliyuncs.com/team/app:3", true, false, "acme-registry.cn-hangzhou.cr.aliyuncs.com"},
 		{"registry.cn-hangzhou.aliyuncs.com/acme/app:1", true, true, "registry.cn-hangzhou.aliyuncs.com"},
 		{"docker.io/library/nginx:1.27", true, false, ""},
+		{"registry.cn-hangzhou.aliyuncs.com:443/acme/app:1", false, false, "registry.cn-hangzhou.aliyuncs.com:443"},
 	}
+	// A service account that names no role: the node's login.
+	noRole := tc{"acme-registry.cn-hangzhou.cr.aliyuncs.com/team/app:3", true, false, "acme-registry.cn-hangzhou.cr.aliyuncs.com"}
 	n := 0
 	for apiVersion := range versions {
-		for _, c := range cases {
-			if c.sa && apiVersion != credhelper.KubeletAPIVersionV1 {
+		for i, c := range append(cases, noRole) {
+			noRoleCase := i == len(cases)
+			if c.sa && apiVersion != kubeletapi.APIVersionV1 {
 				continue
 			}
 			req := &credentialprovider.CredentialProviderRequest{Image: c.image}
 			if c.sa {
 				req.ServiceAccountToken = w.token
-				req.ServiceAccountAnnotations = map[string]string{credhelper.AnnotationRoleARN: w.role}
+				req.ServiceAccountAnnotations = map[string]string{kubeletapi.AnnotationRoleARN: w.role}
 				if c.ack {
 					req.ServiceAccountToken = w.ackTok
-					req.ServiceAccountAnnotations = map[string]string{credhelper.AnnotationACKRoleName: "ack-puller"}
+					req.ServiceAccountAnnotations = map[string]string{kubeletapi.AnnotationACKRoleName: "ack-puller"}
+				}
+				if noRoleCase {
+					req.ServiceAccountAnnotations = map[string]string{"example.com/team": "a"}
 				}
 			}
 			var out bytes.Buffer
@@ -406,22 +416,42 @@ func keys(m map[string]credentialprovider.AuthConfig) []string {
 // decodes as rbac.authorization.k8s.io/v1 objects.
 func TestPrintedConfigDecodesStrictly(t *testing.T) {
 	isolate(t)
-	for _, opts := range []credhelper.KubeletConfigOptions{
+	for _, args := range [][]string{
 		{},
-		{MatchImages: []string{"registry.example.com", "registry.example.com:5443/team", "*.registry.example.org"}, DefaultCacheDuration: 10 * time.Minute},
-		{APIVersion: "v1beta1"},
-		{APIVersion: "v1alpha1", Name: "docker-credential-acr"},
-		{ServiceAccountTokens: true, OIDCProviderARN: providerARN},
-		{ServiceAccountTokens: true, OIDCProviderARN: providerARN, RoleAnnotation: credhelper.AnnotationACKRoleName, Audience: "acr.example.com"},
+		{"--match-image", "registry.example.com", "--match-image", "registry.example.com:5443/team", "--match-image", "*.registry.example.org", "--default-cache-duration", "10m"},
+		{"--api-version", "v1beta1"},
+		{"--api-version", "v1alpha1", "--name", "docker-credential-acr"},
+		{"--service-account-tokens", "--oidc-provider-arn", providerARN},
+		{"--service-account-tokens", "--oidc-provider-arn", providerARN, "--audience", "acr.example.com"},
+		{"--service-account-tokens", "--oidc-provider-arn", providerARN, "--require-role-annotation"},
+		{"--service-account-tokens", "--oidc-provider-arn", providerARN, "--require-role-annotation", "--role-annotation", kubeletapi.AnnotationACKRoleName, "--audience", "acr.example.com"},
 	} {
-		var b bytes.Buffer
-		if err := credhelper.PrintKubeletConfig(&b, opts); err != nil {
-			t.Fatalf("%+v: %v", opts, err)
+		var b, stderr bytes.Buffer
+		if code := kubeletconfig.Run(args, func(string) string { return "" }, &b, &stderr); code != 0 {
+			t.Fatalf("print-kubelet-config %q: exit %d: %s", args, code, stderr.String())
+		}
+		opts := struct {
+			APIVersion            string
+			ServiceAccountTokens  bool
+			RequireRoleAnnotation bool
+			RoleAnnotation        string
+		}{RoleAnnotation: kubeletapi.AnnotationRoleARN}
+		for i, a := range args {
+			switch a {
+			case "--api-version":
+				opts.APIVersion = args[i+1]
+			case "--service-account-tokens":
+				opts.ServiceAccountTokens = true
+			case "--require-role-annotation":
+				opts.RequireRoleAnnotation = true
+			case "--role-annotation":
+				opts.RoleAnnotation = args[i+1]
+			}
 		}
 		data := b.Bytes()
 		obj, gvk, err := configCodecs.UniversalDeserializer().Decode(data, nil, nil)
 		if err != nil {
-			t.Fatalf("%+v: the kubelet's decoder refuses the config: %v\n%s", opts, err, data)
+			t.Fatalf("%q: the kubelet's decoder refuses the config: %v\n%s", args, err, data)
 		}
 		var cfg kubeletconfigv1.CredentialProviderConfig
 		switch c := obj.(type) {
@@ -451,10 +481,20 @@ func TestPrintedConfigDecodesStrictly(t *testing.T) {
 		}
 		if p.TokenAttributes != nil {
 			ta := p.TokenAttributes
-			if ta.CacheType != kubeletconfigv1.ServiceAccountServiceAccountTokenCacheType || !*ta.RequireServiceAccount {
+			if ta.CacheType != kubeletconfigv1.ServiceAccountServiceAccountTokenCacheType || *ta.RequireServiceAccount != opts.RequireRoleAnnotation {
 				t.Errorf("tokenAttributes %+v", ta)
 			}
-			if len(p.Env) != 1 || p.Env[0].Name != credhelper.EnvOIDCProviderARN || p.Env[0].Value != providerARN {
+			// Both annotations reach the plugin (ACK's too); only --require-role-annotation
+			// makes one required, and pods without it then get nothing from this provider.
+			all := append(append([]string{}, ta.RequiredServiceAccountAnnotationKeys...), ta.OptionalServiceAccountAnnotationKeys...)
+			if !slices.Contains(all, kubeletapi.AnnotationRoleARN) || !slices.Contains(all, kubeletapi.AnnotationACKRoleName) || len(all) != 2 {
+				t.Errorf("annotation keys %v", all)
+			}
+			if want := []string{opts.RoleAnnotation}; opts.RequireRoleAnnotation && !reflect.DeepEqual(ta.RequiredServiceAccountAnnotationKeys, want) ||
+				!opts.RequireRoleAnnotation && len(ta.RequiredServiceAccountAnnotationKeys) != 0 {
+				t.Errorf("required annotation keys %v", ta.RequiredServiceAccountAnnotationKeys)
+			}
+			if len(p.Env) != 1 || p.Env[0].Name != kubeletapi.EnvOIDCProviderARN || p.Env[0].Value != providerARN {
 				t.Errorf("env %+v", p.Env)
 			}
 			checkRBAC(t, b.String(), ta.ServiceAccountTokenAudience)
@@ -501,7 +541,7 @@ func validateConfig(t *testing.T, cfg *kubeletconfigv1.CredentialProviderConfig)
 		t.Errorf("args %v", p.Args)
 	}
 	if ta := p.TokenAttributes; ta != nil {
-		if p.APIVersion != credhelper.KubeletAPIVersionV1 {
+		if p.APIVersion != kubeletapi.APIVersionV1 {
 			t.Error("tokenAttributes need apiVersion v1")
 		}
 		if ta.ServiceAccountTokenAudience == "" {
@@ -518,12 +558,16 @@ func validateConfig(t *testing.T, cfg *kubeletconfigv1.CredentialProviderConfig)
 		if len(ta.RequiredServiceAccountAnnotationKeys) > 0 && (ta.RequireServiceAccount == nil || !*ta.RequireServiceAccount) {
 			t.Error("required annotation keys need requireServiceAccount: true")
 		}
+		// Keys unique within and across the two lists (the kubelet wants them mutually exclusive).
 		seen := map[string]bool{}
 		for _, k := range append(append([]string{}, ta.RequiredServiceAccountAnnotationKeys...), ta.OptionalServiceAccountAnnotationKeys...) {
 			if errs := validation.IsQualifiedName(k); len(errs) > 0 || seen[k] {
 				t.Errorf("annotation key %q: %v (duplicate: %v)", k, errs, seen[k])
 			}
 			seen[k] = true
+		}
+		if ta.CacheType == kubeletconfigv1.ServiceAccountServiceAccountTokenCacheType && len(seen) == 0 {
+			t.Error("cacheType ServiceAccount with no annotation keys: the answer would not depend on the service account")
 		}
 	}
 }

@@ -85,6 +85,10 @@ type OIDC struct {
 	ProviderARN string
 	TokenFile   string // read at each call: the token rotates
 	Token       string // used when TokenFile is empty
+	// Subject, when set with Token, names the token's holder in the identity (cache keys) in
+	// place of a digest of the token: a kubelet hands out a new service-account token at each
+	// pull, and every token of one subject, for one role and provider, is one identity.
+	Subject     string
 	SessionName string
 	Duration    time.Duration
 	Endpoint    cloudapi.Endpoint
@@ -94,6 +98,9 @@ type OIDC struct {
 func (o *OIDC) identity() string {
 	if o.TokenFile != "" {
 		return "file:" + o.TokenFile
+	}
+	if o.Subject != "" {
+		return "subject:" + o.Subject
 	}
 	return "token:" + digest([]byte(o.Token))
 }
