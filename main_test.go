@@ -367,8 +367,14 @@ func TestE2ENoCredentialsIsFastNotFound(t *testing.T) {
 	if r.code != 1 || strings.TrimSpace(r.stdout) != notFound {
 		t.Fatalf("%+v", r)
 	}
-	if !strings.Contains(r.stderr, "ALIBABA_CLOUD_ECS_METADATA") {
-		t.Errorf("stderr hint: %q", r.stderr)
+	// No credentials is how a machine without an account works: not a warning (the README
+	// promises a stderr line only for token failures); the hint is there at info level.
+	if r.stderr != "" {
+		t.Errorf("stderr at the default level: %q", r.stderr)
+	}
+	e.vars["DOCKER_CREDENTIAL_ACR_LOG_LEVEL"] = "info"
+	if r := e.run("registry.cn-hangzhou.aliyuncs.com", "get"); !strings.Contains(r.stderr, "ALIBABA_CLOUD_ECS_METADATA") {
+		t.Errorf("stderr hint at info level: %q", r.stderr)
 	}
 	t.Logf("not-found answer in %v", r.took) // measured in benchmarks, not asserted here
 	if len(e.fc.Calls()) != 0 {

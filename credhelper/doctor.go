@@ -34,6 +34,10 @@ type DoctorReport struct {
 	Cached     *CachedToken `json:"cachedToken,omitempty"`
 	Steps      []DoctorStep `json:"steps,omitempty"`
 	Problems   []string     `json:"problems,omitempty"`
+	// Notices are findings that do not stop the helper from doing its job: with no credentials on
+	// the machine it answers "not found" and clients pull anonymously. `--online` turns them into
+	// problems, since the token it is asked to prove cannot be had.
+	Notices []string `json:"notices,omitempty"`
 }
 
 // CachedToken describes a cache entry without its secret.
@@ -142,7 +146,11 @@ func (k *Keychain) diagnose(ctx context.Context, input string, online bool) *Doc
 		if p.Chain.ECSSkipped != "" {
 			msg += "; ECS RAM role not tried: " + p.Chain.ECSSkipped
 		}
-		r.Problems = append(r.Problems, msg)
+		if online {
+			r.Problems = append(r.Problems, msg)
+		} else {
+			r.Notices = append(r.Notices, msg+"; until then the helper answers \"not found\" and clients pull anonymously")
+		}
 		return r
 	}
 	if online {
@@ -236,6 +244,9 @@ func (r *DoctorReport) print(w io.Writer) {
 			status = "FAILED"
 		}
 		fmt.Fprintf(w, "  step %-40s %-6s %8.1f ms  %s%s\n", s.Name, status, s.Millis, s.Detail, s.Failure)
+	}
+	for _, n := range r.Notices {
+		fmt.Fprintf(w, "  NOTE: %s\n", n)
 	}
 	for _, p := range r.Problems {
 		fmt.Fprintf(w, "  PROBLEM: %s\n", p)

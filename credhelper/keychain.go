@@ -99,7 +99,7 @@ func (k *Keychain) login(ctx context.Context, p *Plan) (Login, error) {
 		if p.Chain.ECSSkipped != "" && k.Config.Env("ALIBABA_CLOUD_ECS_METADATA_DISABLED") == "" {
 			hint += "; the ECS RAM role was not tried: " + p.Chain.ECSSkipped
 		}
-		return Login{}, &NotFoundError{Host: p.Registry.Host, Hint: hint}
+		return Login{}, &NotFoundError{Host: p.Registry.Host, Hint: hint, NoCredentials: true}
 	}
 	threshold := k.Config.ExpiringThreshold
 	e, src, err := k.Cache.GetOrFetch(ctx, p.Key, "", threshold, func(ctx context.Context) (cache.Entry, error) {
