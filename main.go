@@ -10,8 +10,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
+
+	"github.com/adrg/xdg"
 
 	"github.com/docker-credential-acr/docker-credential-acr/cache"
 	"github.com/docker-credential-acr/docker-credential-acr/config"
@@ -97,13 +100,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 	k := &credhelper.Keychain{Config: cfg, Log: log}
 	if !cfg.NoCache {
-		c, err := cache.OpenDefault()
+		c, err := openDir(cache.Open, "DOCKER_CREDENTIAL_ACR_CACHE_DIR", "XDG_CACHE_HOME", xdg.CacheHome)
 		if err != nil {
 			log.Warn("running without the token cache: " + err.Error())
 		}
 		k.Cache = c
 	}
-	if s, err := cache.OpenLogins(); err != nil {
+	if s, err := openDir(cache.OpenLoginsDir, "DOCKER_CREDENTIAL_ACR_DATA_DIR", "XDG_DATA_HOME", xdg.DataHome); err != nil {
 		log.Warn("the store of `docker login` credentials is not available: " + err.Error())
 	} else {
 		k.Logins = s
@@ -158,4 +161,24 @@ func buildInfo() (string, string) {
 		c = "unknown"
 	}
 	return v, c
+}
+
+// openDir opens a store in $override, else docker-credential-acr under $xdgVar (if absolute), else
+// under xdgDefault. TEMPORARY (wt-cache branch): the cache package no longer reads the
+// environment; these rules move to config on wt-core, which replaces this function at merge.
+func openDir[T any](open func(string) (*T, error), override, xdgVar, xdgDefault string) (*T, error) {
+	if d := os.Getenv(override); d != "" {
+		if !filepath.IsAbs(d) {
+			return nil, fmt.Errorf("%s=%q is not an absolute path", override, d)
+		}
+		return open(filepath.Clean(d))
+	}
+	base := os.Getenv(xdgVar)
+	if base == "" || !filepath.IsAbs(base) {
+		base = xdgDefault
+	}
+	if base == "" || !filepath.IsAbs(base) {
+		return nil, fmt.Errorf("cannot determine the directory; set %s", override)
+	}
+	return open(filepath.Join(base, "docker-credential-acr"))
 }

@@ -10,6 +10,10 @@ import (
 	"time"
 )
 
+// staleTempAge is the age after which a temporary file is considered left
+// behind by a killed writer and removed.
+const staleTempAge = time.Minute
+
 // bufPool holds read buffers one byte larger than the largest entry, so
 // that an oversize file is detected by filling the buffer.
 var bufPool = sync.Pool{New: func() any {

@@ -60,16 +60,16 @@ func syncDir(dir string) {
 func checkDirSafe(dir string, fi os.FileInfo) error {
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
 		if uid := os.Geteuid(); int64(st.Uid) != int64(uid) {
-			return &UnsafeDirError{
+			return &unsafeDirError{
 				Dir:    dir,
 				Reason: fmt.Sprintf("is owned by uid %d, not by the current user (uid %d)", st.Uid, uid),
-				Fix: fmt.Sprintf("remove it (rm -r %s) or run: chown %d %s; or set %s to a directory you own",
-					shellQuote(dir), uid, shellQuote(dir), EnvCacheDir),
+				Fix: fmt.Sprintf("remove it (rm -r %s) or run: chown %d %s; or choose a directory you own",
+					shellQuote(dir), uid, shellQuote(dir)),
 			}
 		}
 	}
 	if perm := fi.Mode().Perm(); perm&0o022 != 0 {
-		return &UnsafeDirError{
+		return &unsafeDirError{
 			Dir:    dir,
 			Reason: fmt.Sprintf("is writable by group or others (mode %04o)", perm),
 			Fix:    fmt.Sprintf("run: chmod 700 %s", shellQuote(dir)),

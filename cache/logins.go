@@ -7,12 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-
-	"github.com/adrg/xdg"
 )
-
-// EnvDataDir overrides the directory of stored logins.
-const EnvDataDir = "DOCKER_CREDENTIAL_ACR_DATA_DIR"
 
 const (
 	loginPrefix = "login-"
@@ -28,35 +23,9 @@ type Logins struct {
 	s   *Store // nil until the directory exists and was checked
 }
 
-// LoginsDir is $DOCKER_CREDENTIAL_ACR_DATA_DIR, else docker-credential-acr under $XDG_DATA_HOME.
-func LoginsDir() (string, error) {
-	if d := os.Getenv(EnvDataDir); d != "" {
-		if !filepath.IsAbs(d) {
-			return "", fmt.Errorf("%s=%q is not an absolute path", EnvDataDir, d)
-		}
-		return filepath.Clean(d), nil
-	}
-	base := os.Getenv("XDG_DATA_HOME")
-	if base == "" || !filepath.IsAbs(base) {
-		base = xdg.DataHome
-	}
-	if base == "" || !filepath.IsAbs(base) {
-		return "", fmt.Errorf("cannot determine the data directory; set %s", EnvDataDir)
-	}
-	return filepath.Join(base, appName), nil
-}
-
-// OpenLogins opens the login store in LoginsDir, with the same safety checks as the cache. A
+// OpenLoginsDir opens the login store in dir (the caller's data directory,
+// not the cache directory), with the same safety checks as the cache. A
 // directory that does not exist yet is no error: it is made by the first Put.
-func OpenLogins() (*Logins, error) {
-	dir, err := LoginsDir()
-	if err != nil {
-		return nil, err
-	}
-	return OpenLoginsDir(dir)
-}
-
-// OpenLoginsDir opens the login store in dir.
 func OpenLoginsDir(dir string) (*Logins, error) {
 	l := &Logins{dir: dir}
 	if _, err := os.Lstat(dir); err == nil {
