@@ -72,17 +72,64 @@ func (s *Store) GetOrFetch(ctx context.Context, key, host string, threshold time
 		return old, SourceCache, nil
 	}
 
-	lk, err := openLock(s.path(key + lockSuffix))
+	lk, cached, err := s.lockKey(ctx, key, host, threshold)
+	if cached != nil {
+		return *cached, SourceCache, nil
+	}
 	if err != nil {
-		s.report(fmt.Errorf("cache: %w; fetching without lock", err))
-	} else {
+		return s.stale(old, haveOld, err)
+	}
+	if lk != nil {
 		defer lk.close()
+	}
+
+	// Read again under the lock: another process may have fetched.
+	old, haveOld = s.readToken(key, host)
+	if haveOld && old.Fresh(s.now(), threshold) {
+		return old, SourceCache, nil
+	}
+	gen := s.eraseGeneration()
+	e, err := fetchChecked(ctx, host, s.now, fetch)
+	if err != nil {
+		return s.stale(old, haveOld, err)
+	}
+	if err := s.put(key, e); err != nil {
+		s.report(err)
+	}
+	if s.afterPutHook != nil {
+		s.afterPutHook()
+	}
+	if s.eraseGeneration() != gen {
+		// A logout ran while this fetch did: it wins (see erase.go). The
+		// entry is this fetch's own: it holds the key's lock.
+		s.d.remove(key)
+	}
+	s.prune()
+	return e, SourceFetched, nil
+}
+
+// maxRelock bounds how often lockKey takes a lock again after finding its
+// lock file removed (by prune) while it waited.
+const maxRelock = 100
+
+// lockKey takes the lock of key, waiting at most until ctx is done. While
+// another process holds it, it polls the entry: if a fresh one appears, it
+// returns it as cached instead of the lock. If the lock cannot be used, it
+// reports why and returns no lock and no error: the caller fetches without.
+func (s *Store) lockKey(ctx context.Context, key, host string, threshold time.Duration) (*fileLock, *Entry, error) {
+	for relock := 0; relock < maxRelock; relock++ {
+		lk, err := openLock(s.d, key+lockSuffix)
+		if err != nil {
+			s.report(fmt.Errorf("cache: %w; fetching without lock", err))
+			return nil, nil, nil
+		}
 		delay := time.Millisecond
 		for {
 			got, err := lk.tryLock()
 			if err != nil {
+				lk.close()
 				s.report(fmt.Errorf("cache: lock %s: %w; fetching without lock", lk.name, err))
-				break
+				return nil, nil, nil
 			}
 			if got {
 				break
@@ -92,31 +139,24 @@ func (s *Store) GetOrFetch(ctx context.Context, key, host string, threshold time
 			}
 			// Another process is fetching; it may already be done.
 			if e, ok := s.readToken(key, host); ok && e.Fresh(s.now(), threshold) {
-				return e, SourceCache, nil
+				lk.close()
+				return nil, &e, nil
 			}
 			if err := sleepCtx(ctx, delay); err != nil {
-				return s.stale(old, haveOld, fmt.Errorf("cache: waiting for another process to fetch the token: %w", err))
+				lk.close()
+				return nil, nil, fmt.Errorf("cache: waiting for another process to fetch the token: %w", err)
 			}
 			if delay < 16*time.Millisecond {
 				delay *= 2
 			}
 		}
+		if lk.linked() {
+			return lk, nil, nil
+		}
+		lk.close() // removed by prune while we waited: lock the new file
 	}
-
-	// Read again under the lock: another process may have fetched.
-	old, haveOld = s.readToken(key, host)
-	if haveOld && old.Fresh(s.now(), threshold) {
-		return old, SourceCache, nil
-	}
-	e, err := fetchChecked(ctx, host, s.now, fetch)
-	if err != nil {
-		return s.stale(old, haveOld, err)
-	}
-	if err := s.put(key, e); err != nil {
-		s.report(err)
-	}
-	s.prune()
-	return e, SourceFetched, nil
+	s.report(fmt.Errorf("cache: lock %s keeps being removed; fetching without lock", key+lockSuffix))
+	return nil, nil, nil
 }
 
 // sleepCtx waits for d or until ctx is done, whichever comes first; a context

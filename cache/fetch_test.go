@@ -157,7 +157,7 @@ func TestGetOrFetchSharedKey(t *testing.T) {
 // holdLock takes the lock of key as another process would.
 func holdLock(t *testing.T, s *Store, key string) *fileLock {
 	t.Helper()
-	lk, err := openLock(s.path(key + lockSuffix))
+	lk, err := openLock(s.d, key+lockSuffix)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 )
 
@@ -58,8 +57,8 @@ type loginFile struct {
 
 func loginName(host string) string { return loginPrefix + Key("login", host) + loginSuffix }
 
-func (l *Logins) read(path string) (loginFile, bool) {
-	data, release, ok := readEntryFile(path)
+func (l *Logins) read(name string) (loginFile, bool) {
+	data, release, ok := l.s.readEntryFile(name)
 	if !ok {
 		return loginFile{}, false
 	}
@@ -76,7 +75,7 @@ func (l *Logins) Get(host string) (string, string, bool) {
 	if l == nil || l.s == nil {
 		return "", "", false
 	}
-	f, ok := l.read(l.s.path(loginName(host)))
+	f, ok := l.read(loginName(host))
 	if !ok || f.Host != host {
 		return "", "", false
 	}
@@ -99,7 +98,7 @@ func (l *Logins) Put(host, username, secret string) error {
 	if err != nil {
 		return err
 	}
-	return s.writeAtomic(s.path(loginName(host)), data)
+	return s.writeAtomic(loginName(host), data)
 }
 
 // Delete forgets the login of host; it reports whether there was one.
@@ -107,7 +106,7 @@ func (l *Logins) Delete(host string) (bool, error) {
 	if l == nil || l.s == nil {
 		return false, nil
 	}
-	err := os.Remove(l.s.path(loginName(host)))
+	err := l.s.d.remove(loginName(host))
 	if errors.Is(err, os.ErrNotExist) {
 		return false, nil
 	}
@@ -120,15 +119,15 @@ func (l *Logins) List() (map[string]string, error) {
 	if l == nil || l.s == nil {
 		return out, nil
 	}
-	names, err := filepath.Glob(l.s.path(loginPrefix + "*" + loginSuffix))
+	names, err := l.s.d.names()
 	if err != nil {
 		return nil, err
 	}
-	for _, p := range names {
-		if strings.HasPrefix(filepath.Base(p), tmpPrefix) {
+	for _, name := range names {
+		if !strings.HasPrefix(name, loginPrefix) || !strings.HasSuffix(name, loginSuffix) {
 			continue
 		}
-		if f, ok := l.read(p); ok {
+		if f, ok := l.read(name); ok {
 			out[f.Host] = f.Username
 		}
 	}

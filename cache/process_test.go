@@ -43,6 +43,12 @@ func TestHelperProcess(t *testing.T) {
 		helperSingleFlight(t)
 	case "writer":
 		helperWriter(t)
+	case "open":
+		if _, err := Open(os.Getenv(envDir)); err != nil {
+			fmt.Println("OPEN-ERROR", err)
+		} else {
+			fmt.Println("OPEN-OK")
+		}
 	default:
 		t.Fatal("unknown helper mode")
 	}

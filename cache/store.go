@@ -15,7 +15,8 @@ import (
 // goroutines and processes. A nil *Store caches nothing: GetOrFetch just
 // calls fetch, lookups miss, writes are no-ops.
 type Store struct {
-	dir string
+	dir string     // the physical path of the directory, for messages and tests
+	d   *dirHandle // the checked directory: every file operation is relative to it
 
 	// Now, if set, replaces time.Now for expiry decisions (tests).
 	Now func() time.Time
@@ -25,6 +26,9 @@ type Store struct {
 	// waitHook, if set, is called each time GetOrFetch finds the lock of a
 	// key held by another fetch, before it waits (tests synchronise on it).
 	waitHook func(ctx context.Context)
+	// afterPutHook, if set, runs after GetOrFetch has written a fetched
+	// entry, before it checks the erase generation (tests).
+	afterPutHook func()
 }
 
 // Dir returns the cache directory ("" for a nil Store).
@@ -48,6 +52,8 @@ func (s *Store) report(err error) {
 	}
 }
 
+// path is the path of name in the directory, for messages and tests; file
+// operations go through s.d.
 func (s *Store) path(name string) string {
 	return s.dir + string(os.PathSeparator) + name
 }
@@ -56,7 +62,7 @@ func (s *Store) path(name string) string {
 // and close the file (the hot path). If host is not empty, an entry for
 // another host is a miss.
 func (s *Store) readToken(key, host string) (Entry, bool) {
-	data, release, ok := readEntryFile(s.path(key))
+	data, release, ok := s.readEntryFile(key)
 	if !ok {
 		return Entry{}, false
 	}
@@ -93,7 +99,7 @@ func (s *Store) put(key string, e Entry) error {
 	if err != nil {
 		return err
 	}
-	return s.writeAtomic(s.path(key), data)
+	return s.writeAtomic(key, data)
 }
 
 // GetLookup decodes the unexpired lookup value of key into v (as with
@@ -103,7 +109,7 @@ func (s *Store) GetLookup(key string, v any) bool {
 	if s == nil || !isKey(key) {
 		return false
 	}
-	data, release, ok := readEntryFile(s.path(key + lookupSuffix))
+	data, release, ok := s.readEntryFile(key + lookupSuffix)
 	if !ok {
 		return false
 	}
@@ -133,7 +139,7 @@ func (s *Store) PutLookup(key string, v any, ttl time.Duration) error {
 	if err != nil {
 		return err
 	}
-	return s.writeAtomic(s.path(key+lookupSuffix), data)
+	return s.writeAtomic(key+lookupSuffix, data)
 }
 
 // List returns the valid token entries, sorted by host and user name, with
@@ -142,17 +148,17 @@ func (s *Store) List() ([]Entry, error) {
 	if s == nil {
 		return nil, nil
 	}
-	des, err := os.ReadDir(s.dir)
+	names, err := s.d.names()
 	if err != nil {
 		return nil, fmt.Errorf("cache: %w", err)
 	}
 	now := s.now()
 	var out []Entry
-	for _, de := range des {
-		if !isKey(de.Name()) {
+	for _, name := range names {
+		if !isKey(name) {
 			continue
 		}
-		e, ok := s.readToken(de.Name(), "")
+		e, ok := s.readToken(name, "")
 		if !ok || !e.Valid(now) {
 			continue
 		}
@@ -170,25 +176,27 @@ func (s *Store) List() ([]Entry, error) {
 
 // RemoveHost removes every token entry (valid or expired) whose host equals
 // host (case-insensitively) and returns how many it removed. Corrupt files,
-// lookups and lock files are left alone.
+// lookups and lock files are left alone. A fetch in progress does not bring
+// an entry back afterwards (see erase.go).
 func (s *Store) RemoveHost(host string) (int, error) {
 	if s == nil || host == "" {
 		return 0, nil
 	}
-	des, err := os.ReadDir(s.dir)
+	genErr := s.newEraseGeneration()
+	names, err := s.d.names()
 	if err != nil {
-		return 0, fmt.Errorf("cache: %w", err)
+		return 0, errors.Join(genErr, fmt.Errorf("cache: %w", err))
 	}
 	n := 0
-	var errs []error
-	for _, de := range des {
-		if !isKey(de.Name()) {
+	errs := []error{genErr}
+	for _, name := range names {
+		if !isKey(name) {
 			continue
 		}
-		if _, ok := s.readToken(de.Name(), host); !ok {
+		if _, ok := s.readToken(name, host); !ok {
 			continue
 		}
-		if err := os.Remove(s.path(de.Name())); err != nil {
+		if err := s.d.remove(name); err != nil {
 			if !errors.Is(err, os.ErrNotExist) {
 				errs = append(errs, fmt.Errorf("cache: %w", err))
 			}
@@ -201,17 +209,19 @@ func (s *Store) RemoveHost(host string) (int, error) {
 
 // Remove removes the token entry of key, whatever host fetched it, and reports whether there
 // was one. (Tokens are shared by the hosts of one region or instance, so `docker logout` of one
-// of them removes the shared entry by its key.)
+// of them removes the shared entry by its key.) A fetch in progress does not bring the entry
+// back afterwards (see erase.go).
 func (s *Store) Remove(key string) (bool, error) {
 	if s == nil || !isKey(key) {
 		return false, nil
 	}
-	err := os.Remove(s.path(key))
+	genErr := s.newEraseGeneration()
+	err := s.d.remove(key)
 	if errors.Is(err, os.ErrNotExist) {
-		return false, nil
+		return false, genErr
 	}
 	if err != nil {
-		return false, fmt.Errorf("cache: %w", err)
+		return false, errors.Join(genErr, fmt.Errorf("cache: %w", err))
 	}
-	return true, nil
+	return true, genErr
 }

@@ -199,7 +199,9 @@ func TestListAndRemoveHost(t *testing.T) {
 		}
 	}
 	names := dirNames(t, s.Dir())
-	want := []string{Key("a", "1") + lockSuffix, Key("a", "lookup") + lookupSuffix, Key("corrupt"), tmpPrefix + "x"}
+	// Left: the held lock, the lookup, the corrupt file, the temporary file,
+	// and the erase generation that RemoveHost started.
+	want := []string{Key("a", "1") + lockSuffix, Key("a", "lookup") + lookupSuffix, Key("corrupt"), tmpPrefix + "x", eraseName}
 	for _, w := range want {
 		found := false
 		for _, n := range names {

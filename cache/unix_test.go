@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestUnsafeDir(t *testing.T) {
@@ -26,9 +28,9 @@ func TestUnsafeDir(t *testing.T) {
 		wantErr string
 	}{
 		{"0700 ok", 0o700, false, ""},
-		{"0750 ok", 0o750, false, ""},
-		{"0755 ok", 0o755, false, ""},
-		{"0711 ok", 0o711, false, ""},
+		{"0750 tightened to 0700", 0o750, false, ""},
+		{"0755 tightened to 0700", 0o755, false, ""},
+		{"0711 tightened to 0700", 0o711, false, ""},
 		{"0777 world-writable", 0o777, false, "chmod 700"},
 		{"0770 group-writable", 0o770, false, "chmod 700"},
 		{"0720 group-writable", 0o720, false, "chmod 700"},
@@ -61,6 +63,10 @@ func TestUnsafeDir(t *testing.T) {
 				}
 				if s.Dir() != dir {
 					t.Fatalf("Dir = %s", s.Dir())
+				}
+				// A private-enough directory of ours is made 0700, as the README says.
+				if fi, _ := os.Stat(dir); fi.Mode().Perm() != 0o700 {
+					t.Fatalf("mode %v, want 0700", fi.Mode())
 				}
 				return
 			}
@@ -129,9 +135,9 @@ func TestOpenOddPaths(t *testing.T) {
 // TestPermissions: with umask 0, the directory (and its created parents)
 // is 0700 and entries, lookups and lock files are 0600.
 func TestPermissions(t *testing.T) {
+	root := t.TempDir() // before umask 0, or the test's own directory would be 0777
 	old := syscall.Umask(0)
 	defer syscall.Umask(old)
-	root := t.TempDir()
 	dir := filepath.Join(root, "a", "b", "cache")
 	s, err := Open(dir)
 	if err != nil {
@@ -176,7 +182,7 @@ func TestPermissions(t *testing.T) {
 func TestFIFOEntry(t *testing.T) {
 	s, _ := newTestStore(t)
 	key := Key("fifo")
-	if err := syscall.Mkfifo(s.path(key), 0o600); err != nil {
+	if err := unix.Mkfifo(s.path(key), 0o600); err != nil {
 		t.Skip(err)
 	}
 	// A blocking open would hang here until the test binary's -timeout.
@@ -235,7 +241,7 @@ func TestSIGKILLTorture(t *testing.T) {
 				return
 			default:
 			}
-			data, ok := readFileInto(s.path(key), buf)
+			data, ok := s.d.readFileInto(key, buf)
 			if !ok {
 				readerErr.Store("entry missing or unreadable during writes")
 				return
