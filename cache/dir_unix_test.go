@@ -3,7 +3,6 @@
 package cache
 
 import (
-	"errors"
 	"io"
 	"os"
 	"os/exec"
@@ -194,4 +193,26 @@ func copyFile(t *testing.T, from, to string) {
 	}
 }
 
-var _ = errors.Is
+// TestTightenOnlyOwnDirectory: a 0755 directory holding files the helper did
+// not make (some other directory given by mistake) is refused, its mode left
+// alone; one holding only the helper's files is tightened to 0700.
+func TestTightenOnlyOwnDirectory(t *testing.T) {
+	for _, foreign := range []bool{false, true} {
+		dir := filepath.Join(t.TempDir(), "cache")
+		os.Mkdir(dir, 0o700)
+		os.WriteFile(filepath.Join(dir, Key("k")+lookupSuffix), nil, 0o600)
+		if foreign {
+			os.WriteFile(filepath.Join(dir, "notes.txt"), nil, 0o644)
+		}
+		os.Chmod(dir, 0o755)
+		_, err := Open(dir)
+		fi, _ := os.Stat(dir)
+		if foreign {
+			if err == nil || !strings.Contains(err.Error(), "did not make") || fi.Mode().Perm() != 0o755 {
+				t.Fatalf("foreign files: %v, mode %v", err, fi.Mode())
+			}
+		} else if err != nil || fi.Mode().Perm() != 0o700 {
+			t.Fatalf("own files: %v, mode %v", err, fi.Mode())
+		}
+	}
+}

@@ -3,6 +3,7 @@ package cache
 import (
 	"context"
 	"os"
+	"strings"
 	"testing"
 	"time"
 )
@@ -60,5 +61,58 @@ func TestEraseWinsOverInflightFetch(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestEraseBetweenWriteAndCheck: the logout runs after the fetch has written
+// its entry but before it checks the erase generation (the other order of
+// the two sides): the entry is gone either way.
+func TestEraseBetweenWriteAndCheck(t *testing.T) {
+	for _, byHost := range []bool{false, true} {
+		s, _ := newTestStore(t)
+		key := Key("reg.example", "u")
+		s.afterPutHook = func() {
+			s.afterPutHook = nil
+			if !fileExists(s.path(key)) {
+				t.Fatal("the hook runs before the write")
+			}
+			var err error
+			if byHost {
+				_, err = s.RemoveHost("reg.example")
+			} else {
+				_, err = s.Remove(key)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, src, err := s.GetOrFetch(context.Background(), key, "reg.example", time.Minute, func(context.Context) (Entry, error) {
+			return tok("reg.example", "u", "s", t0, time.Hour), nil
+		}); err != nil || src != SourceFetched {
+			t.Fatal(src, err)
+		}
+		if fileExists(s.path(key)) {
+			t.Fatalf("byHost=%v: entry survived the logout", byHost)
+		}
+	}
+}
+
+// TestEraseGenerationUnwritable: if the erase generation cannot be written
+// (a full or read-only disk), the entries are removed anyway and the error
+// says what may happen.
+func TestEraseGenerationUnwritable(t *testing.T) {
+	s, _ := newTestStore(t)
+	key := Key("k")
+	mustPut(t, s, key, tok("h", "u", "s", t0, time.Hour))
+	// A non-empty directory where the generation file goes: rename fails.
+	if err := os.MkdirAll(s.path(eraseName+"/x"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	ok, err := s.Remove(key)
+	if !ok || err == nil || !strings.Contains(err.Error(), "may still cache") {
+		t.Fatalf("Remove = %v, %v", ok, err)
+	}
+	if fileExists(s.path(key)) {
+		t.Fatal("entry not removed")
 	}
 }

@@ -104,7 +104,7 @@ func (s *Store) GetOrFetch(ctx context.Context, key, host string, threshold time
 		// entry is this fetch's own: it holds the key's lock.
 		s.d.remove(key)
 	}
-	s.prune()
+	s.maybePrune()
 	return e, SourceFetched, nil
 }
 

@@ -7,9 +7,32 @@ import (
 	"time"
 )
 
-// pruneAfter is how long an expired entry or lookup stays before prune
-// removes it.
-const pruneAfter = 24 * time.Hour
+const (
+	// pruneAfter is how long an expired entry or lookup stays before prune
+	// removes it.
+	pruneAfter = 24 * time.Hour
+	// pruneEvery is how often a fetch runs prune: it reads every file of
+	// the directory, which costs tens of milliseconds with thousands of keys.
+	pruneEvery = time.Hour
+	// pruneName records when prune last ran (RFC 3339).
+	pruneName = ".last-prune"
+)
+
+// maybePrune runs prune if it has not run in the last pruneEvery.
+func (s *Store) maybePrune() {
+	now := s.now()
+	if data, release, ok := s.readEntryFile(pruneName); ok {
+		last, err := time.Parse(time.RFC3339Nano, string(data))
+		release()
+		if err == nil && !last.After(now) && now.Sub(last) < pruneEvery {
+			return
+		}
+	}
+	if err := s.writeAtomic(pruneName, []byte(now.UTC().Format(time.RFC3339Nano))); err != nil {
+		return // a read-only or full disk: prune would not get far either
+	}
+	s.prune()
+}
 
 // prune removes, so that a node whose workloads come and go (one entry per
 // service-account token) does not gather files for ever:
@@ -28,7 +51,8 @@ const pruneAfter = 24 * time.Hour
 // read and the removal, the next lookup misses once (lookups are not
 // secret and are fetched again).
 //
-// prune runs after a fetch, never on the cached path; errors are ignored.
+// prune runs after a fetch (at most every pruneEvery), never on the cached
+// path; errors are ignored.
 // It returns how many token entries it removed.
 func (s *Store) prune() int {
 	if s == nil {

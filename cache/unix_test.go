@@ -172,8 +172,11 @@ func TestPermissions(t *testing.T) {
 			t.Errorf("%s: mode %v, want %v", tt.path, fi.Mode(), tt.want)
 		}
 	}
-	if names := dirNames(t, dir); len(names) != 3 {
+	if names := dirNames(t, dir); len(names) != 4 || names[0] != pruneName { // and the prune time
 		t.Fatalf("unexpected files: %v", names)
+	}
+	if fi, err := os.Lstat(filepath.Join(dir, pruneName)); err != nil || fi.Mode() != 0o600 {
+		t.Fatalf("%s: %v %v", pruneName, fi, err)
 	}
 }
 
