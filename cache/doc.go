@@ -11,21 +11,28 @@
 // # Layout
 //
 // The cache lives in one directory that must be owned by the current user
-// and must not be writable by group or others. Inside it:
+// and must not be writable by group or others; every directory on the way
+// to it is checked as ssh checks the path to its files (see [Open]), and
+// the Store keeps the checked directory open, so that all later file
+// operations are relative to it. Inside it:
 //
-//	<key>          a token entry (JSON, mode 0600), key = [Key](...)
-//	<key>.lookup   a non-secret lookup value with an expiry (JSON, 0600)
-//	<key>.lock     the lock file serialising fetches of <key> (empty, 0600)
-//	.tmp-*         temporary files of writes in progress
+//	<key>               a token entry (JSON, mode 0600), key = [Key](...)
+//	<key>.lookup        a non-secret lookup value with an expiry (JSON, 0600)
+//	<key>.lock          the lock file serialising fetches of <key> (empty, 0600)
+//	.erase-log          what logouts erased, so that a fetch in progress does
+//	                    not write its token back (erase.go)
+//	.last-prune         when prune last ran (prune.go)
+//	.tmp-*              temporary files of writes in progress
 //
 // Entries are written atomically (temporary file, fsync, rename, fsync of
 // the directory), so a reader sees either the complete old or the complete
 // new entry even if a writer is killed at any point. Entries are never
 // opened through a symbolic link. Anything that cannot be decoded (corrupt,
 // truncated, larger than 64 KiB, another format version, a symlink) is a
-// cache miss and is replaced by the next write. Lock files are left in place:
-// removing a lock file that another process may hold would break mutual
-// exclusion.
+// cache miss and is replaced by the next write. A lock file is removed only
+// by prune, only while holding its lock, and every taker of a lock checks
+// that the file it locked is still linked (lock_unix.go); elsewhere lock
+// files are kept.
 //
 // # The login store is not a cache
 //
@@ -39,9 +46,10 @@
 //
 // On Unix, fetches are serialised with flock(2); on Windows with LockFileEx.
 // On other platforms (and AIX) there is no cross-process lock: concurrent
-// processes may fetch the same token twice, which is harmless. On Windows
+// processes may fetch the same token twice, which is harmless. Outside Unix
 // the ownership and permission checks of the directory are skipped (the
-// default directory lives in the user's profile) and symlinks are detected
+// default directory lives in the user's profile), file operations go by
+// path rather than relative to an open directory, and symlinks are detected
 // with Lstat before opening rather than atomically with O_NOFOLLOW; a write
 // can fail while another process has the entry open, which is reported
 // through the store's error hook and retried on the next miss.

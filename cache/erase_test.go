@@ -65,7 +65,7 @@ func TestEraseWinsOverInflightFetch(t *testing.T) {
 }
 
 // TestEraseBetweenWriteAndCheck: the logout runs after the fetch has written
-// its entry but before it checks the erase generation (the other order of
+// its entry but before it reads the erase log (the other order of
 // the two sides): the entry is gone either way.
 func TestEraseBetweenWriteAndCheck(t *testing.T) {
 	for _, byHost := range []bool{false, true} {
@@ -97,15 +97,15 @@ func TestEraseBetweenWriteAndCheck(t *testing.T) {
 	}
 }
 
-// TestEraseGenerationUnwritable: if the erase generation cannot be written
+// TestEraseLogUnwritable: if the erase log cannot be written
 // (a full or read-only disk), the entries are removed anyway and the error
 // says what may happen.
-func TestEraseGenerationUnwritable(t *testing.T) {
+func TestEraseLogUnwritable(t *testing.T) {
 	s, _ := newTestStore(t)
 	key := Key("k")
 	mustPut(t, s, key, tok("h", "u", "s", t0, time.Hour))
-	// A non-empty directory where the generation file goes: rename fails.
-	if err := os.MkdirAll(s.path(eraseName+"/x"), 0o700); err != nil {
+	// A directory where the log goes: it cannot be opened for appending.
+	if err := os.MkdirAll(s.path(eraseLogName+"/x"), 0o700); err != nil {
 		t.Fatal(err)
 	}
 	ok, err := s.Remove(key)
@@ -114,5 +114,42 @@ func TestEraseGenerationUnwritable(t *testing.T) {
 	}
 	if fileExists(s.path(key)) {
 		t.Fatal("entry not removed")
+	}
+}
+
+// TestEraseOfAnotherHostKeepsFetch: a logout of another key and host while a
+// fetch runs does not stop that fetch's token from being cached (200
+// processes mixing get and erase still cost one token call per registry).
+func TestEraseOfAnotherHostKeepsFetch(t *testing.T) {
+	s, _ := newTestStore(t)
+	key := Key("reg.example", "u")
+	other := Key("other.example", "u")
+	mustPut(t, s, other, tok("other.example", "u", "s", t0, time.Hour))
+	if _, _, err := s.GetOrFetch(context.Background(), key, "", time.Minute, func(context.Context) (Entry, error) {
+		if _, err := s.Remove(other); err != nil {
+			t.Error(err)
+		}
+		if _, err := s.RemoveHost("other.example"); err != nil {
+			t.Error(err)
+		}
+		return tok("reg.example", "u", "kept", t0, time.Hour), nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if e, ok := s.Get(key); !ok || e.Secret != "kept" {
+		t.Fatalf("token not cached after a logout of another host: %v %v", e, ok)
+	}
+	// The same with the erased host only known from the fetched token (a
+	// shared key: GetOrFetch gets host "").
+	if _, _, err := s.GetOrFetch(context.Background(), Key("shared"), "", time.Minute, func(context.Context) (Entry, error) {
+		if _, err := s.RemoveHost("REG.example"); err != nil {
+			t.Error(err)
+		}
+		return tok("reg.example", "u", "erased", t0, time.Hour), nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if e, ok := s.Get(Key("shared")); ok {
+		t.Fatalf("shared-key token survived a logout of its host: %v", e)
 	}
 }

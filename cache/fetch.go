@@ -88,7 +88,7 @@ func (s *Store) GetOrFetch(ctx context.Context, key, host string, threshold time
 	if haveOld && old.Fresh(s.now(), threshold) {
 		return old, SourceCache, nil
 	}
-	gen := s.eraseGeneration()
+	mark := s.eraseMark()
 	e, err := fetchChecked(ctx, host, s.now, fetch)
 	if err != nil {
 		return s.stale(old, haveOld, err)
@@ -99,7 +99,7 @@ func (s *Store) GetOrFetch(ctx context.Context, key, host string, threshold time
 	if s.afterPutHook != nil {
 		s.afterPutHook()
 	}
-	if s.eraseGeneration() != gen {
+	if s.erasedSince(mark, key, e.Host) {
 		// A logout ran while this fetch did: it wins (see erase.go). The
 		// entry is this fetch's own: it holds the key's lock.
 		s.d.remove(key)

@@ -111,3 +111,17 @@ func (d *dirHandle) names() ([]string, error) {
 
 // sync is a no-op: directories cannot be fsynced here.
 func (d *dirHandle) sync() {}
+
+func (d *dirHandle) openRead(name string) (*os.File, error) {
+	if fi, err := os.Lstat(d.path(name)); err == nil && !fi.Mode().IsRegular() {
+		return nil, &os.PathError{Op: "open", Path: name, Err: errSymlink}
+	}
+	return os.Open(d.path(name))
+}
+
+func (d *dirHandle) openAppend(name string) (*os.File, error) {
+	if fi, err := os.Lstat(d.path(name)); err == nil && !fi.Mode().IsRegular() {
+		return nil, &os.PathError{Op: "open", Path: name, Err: errSymlink}
+	}
+	return os.OpenFile(d.path(name), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+}

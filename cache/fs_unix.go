@@ -153,3 +153,13 @@ func (d *dirHandle) sync() {
 func (d *dirHandle) openLockFile(name string) (*os.File, error) {
 	return d.openFile(name, unix.O_RDWR|unix.O_CREAT, 0o600)
 }
+
+// openRead opens name for reading.
+func (d *dirHandle) openRead(name string) (*os.File, error) {
+	return d.openFile(name, unix.O_RDONLY|unix.O_NONBLOCK, 0)
+}
+
+// openAppend opens name for appending, creating it (mode 0600).
+func (d *dirHandle) openAppend(name string) (*os.File, error) {
+	return d.openFile(name, unix.O_WRONLY|unix.O_APPEND|unix.O_CREAT, 0o600)
+}

@@ -32,6 +32,7 @@ func (s *Store) maybePrune() {
 		return // a read-only or full disk: prune would not get far either
 	}
 	s.prune()
+	s.rotateEraseLog()
 }
 
 // prune removes, so that a node whose workloads come and go (one entry per

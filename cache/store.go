@@ -27,7 +27,7 @@ type Store struct {
 	// key held by another fetch, before it waits (tests synchronise on it).
 	waitHook func(ctx context.Context)
 	// afterPutHook, if set, runs after GetOrFetch has written a fetched
-	// entry, before it checks the erase generation (tests).
+	// entry, before it reads the erase log (tests).
 	afterPutHook func()
 }
 
@@ -182,13 +182,13 @@ func (s *Store) RemoveHost(host string) (int, error) {
 	if s == nil || host == "" {
 		return 0, nil
 	}
-	genErr := s.newEraseGeneration()
+	logErr := s.logErase("h", hostID(host))
 	names, err := s.d.names()
 	if err != nil {
-		return 0, errors.Join(genErr, fmt.Errorf("cache: %w", err))
+		return 0, errors.Join(logErr, fmt.Errorf("cache: %w", err))
 	}
 	n := 0
-	errs := []error{genErr}
+	errs := []error{logErr}
 	for _, name := range names {
 		if !isKey(name) {
 			continue
@@ -215,13 +215,13 @@ func (s *Store) Remove(key string) (bool, error) {
 	if s == nil || !isKey(key) {
 		return false, nil
 	}
-	genErr := s.newEraseGeneration()
+	logErr := s.logErase("k", key)
 	err := s.d.remove(key)
 	if errors.Is(err, os.ErrNotExist) {
-		return false, genErr
+		return false, logErr
 	}
 	if err != nil {
-		return false, errors.Join(genErr, fmt.Errorf("cache: %w", err))
+		return false, errors.Join(logErr, fmt.Errorf("cache: %w", err))
 	}
-	return true, genErr
+	return true, logErr
 }

@@ -200,8 +200,8 @@ func TestListAndRemoveHost(t *testing.T) {
 	}
 	names := dirNames(t, s.Dir())
 	// Left: the held lock, the lookup, the corrupt file, the temporary file,
-	// and the erase generation that RemoveHost started.
-	want := []string{Key("a", "1") + lockSuffix, Key("a", "lookup") + lookupSuffix, Key("corrupt"), tmpPrefix + "x", eraseName}
+	// and the erase log that RemoveHost wrote.
+	want := []string{Key("a", "1") + lockSuffix, Key("a", "lookup") + lookupSuffix, Key("corrupt"), tmpPrefix + "x", eraseLogName}
 	for _, w := range want {
 		found := false
 		for _, n := range names {
