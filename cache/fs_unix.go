@@ -159,7 +159,8 @@ func (d *dirHandle) openRead(name string) (*os.File, error) {
 	return d.openFile(name, unix.O_RDONLY|unix.O_NONBLOCK, 0)
 }
 
-// openAppend opens name for appending, creating it (mode 0600).
+// openAppend opens name for appending, creating it (mode 0600). O_NONBLOCK:
+// a FIFO put there fails (ENXIO) instead of blocking.
 func (d *dirHandle) openAppend(name string) (*os.File, error) {
-	return d.openFile(name, unix.O_WRONLY|unix.O_APPEND|unix.O_CREAT, 0o600)
+	return d.openFile(name, unix.O_WRONLY|unix.O_APPEND|unix.O_CREAT|unix.O_NONBLOCK, 0o600)
 }

@@ -342,3 +342,22 @@ func TestSIGKILLTorture(t *testing.T) {
 		}
 	}
 }
+
+// TestFIFOEraseLog: a FIFO in place of the erase log blocks neither a
+// logout nor a fetch.
+func TestFIFOEraseLog(t *testing.T) {
+	s, _ := newTestStore(t)
+	if err := unix.Mkfifo(s.path(eraseLogName), 0o600); err != nil {
+		t.Skip(err)
+	}
+	key := Key("k")
+	// A blocking open would hang here until the test binary's -timeout.
+	if _, _, err := s.GetOrFetch(context.Background(), key, "h", time.Minute, func(context.Context) (Entry, error) {
+		return tok("h", "u", "s", t0, time.Hour), nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Remove(key); err == nil || fileExists(s.path(key)) {
+		t.Fatalf("Remove with a FIFO as the erase log: %v", err)
+	}
+}
