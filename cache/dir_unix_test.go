@@ -216,3 +216,20 @@ func TestTightenOnlyOwnDirectory(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkOpen measures Open of an existing cache directory (every helper
+// process does it once): the walk from / with openat and the checks.
+func BenchmarkOpen(b *testing.B) {
+	dir := filepath.Join(b.TempDir(), "home", ".cache", "docker-credential-acr")
+	if _, err := Open(dir); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		s, err := Open(dir)
+		if err != nil {
+			b.Fatal(err)
+		}
+		s.d.f.Close()
+	}
+}
