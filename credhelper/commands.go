@@ -169,13 +169,13 @@ func openKeychain(cfg *config.Config, log *slog.Logger) *Keychain {
 	if !cfg.NoCache && cfg.CacheDir != "" {
 		c, err := cache.Open(cfg.CacheDir)
 		if err != nil {
-			log.Warn("running without the token cache: " + err.Error())
+			log.Warn("running without the token cache: " + err.Error() + " (DOCKER_CREDENTIAL_ACR_CACHE_DIR chooses another directory)")
 		}
 		k.Cache = c
 	}
 	if cfg.DataDir != "" {
 		if s, err := cache.OpenLoginsDir(cfg.DataDir); err != nil {
-			log.Warn("the store of `docker login` credentials is not available: " + err.Error())
+			log.Warn("the store of `docker login` credentials is not available: " + err.Error() + " (DOCKER_CREDENTIAL_ACR_DATA_DIR chooses another directory)")
 		} else {
 			k.Logins = s
 		}
