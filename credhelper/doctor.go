@@ -219,7 +219,7 @@ func (r *DoctorReport) print(w io.Writer) {
 	if r.Host != "" && r.ACR {
 		line("credentials", r.Using)
 		if len(r.Sources) > 1 {
-			line("also present", strings.Join(r.Sources[1:], "; "))
+			line("present, not used", strings.Join(r.Sources[1:], "; "))
 		}
 		line("ECS RAM role", map[bool]string{true: "skipped: " + r.ECSSkipped, false: ""}[r.ECSSkipped != ""])
 		line("stored login", fmt.Sprint(r.Stored))

@@ -65,6 +65,7 @@ type source struct {
 	name     string
 	identity string // what identifies the credentials without the network (no secrets)
 	get      func(ctx context.Context) (Credentials, error)
+	fix      string // what to do when it fails: fix it, or the switch that turns it off
 }
 
 // NewChain finds the sources of credentials present on this machine.
@@ -72,7 +73,7 @@ func NewChain(o ChainOptions) *Chain {
 	c := &Chain{}
 	env := o.env
 	if o.OIDC != nil {
-		c.sources = append(c.sources, source{"RRSA (OIDC) role " + o.OIDC.RoleARN, "oidc\x00" + o.OIDC.RoleARN + "\x00" + o.OIDC.ProviderARN + "\x00" + o.OIDC.identity(), o.OIDC.Credentials})
+		c.sources = append(c.sources, source{"RRSA (OIDC) role " + o.OIDC.RoleARN, "oidc\x00" + o.OIDC.RoleARN + "\x00" + o.OIDC.ProviderARN + "\x00" + o.OIDC.identity(), o.OIDC.Credentials, "check the role, its trust policy for the OIDC provider, and the token"})
 		return c
 	}
 	if id := env("ALIBABA_CLOUD_ACCESS_KEY_ID"); id != "" && env("ALIBABA_CLOUD_ACCESS_KEY_SECRET") != "" {
@@ -83,11 +84,11 @@ func NewChain(o ChainOptions) *Chain {
 				SecurityToken:   env("ALIBABA_CLOUD_SECURITY_TOKEN"),
 				Source:          "environment AccessKey (ALIBABA_CLOUD_ACCESS_KEY_ID)",
 			}, nil
-		}})
+		}, "fix ALIBABA_CLOUD_ACCESS_KEY_ID/ALIBABA_CLOUD_ACCESS_KEY_SECRET, or unset them to use the next source"})
 	}
 	if role, pa, tf := env("ALIBABA_CLOUD_ROLE_ARN"), env("ALIBABA_CLOUD_OIDC_PROVIDER_ARN"), env("ALIBABA_CLOUD_OIDC_TOKEN_FILE"); role != "" && pa != "" && tf != "" && o.OIDCFromEnv != nil {
 		p := o.OIDCFromEnv(role, pa, tf, env("ALIBABA_CLOUD_ROLE_SESSION_NAME"))
-		c.sources = append(c.sources, source{"RRSA (OIDC) role " + role, "oidc\x00" + role + "\x00" + pa + "\x00" + tf, p.Credentials})
+		c.sources = append(c.sources, source{"RRSA (OIDC) role " + role, "oidc\x00" + role + "\x00" + pa + "\x00" + tf, p.Credentials, "fix the role, its trust policy or the token file, or unset ALIBABA_CLOUD_ROLE_ARN to use the next source"})
 	}
 	if !strings.EqualFold(env("ALIBABA_CLOUD_CLI_PROFILE_DISABLED"), "true") {
 		path := env("ALIBABA_CLOUD_CONFIG_FILE")
@@ -100,7 +101,7 @@ func NewChain(o ChainOptions) *Chain {
 			c.sources = append(c.sources, source{fmt.Sprintf("Alibaba Cloud CLI profile %q (%s)", name, path), "cli\x00" + path + "\x00" + name + "\x00" + digest,
 				credentialsGo(fmt.Sprintf("CLI profile %q", name), func() (providers.CredentialsProvider, error) {
 					return providers.NewCLIProfileCredentialsProviderBuilder().WithProfileFile(path).WithProfileName(name).Build()
-				})})
+				}), "fix the profile in " + path + ", or set ALIBABA_CLOUD_CLI_PROFILE_DISABLED=true to use the next source"})
 		}
 	}
 	{
@@ -120,7 +121,7 @@ func NewChain(o ChainOptions) *Chain {
 					// credentials-go reads the path from the process environment only: the
 					// same lookup as Getenv in production (main passes os.Getenv).
 					return providers.NewProfileCredentialsProviderBuilder().WithProfileName(name).Build()
-				})})
+				}), "fix section [" + name + "] of " + path + ", or move the file away to use the next source"})
 		}
 	}
 	if ok, why := ecsAllowed(o); ok {
@@ -133,7 +134,7 @@ func NewChain(o ChainOptions) *Chain {
 			credentialsGo(label, func() (providers.CredentialsProvider, error) {
 				return providers.NewECSRAMRoleCredentialsProviderBuilder().WithRoleName(role).
 					WithHttpOptions(&providers.HttpOptions{ConnectTimeout: 1000, ReadTimeout: 2000}).Build()
-			})})
+			}), "attach a RAM role to the instance, or set ALIBABA_CLOUD_ECS_METADATA_DISABLED=true to use the next source"})
 	} else {
 		c.ECSSkipped = why
 	}
@@ -142,7 +143,7 @@ func NewChain(o ChainOptions) *Chain {
 			credentialsGo("credentials URI", func() (providers.CredentialsProvider, error) {
 				return providers.NewURLCredentialsProviderBuilder().WithUrl(uri).
 					WithHttpOptions(&providers.HttpOptions{ConnectTimeout: 2000, ReadTimeout: 5000}).Build()
-			})})
+			}), "check the service at ALIBABA_CLOUD_CREDENTIALS_URI"})
 	}
 	return c
 }
@@ -176,41 +177,48 @@ func (c *Chain) Sources() []string {
 	return names
 }
 
-// Credentials tries the sources in order and returns the first credentials found.
+// Credentials asks the first source present, and only it. A source that is present but fails is
+// an error naming it: the chain never falls back to a later source, whose identity would differ
+// from the one the cache key, the log line and doctor name (credentials-go's rule: the first
+// source present is the one used).
 func (c *Chain) Credentials(ctx context.Context) (Credentials, error) {
 	if len(c.sources) == 0 {
 		return Credentials{}, ErrNoCredentials
 	}
-	var errs []error
-	for _, s := range c.sources {
-		if err := ctx.Err(); err != nil {
-			errs = append(errs, err)
-			break
-		}
-		cr, err := s.get(ctx)
-		if err == nil && cr.valid() {
-			return cr, nil
-		}
-		if err == nil {
-			err = errors.New("returned an empty AccessKey")
-		}
-		errs = append(errs, fmt.Errorf("%s: %w", s.name, err))
+	s := c.sources[0]
+	if err := ctx.Err(); err != nil {
+		return Credentials{}, &ChainError{Source: s.name, Fix: s.fix, Err: err}
 	}
-	return Credentials{}, &ChainError{Errs: errs}
+	cr, err := s.get(ctx)
+	if err == nil && !cr.valid() {
+		err = errors.New("returned an empty AccessKey")
+	}
+	if err != nil {
+		return Credentials{}, &ChainError{Source: s.name, Fix: s.fix, Others: len(c.sources) - 1, Err: err}
+	}
+	return cr, nil
 }
 
-// ChainError says why every source present failed.
-type ChainError struct{ Errs []error }
+// ChainError says that the source of credentials in use failed, and how to fix or switch it.
+type ChainError struct {
+	Source string // the source's name, as Describe gives it
+	Fix    string // how to fix it, or to stop using it so that the next source present is used
+	Others int    // how many other sources are present (never tried)
+	Err    error
+}
 
 func (e *ChainError) Error() string {
-	var parts []string
-	for _, err := range e.Errs {
-		parts = append(parts, err.Error())
+	s := e.Source + ": " + e.Err.Error()
+	if e.Others > 0 {
+		s += fmt.Sprintf(" (the first source of credentials present is the one used; %d other source(s) present were not tried)", e.Others)
 	}
-	return "no source of Alibaba Cloud credentials worked: " + strings.Join(parts, "; ")
+	if e.Fix != "" {
+		s += "; " + e.Fix
+	}
+	return s
 }
 
-func (e *ChainError) Unwrap() []error { return e.Errs }
+func (e *ChainError) Unwrap() error { return e.Err }
 
 // credentialsGo adapts a credentials-go provider, turning its panics into errors (it panics on
 // some malformed STS and metadata answers).
