@@ -2,13 +2,9 @@ package sts
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -97,7 +93,10 @@ func NewChain(o ChainOptions) *Chain {
 				path = filepath.Join(home, ".aliyun", "config.json")
 			}
 		}
-		if name, digest, ok := cliProfile(path, env("ALIBABA_CLOUD_PROFILE")); ok {
+		if data, err := readSmall(path); err != nil && present(path) {
+			c.sources = append(c.sources, unreadable("Alibaba Cloud CLI config ("+path+")", "cli\x00"+path, err,
+				"make "+path+" a regular file, or set ALIBABA_CLOUD_CLI_PROFILE_DISABLED=true to use the next source"))
+		} else if name, digest, ok := cliProfile(data, err, env("ALIBABA_CLOUD_PROFILE")); ok {
 			c.sources = append(c.sources, source{fmt.Sprintf("Alibaba Cloud CLI profile %q (%s)", name, path), "cli\x00" + path + "\x00" + name + "\x00" + digest,
 				credentialsGo(fmt.Sprintf("CLI profile %q", name), func() (providers.CredentialsProvider, error) {
 					return providers.NewCLIProfileCredentialsProviderBuilder().WithProfileFile(path).WithProfileName(name).Build()
@@ -111,7 +110,10 @@ func NewChain(o ChainOptions) *Chain {
 				path = filepath.Join(home, ".alibabacloud", "credentials")
 			}
 		}
-		if data, err := readSmall(path); err == nil {
+		if data, err := readSmall(path); err != nil && present(path) {
+			c.sources = append(c.sources, unreadable("credentials file ("+path+")", "ini\x00"+path, err,
+				"make "+path+" a regular file, or set ALIBABA_CLOUD_CREDENTIALS_FILE to another one"))
+		} else if err == nil {
 			name := env("ALIBABA_CLOUD_PROFILE")
 			if name == "" {
 				name = "default"
@@ -262,6 +264,14 @@ func credentialsGo(label string, build func() (providers.CredentialsProvider, er
 	}
 }
 
+// unreadable is a source that is present but cannot be read: it fails with the reason, so that
+// the next source present is not used in its place.
+func unreadable(name, identity string, err error, fix string) source {
+	return source{name: name, identity: identity + "\x00unreadable", fix: fix, get: func(context.Context) (Credentials, error) {
+		return Credentials{}, fmt.Errorf("cannot read it: %v", errors.Unwrap(err))
+	}}
+}
+
 // ecsAllowed says whether the ECS metadata service may exist here: asked for by the user, or on a
 // machine whose DMI names Alibaba Cloud. Elsewhere asking it costs seconds of timeouts for nothing.
 func ecsAllowed(o ChainOptions) (bool, string) {
@@ -287,8 +297,7 @@ func ecsAllowed(o ChainOptions) (bool, string) {
 
 // cliProfile finds the profile of the Alibaba Cloud CLI config that credentials-go would use, and
 // a digest of it so that editing the profile changes the identity.
-func cliProfile(path, name string) (string, string, bool) {
-	data, err := readSmall(path)
+func cliProfile(data []byte, err error, name string) (string, string, bool) {
 	if err != nil {
 		return "", "", false
 	}
@@ -312,21 +321,4 @@ func cliProfile(path, name string) (string, string, bool) {
 	}
 	// A profile that is not there: credentials-go will say so; keep the source for its message.
 	return name, digest(data), true
-}
-
-func readSmall(path string) ([]byte, error) {
-	if path == "" {
-		return nil, os.ErrNotExist
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return io.ReadAll(io.LimitReader(f, 256<<10))
-}
-
-func digest(b []byte) string {
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:8])
 }
