@@ -4,12 +4,16 @@ package main
 // cache key, the log line and doctor always name the same one.
 
 import (
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit/fakecloud"
+	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit/netns"
 )
 
 const (
@@ -93,4 +97,26 @@ func hasLine(out, key, value string) bool {
 		}
 	}
 	return false
+}
+
+// metadataOnRealAddress serves the fake's metadata service on 100.100.100.200:80, the address the
+// helper always dials (call it inside netns.Enter), and points every proxy variable at the
+// recording proxy: the metadata fetch must never go there. It returns the proxy's targets so far.
+func (e *env) metadataOnRealAddress() func() []string {
+	e.t.Helper()
+	ln, err := net.Listen("tcp", netns.MetadataAddr+":80")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	srv := &http.Server{Handler: e.fc.MetadataProxyHandler(), ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	e.t.Cleanup(func() { srv.Close() })
+	for _, k := range []string{"HTTP_PROXY", "http_proxy", "https_proxy", "ALL_PROXY"} {
+		e.vars[k] = e.vars["HTTPS_PROXY"]
+	}
+	return func() []string {
+		e.proxy.mu.Lock()
+		defer e.proxy.mu.Unlock()
+		return append([]string(nil), e.proxy.targets...)
+	}
 }

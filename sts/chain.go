@@ -127,16 +127,15 @@ func NewChain(o ChainOptions) *Chain {
 		}
 	}
 	if ok, why := ecsAllowed(o); ok {
+		// The metadata service is asked directly (ecsmetadata.go), never through a proxy.
 		role := env("ALIBABA_CLOUD_ECS_METADATA")
 		label := "ECS RAM role"
 		if role != "" {
 			label += " " + role
 		}
-		c.sources = append(c.sources, source{label + " (instance metadata service)", "ecs\x00" + role,
-			credentialsGo(label, func() (providers.CredentialsProvider, error) {
-				return providers.NewECSRAMRoleCredentialsProviderBuilder().WithRoleName(role).
-					WithHttpOptions(&providers.HttpOptions{ConnectTimeout: 1000, ReadTimeout: 2000}).Build()
-			}), "attach a RAM role to the instance, or set ALIBABA_CLOUD_ECS_METADATA_DISABLED=true to use the next source"})
+		ecs := newECSRAMRole(role, strings.EqualFold(env("ALIBABA_CLOUD_IMDSV1_DISABLED"), "true"))
+		c.sources = append(c.sources, source{name: label + " (instance metadata service)", identity: "ecs\x00" + role, get: ecs.Credentials,
+			fix: "check the RAM role attached to the instance (ECS console), or set ALIBABA_CLOUD_ECS_METADATA_DISABLED=true to use the next source"})
 	} else {
 		c.ECSSkipped = why
 	}
