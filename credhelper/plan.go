@@ -153,9 +153,10 @@ func (k *Keychain) credentials(p *Plan) error {
 		ECSMetadata: k.Config.ECSMetadata,
 		DMIDir:      k.DMIDir,
 		Getenv:      k.Config.Env,
-		OIDCFromEnv: func(role, provider, tokenFile, session string) sts.Provider {
-			return &sts.OIDC{RoleARN: role, ProviderARN: provider, TokenFile: tokenFile, SessionName: session, Endpoint: stsEndpoint, Retry: k.Retry}
-		},
+		STSEndpoint: stsEndpoint,
+		Retry:       k.Retry,
+		// The audience asked of a CI's token service (GitHub Actions).
+		OIDCAudience: k.Config.Env(config.EnvOIDCAudience),
 	}
 	switch {
 	case k.Credentials != nil:

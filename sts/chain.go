@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/aliyun/credentials-go/credentials/providers"
+
+	"github.com/docker-credential-acr/docker-credential-acr/internal/cloudapi"
 )
 
 // ChainOptions say how to build the base chain.
@@ -19,9 +21,13 @@ type ChainOptions struct {
 	// OIDC, when set, replaces the chain: the base credentials come from AssumeRoleWithOIDC
 	// (RRSA configured in the helper's config file, or a kubelet service-account token).
 	OIDC *OIDC
-	// OIDCFromEnv builds the RRSA source found in ALIBABA_CLOUD_ROLE_ARN and friends; the caller
-	// supplies the STS endpoint. Nil skips the source.
-	OIDCFromEnv func(roleARN, providerARN, tokenFile, sessionName string) Provider
+	// STSEndpoint and Retry are where and how the chain's own STS calls go (the OIDC exchange
+	// of ALIBABA_CLOUD_ROLE_ARN and friends, the role of a profile).
+	STSEndpoint cloudapi.Endpoint
+	Retry       cloudapi.Retry
+	// OIDCAudience is the audience asked of a CI's token service (GitHub Actions);
+	// "" is DefaultOIDCAudience.
+	OIDCAudience string
 	// DMIDir is where DMI identifies the machine ("/sys/class/dmi/id" when empty).
 	DMIDir string
 	// Getenv looks up the credential-chain variables (ALIBABA_CLOUD_ACCESS_KEY_ID and the others
@@ -69,7 +75,7 @@ func NewChain(o ChainOptions) *Chain {
 	c := &Chain{}
 	env := o.env
 	if o.OIDC != nil {
-		c.sources = append(c.sources, source{"RRSA (OIDC) role " + o.OIDC.RoleARN, "oidc\x00" + o.OIDC.RoleARN + "\x00" + o.OIDC.ProviderARN + "\x00" + o.OIDC.identity(), o.OIDC.Credentials, "check the role, its trust policy for the OIDC provider, and the token"})
+		c.sources = append(c.sources, source{o.OIDC.name(), "oidc\x00" + o.OIDC.RoleARN + "\x00" + o.OIDC.ProviderARN + "\x00" + o.OIDC.identity(), o.OIDC.Credentials, "check the role, its trust policy for the OIDC provider, and the token"})
 		return c
 	}
 	if id := env("ALIBABA_CLOUD_ACCESS_KEY_ID"); id != "" && env("ALIBABA_CLOUD_ACCESS_KEY_SECRET") != "" {
@@ -82,9 +88,8 @@ func NewChain(o ChainOptions) *Chain {
 			}, nil
 		}, "fix ALIBABA_CLOUD_ACCESS_KEY_ID/ALIBABA_CLOUD_ACCESS_KEY_SECRET, or unset them to use the next source"})
 	}
-	if role, pa, tf := env("ALIBABA_CLOUD_ROLE_ARN"), env("ALIBABA_CLOUD_OIDC_PROVIDER_ARN"), env("ALIBABA_CLOUD_OIDC_TOKEN_FILE"); role != "" && pa != "" && tf != "" && o.OIDCFromEnv != nil {
-		p := o.OIDCFromEnv(role, pa, tf, env("ALIBABA_CLOUD_ROLE_SESSION_NAME"))
-		c.sources = append(c.sources, source{"RRSA (OIDC) role " + role, "oidc\x00" + role + "\x00" + pa + "\x00" + tf, p.Credentials, "fix the role, its trust policy or the token file, or unset ALIBABA_CLOUD_ROLE_ARN to use the next source"})
+	if src, ok := oidcFromEnv(o); ok {
+		c.sources = append(c.sources, src)
 	}
 	if !strings.EqualFold(env("ALIBABA_CLOUD_CLI_PROFILE_DISABLED"), "true") {
 		path := env("ALIBABA_CLOUD_CONFIG_FILE")
@@ -147,6 +152,38 @@ func NewChain(o ChainOptions) *Chain {
 			}), "check the service at ALIBABA_CLOUD_CREDENTIALS_URI"})
 	}
 	return c
+}
+
+// oidcFromEnv is the OIDC source of the environment, as credentials-go finds it: the role
+// and provider (ALIBABA_CLOUD_ROLE_ARN, ALIBABA_CLOUD_OIDC_PROVIDER_ARN) with the token itself
+// (ALIBABA_CLOUD_OIDC_TOKEN, as GitLab's id_tokens set it) or a token file (RRSA); failing both,
+// in a GitHub Actions job with `id-token: write`, a token asked of the job's token service.
+func oidcFromEnv(o ChainOptions) (source, bool) {
+	env := o.env
+	role, pa := env("ALIBABA_CLOUD_ROLE_ARN"), env("ALIBABA_CLOUD_OIDC_PROVIDER_ARN")
+	if role == "" || pa == "" {
+		return source{}, false
+	}
+	p := &OIDC{RoleARN: role, ProviderARN: pa, SessionName: env("ALIBABA_CLOUD_ROLE_SESSION_NAME"), Endpoint: o.STSEndpoint, Retry: o.Retry}
+	fix := "fix the role, its trust policy or the token file, or unset ALIBABA_CLOUD_ROLE_ARN to use the next source"
+	switch tok, tf := env("ALIBABA_CLOUD_OIDC_TOKEN"), env("ALIBABA_CLOUD_OIDC_TOKEN_FILE"); {
+	case tok != "":
+		p.Token = tok
+		p.label = "OIDC token of ALIBABA_CLOUD_OIDC_TOKEN for role " + role
+		fix = "check the role's trust policy for the OIDC provider and the token's audience (sts.aliyuncs.com), or unset ALIBABA_CLOUD_ROLE_ARN to use the next source"
+	case tf != "":
+		p.TokenFile = tf
+	case env(envGitHubTokenURL) != "" && env(envGitHubTokenToken) != "":
+		aud := o.OIDCAudience
+		if aud == "" {
+			aud = DefaultOIDCAudience
+		}
+		p = githubActionsOIDC(role, pa, p.SessionName, env(envGitHubTokenURL), env(envGitHubTokenToken), aud, o.STSEndpoint, o.Retry)
+		fix = "check that the job has the id-token permission (write), that the role trusts the OIDC provider for this repository, and the audience (DOCKER_CREDENTIAL_ACR_OIDC_AUDIENCE), or unset ALIBABA_CLOUD_ROLE_ARN to use the next source"
+	default:
+		return source{}, false
+	}
+	return source{name: p.name(), identity: "oidc\x00" + role + "\x00" + pa + "\x00" + p.identity(), get: p.Credentials, fix: fix}, true
 }
 
 // Empty reports whether no source of credentials is present.
