@@ -42,7 +42,7 @@ func githubActionsOIDC(role, provider, session, requestURL, requestToken, audien
 // githubClient asks the token service: through the environment's proxy (it is an ordinary https
 // service on the internet), never following redirects (the request token must not travel on).
 var githubClient = &http.Client{
-	Transport: &http.Transport{Proxy: http.ProxyFromEnvironment, TLSHandshakeTimeout: 10 * time.Second, ResponseHeaderTimeout: 10 * time.Second},
+	Transport:     &http.Transport{Proxy: http.ProxyFromEnvironment, TLSHandshakeTimeout: 10 * time.Second, ResponseHeaderTimeout: 10 * time.Second},
 	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 }
 
