@@ -2,7 +2,6 @@ package sts
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -91,46 +90,7 @@ func NewChain(o ChainOptions) *Chain {
 	if src, ok := oidcFromEnv(o); ok {
 		c.sources = append(c.sources, src)
 	}
-	if !strings.EqualFold(env("ALIBABA_CLOUD_CLI_PROFILE_DISABLED"), "true") {
-		path := env("ALIBABA_CLOUD_CONFIG_FILE")
-		if path == "" {
-			if home := o.homeDir(); home != "" {
-				path = filepath.Join(home, ".aliyun", "config.json")
-			}
-		}
-		if data, err := readSmall(path); err != nil && present(path) {
-			c.sources = append(c.sources, unreadable("Alibaba Cloud CLI config ("+path+")", "cli\x00"+path, err,
-				"make "+path+" a regular file, or set ALIBABA_CLOUD_CLI_PROFILE_DISABLED=true to use the next source"))
-		} else if name, digest, ok := cliProfile(data, err, env("ALIBABA_CLOUD_PROFILE")); ok {
-			c.sources = append(c.sources, source{fmt.Sprintf("Alibaba Cloud CLI profile %q (%s)", name, path), "cli\x00" + path + "\x00" + name + "\x00" + digest,
-				credentialsGo(fmt.Sprintf("CLI profile %q", name), func() (providers.CredentialsProvider, error) {
-					return providers.NewCLIProfileCredentialsProviderBuilder().WithProfileFile(path).WithProfileName(name).Build()
-				}), "fix the profile in " + path + ", or set ALIBABA_CLOUD_CLI_PROFILE_DISABLED=true to use the next source"})
-		}
-	}
-	{
-		path := env("ALIBABA_CLOUD_CREDENTIALS_FILE")
-		if path == "" {
-			if home := o.homeDir(); home != "" {
-				path = filepath.Join(home, ".alibabacloud", "credentials")
-			}
-		}
-		if data, err := readSmall(path); err != nil && present(path) {
-			c.sources = append(c.sources, unreadable("credentials file ("+path+")", "ini\x00"+path, err,
-				"make "+path+" a regular file, or set ALIBABA_CLOUD_CREDENTIALS_FILE to another one"))
-		} else if err == nil {
-			name := env("ALIBABA_CLOUD_PROFILE")
-			if name == "" {
-				name = "default"
-			}
-			c.sources = append(c.sources, source{fmt.Sprintf("credentials file profile %q (%s)", name, path), "ini\x00" + path + "\x00" + name + "\x00" + digest(data),
-				credentialsGo(fmt.Sprintf("credentials file profile %q", name), func() (providers.CredentialsProvider, error) {
-					// credentials-go reads the path from the process environment only: the
-					// same lookup as Getenv in production (main passes os.Getenv).
-					return providers.NewProfileCredentialsProviderBuilder().WithProfileName(name).Build()
-				}), "fix section [" + name + "] of " + path + ", or move the file away to use the next source"})
-		}
-	}
+	c.sources = append(c.sources, profileSources(o)...)
 	if ok, why := ecsAllowed(o); ok {
 		// The metadata service is asked directly (ecsmetadata.go), never through a proxy.
 		role := env("ALIBABA_CLOUD_ECS_METADATA")
@@ -329,32 +289,4 @@ func ecsAllowed(o ChainOptions) (bool, string) {
 		}
 	}
 	return false, "this machine does not look like an Alibaba Cloud ECS instance (DMI); set ALIBABA_CLOUD_ECS_METADATA=<role name> or ecsMetadata: true in the config to use the instance's RAM role"
-}
-
-// cliProfile finds the profile of the Alibaba Cloud CLI config that credentials-go would use, and
-// a digest of it so that editing the profile changes the identity.
-func cliProfile(data []byte, err error, name string) (string, string, bool) {
-	if err != nil {
-		return "", "", false
-	}
-	var conf struct {
-		Current  string            `json:"current"`
-		Profiles []json.RawMessage `json:"profiles"`
-	}
-	if json.Unmarshal(data, &conf) != nil {
-		return "", "", false
-	}
-	if name == "" {
-		name = conf.Current
-	}
-	for _, raw := range conf.Profiles {
-		var p struct {
-			Name string `json:"name"`
-		}
-		if json.Unmarshal(raw, &p) == nil && p.Name == name {
-			return name, digest(raw), true
-		}
-	}
-	// A profile that is not there: credentials-go will say so; keep the source for its message.
-	return name, digest(data), true
 }
