@@ -82,6 +82,9 @@ func TestChainFailingSourceIsNotReplaced(t *testing.T) {
 	if len(toks) != 1 || !strings.Contains(toks[0].Principal, "assumed-role/rrsa-app/") || !strings.Contains(r.stdout, toks[0].Token) {
 		t.Fatalf("second get served %q; issued %+v", r.stdout, toks)
 	}
+	if !strings.Contains(r.stderr, "credentials=RRSA (OIDC) role "+rrsaRole+",") {
+		t.Errorf("the log does not name the identity used: %s", r.stderr)
+	}
 	// doctor names the same identity the token came from.
 	d := e.run("", "doctor", host)
 	if !hasLine(d.stdout, "credentials:", "RRSA (OIDC) role "+rrsaRole) || !hasLine(d.stdout, "cached token:", "user cr_temp_user") {
