@@ -18,6 +18,7 @@ import (
 
 	"github.com/docker-credential-acr/docker-credential-acr/cache"
 	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit/fakecloud"
+	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit/netns"
 )
 
 // 200 helper processes at once, mixing get, store and erase over 10 ACR registries and 10
@@ -181,6 +182,9 @@ func TestSecretsNeverLeak(t *testing.T) {
 
 // A metadata service that answers garbage: a clear not-found (or strict error), never a panic.
 func TestMetadataGarbage(t *testing.T) {
+	if !netns.Enter(t) {
+		return
+	}
 	for _, f := range []struct {
 		name  string
 		fault fakecloud.Fault
@@ -200,7 +204,7 @@ func TestMetadataGarbage(t *testing.T) {
 			delete(e.vars, "ALIBABA_CLOUD_ACCESS_KEY_SECRET")
 			delete(e.vars, "ALIBABA_CLOUD_ECS_METADATA_DISABLED")
 			e.vars["ALIBABA_CLOUD_ECS_METADATA"] = "ecs-node"
-			e.vars["HTTP_PROXY"] = e.fc.MetadataProxyURL()
+			e.metadataOnRealAddress()
 			e.vars["DOCKER_CREDENTIAL_ACR_STRICT"] = "1"
 			r := e.run("registry.cn-hangzhou.aliyuncs.com", "get")
 			if r.code != 1 || !strings.Contains(r.stdout, "ECS RAM role") || strings.Contains(r.stderr, "panic") {

@@ -23,6 +23,7 @@ import (
 	"github.com/docker/docker-credential-helpers/credentials"
 
 	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit/fakecloud"
+	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit/netns"
 )
 
 var helperBin string
@@ -293,7 +294,13 @@ func TestE2ECustomDomainAndCrossAccount(t *testing.T) {
 	}
 }
 
-func TestE2EECSRoleThroughMetadataProxy(t *testing.T) {
+// The ECS RAM role, from a fake metadata service on the real address in a network namespace of
+// the test's own; every proxy variable points at a recording proxy, which must see nothing
+// (issue 11 finding 2).
+func TestE2EECSRoleDirectNeverThroughProxy(t *testing.T) {
+	if !netns.Enter(t) {
+		return
+	}
 	e := newEnv(t)
 	if err := e.fc.SetECSRole("acs:ram::" + acct + ":role/ecs-node"); err != nil {
 		t.Fatal(err)
@@ -302,7 +309,7 @@ func TestE2EECSRoleThroughMetadataProxy(t *testing.T) {
 	delete(e.vars, "ALIBABA_CLOUD_ACCESS_KEY_SECRET")
 	delete(e.vars, "ALIBABA_CLOUD_ECS_METADATA_DISABLED")
 	e.vars["ALIBABA_CLOUD_ECS_METADATA"] = "ecs-node"
-	e.vars["HTTP_PROXY"] = e.fc.MetadataProxyURL()
+	proxied := e.metadataOnRealAddress()
 	c, err := e.get("registry.cn-hangzhou.aliyuncs.com")
 	if err != nil {
 		t.Fatalf("%v; stderr %s", err, lastStderr())
@@ -310,6 +317,12 @@ func TestE2EECSRoleThroughMetadataProxy(t *testing.T) {
 	toks := e.fc.IssuedTokens()
 	if len(toks) != 1 || !strings.Contains(toks[0].Principal, "assumed-role/ecs-node/") || c.Secret != toks[0].Token {
 		t.Errorf("issued %+v", toks)
+	}
+	if p := proxied(); len(p) != 0 {
+		t.Errorf("the proxy saw %v: the metadata service must be reached directly", p)
+	}
+	if e.fc.Count(fakecloud.MetadataCredentials) == 0 {
+		t.Error("the metadata service was not asked")
 	}
 }
 

@@ -25,6 +25,7 @@ type DoctorReport struct {
 	How        []string     `json:"how,omitempty"`
 	ConfigFile string       `json:"configFile,omitempty"`
 	Entry      string       `json:"configEntry,omitempty"`
+	Profile    string       `json:"profile,omitempty"` // the entry's profile: its base credentials
 	RoleChain  []string     `json:"roleChain,omitempty"`
 	Sources    []string     `json:"credentialSources,omitempty"`
 	Using      string       `json:"credentialSource,omitempty"`
@@ -130,6 +131,7 @@ func (k *Keychain) diagnose(ctx context.Context, input string, online bool) *Doc
 	}
 	if p.Entry != nil {
 		r.Entry = p.Entry.Describe()
+		r.Profile = p.Entry.Profile
 	}
 	r.RoleChain = sts.ARNs(p.Hops)
 	r.Sources = p.Chain.Sources()
@@ -221,13 +223,14 @@ func (r *DoctorReport) print(w io.Writer) {
 	}
 	line("config file", r.ConfigFile)
 	line("config entry", r.Entry)
+	line("profile", r.Profile)
 	if len(r.RoleChain) > 0 {
 		line("role chain", "base credentials → "+strings.Join(r.RoleChain, " → "))
 	}
 	if r.Host != "" && r.ACR {
 		line("credentials", r.Using)
 		if len(r.Sources) > 1 {
-			line("also present", strings.Join(r.Sources[1:], "; "))
+			line("present, not used", strings.Join(r.Sources[1:], "; "))
 		}
 		line("ECS RAM role", map[bool]string{true: "skipped: " + r.ECSSkipped, false: ""}[r.ECSSkipped != ""])
 		line("stored login", fmt.Sprint(r.Stored))

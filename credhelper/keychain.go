@@ -128,6 +128,8 @@ func (k *Keychain) fetch(ctx context.Context, p *Plan) (crapi.Token, error) {
 	if err != nil {
 		return crapi.Token{}, err
 	}
+	// The identity the cache key names: the chain's one source in use, then the hops.
+	k.log().Debug("fetching a token", "host", p.Registry.Host, "credentials", p.Chain.Describe(), "roleChain", sts.ARNs(p.Hops))
 	api := func(region string) (*crapi.Client, error) {
 		ep, err := cloudapi.ResolveEndpoint(k.Config.Endpoints.CR, "cr", region, k.Config.VPC)
 		if err != nil {

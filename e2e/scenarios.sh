@@ -5,8 +5,8 @@
 # Inside: loopback is the only interface; a private /etc/hosts maps real ACR host names to
 # 127.0.0.x where distribution registries listen on :443 (TLS with a test CA, htpasswd user
 # cr_temp_user whose password is the token the fake Alibaba Cloud API hands out for that
-# registry); the fake (internal/testkit/fakecloud/cmd/fakecloud) serves the cr/STS APIs and an ECS
-# metadata proxy on 127.0.0.1. Each scenario runs the real clients with a clean environment
+# registry); the fake (internal/testkit/fakecloud/cmd/fakecloud) serves the cr/STS APIs on 127.0.0.1
+# and the ECS metadata service on its real address, 100.100.100.200:80, which lo carries here. Each scenario runs the real clients with a clean environment
 # (env -i), a fresh HOME, DOCKER_CONFIG holding only credHelpers, and its own helper cache.
 set -uo pipefail
 
@@ -18,8 +18,8 @@ WORLD=$HERE/testdata/world.json
 LOGS=$WORK/logs
 mkdir -p "$LOGS"
 export PATH="$BIN:$PATH"
-# Nothing here may go through a proxy, except the helper's ECS metadata calls in the one scenario
-# that sets HTTP_PROXY for them on purpose.
+# Nothing here may go through a proxy (the ecs-ram-role scenario sets a dead HTTP_PROXY to prove the
+# metadata service is reached directly).
 unset HTTP_PROXY HTTPS_PROXY ALL_PROXY NO_PROXY http_proxy https_proxy all_proxy no_proxy
 CLIENT_TIMEOUT=90
 SYS_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -44,6 +44,8 @@ die() {
 # --- the private network and names ------------------------------------------------------------
 
 ip link set lo up || die "ip link set lo up failed"
+# The ECS metadata service's real address, on lo: the helper always dials it directly.
+ip addr add 100.100.100.200/32 dev lo || die "ip addr add 100.100.100.200/32 dev lo failed"
 if ip -o link show | grep -v ': lo:' | grep -q .; then
   die "the network namespace has interfaces besides loopback: $(ip -o link show | tr '\n' ' ')"
 fi
@@ -117,17 +119,17 @@ printf '{"default":[{"type":"insecureAcceptAnything"}]}\n' >"$POLICY"
 
 # --- the fake Alibaba Cloud API -----------------------------------------------------------------------
 
-"$BIN/fakecloud" -scenario "$WORLD" -calls "$LOGS/fake-calls.jsonl" >"$WORK/fake.out" 2>"$LOGS/fakecloud.log" &
+"$BIN/fakecloud" -scenario "$WORLD" -metadata-addr 100.100.100.200:80 -calls "$LOGS/fake-calls.jsonl" >"$WORK/fake.out" 2>"$LOGS/fakecloud.log" &
 PIDS+=($!)
-FAKE_URL='' MD_PROXY=''
+FAKE_URL='' MD_URL=''
 for _ in $(seq 1 100); do
   FAKE_URL=$(awk '$1 == "listening" {print $2}' "$WORK/fake.out")
-  MD_PROXY=$(awk '$1 == "metadata-proxy" {print $2}' "$WORK/fake.out")
-  [ -n "$FAKE_URL" ] && [ -n "$MD_PROXY" ] && break
+  MD_URL=$(awk '$1 == "metadata" {print $2}' "$WORK/fake.out")
+  [ -n "$FAKE_URL" ] && [ -n "$MD_URL" ] && break
   kill -0 "${PIDS[-1]}" 2>/dev/null || break
   sleep 0.1
 done
-if [ -z "$FAKE_URL" ] || [ -z "$MD_PROXY" ]; then
+if [ -z "$FAKE_URL" ] || [ -z "$MD_URL" ]; then
   die "fakecloud did not start: $(tail -n 5 "$LOGS/fakecloud.log")"
 fi
 FAKE_HOSTPORT=${FAKE_URL#http://}
@@ -491,11 +493,12 @@ sc_ecs_ram_role() {
   local host=${HOST[edge]}
   local ref=$host/e2e-ns/ecs:v1
   use_helper "$host"
-  # No AccessKey: the ECS RAM role from the metadata service, reached through the fake's proxy
-  # for http://100.100.100.200 only. The registries are https and listed in NO_PROXY anyway.
+  # No AccessKey: the ECS RAM role from the metadata service on its real address. HTTP_PROXY
+  # points at a port where nothing listens: the metadata fetch works only because it never uses a
+  # proxy. The registries are https and listed in NO_PROXY.
   local noproxy
   noproxy=$(printf '%s,' "${HOST[@]}")"127.0.0.1,localhost,$FAKE_HOSTPORT"
-  SENV+=(ALIBABA_CLOUD_ECS_METADATA=e2e-ecs-role HTTP_PROXY="$MD_PROXY" http_proxy="$MD_PROXY"
+  SENV+=(ALIBABA_CLOUD_ECS_METADATA=e2e-ecs-role HTTP_PROXY=http://127.0.0.1:9 http_proxy=http://127.0.0.1:9
     NO_PROXY="$noproxy" no_proxy="$noproxy")
   push_image "$ref"
   expect_401_without_helper "$ref"

@@ -4,13 +4,14 @@
 // tests of separate binaries and shell scripts. It listens on 127.0.0.1 only.
 //
 //	fakecloud -scenario internal/testkit/fakecloud/testdata/scenario.json [-port 0] [-metadata-port 0]
-//	          [-tls] [-ca-file ca.pem] [-calls calls.jsonl] [-latency 0s]
+//	          [-metadata-addr 100.100.100.200:80] [-tls] [-ca-file ca.pem] [-calls calls.jsonl] [-latency 0s]
 //	          [-challenge-region cn-hangzhou -challenge-suffix 26842]
 //
 // Standard output, one line each, in this order, then nothing more:
 //
 //	listening http://127.0.0.1:PORT          the API (plus GET /_fake/calls, /_fake/tokens, /_fake/count?action=A)
 //	metadata-proxy http://127.0.0.1:PORT     HTTP_PROXY value that reaches http://100.100.100.200
+//	metadata http://ADDR                     with -metadata-addr: the metadata service served directly
 //	tls https://127.0.0.1:PORT               with -tls (certificate in -ca-file)
 //	challenge http://127.0.0.1:PORT          with -challenge-region
 //
@@ -50,6 +51,7 @@ func run() error {
 	caFile := flag.String("ca-file", "", "with -tls: write the certificate (PEM) here")
 	callsFile := flag.String("calls", "", "append every call as a JSON line to this file")
 	latency := flag.Duration("latency", 0, "added latency per call")
+	mdAddr := flag.String("metadata-addr", "", "also serve the metadata service directly on this address: 100.100.100.200:80 inside a network namespace whose lo carries that address (or 127.0.0.1:PORT)")
 	chRegion := flag.String("challenge-region", "", "also serve a registry /v2/ challenge for this region")
 	chSuffix := flag.String("challenge-suffix", "26842", "service suffix of the challenge: 26842 or china:cri-…")
 	flag.Parse()
@@ -94,6 +96,21 @@ func run() error {
 	out := bufio.NewWriter(os.Stdout)
 	fmt.Fprintln(out, "listening "+fc.URL())
 	fmt.Fprintln(out, "metadata-proxy "+fc.MetadataProxyURL())
+	if *mdAddr != "" {
+		// Only the two addresses that cannot leave the machine: loopback, and the metadata address,
+		// which exists on this machine only where a namespace put it on lo.
+		if h, _, err := net.SplitHostPort(*mdAddr); err != nil || (h != "127.0.0.1" && h != "100.100.100.200") {
+			return fmt.Errorf("-metadata-addr %q: want 100.100.100.200:80 or 127.0.0.1:PORT", *mdAddr)
+		}
+		ln, err := net.Listen("tcp", *mdAddr)
+		if err != nil {
+			return err
+		}
+		srv := &http.Server{Handler: fc.MetadataProxyHandler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = srv.Serve(ln) }()
+		defer srv.Close()
+		fmt.Fprintln(out, "metadata http://"+ln.Addr().String())
+	}
 
 	if *withTLS {
 		if err := fc.StartTLS(); err != nil {
