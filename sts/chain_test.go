@@ -135,10 +135,11 @@ type panicky struct{}
 func (panicky) GetCredentials() (*providers.Credentials, error) { panic("nil map") }
 func (panicky) GetProviderName() string                         { return "panicky" }
 
-type slow struct{}
+// slow blocks until released, so that no goroutine outlives the test that made it.
+type slow struct{ release chan struct{} }
 
-func (slow) GetCredentials() (*providers.Credentials, error) {
-	time.Sleep(5 * time.Second)
+func (s slow) GetCredentials() (*providers.Credentials, error) {
+	<-s.release
 	return nil, nil
 }
 func (slow) GetProviderName() string { return "slow" }
@@ -148,7 +149,9 @@ func TestCredentialsGoAdapterRecoversAndHonoursDeadline(t *testing.T) {
 	if _, err := get(context.Background()); err == nil || !strings.Contains(err.Error(), "malformed") {
 		t.Errorf("panic: err = %v", err)
 	}
-	get = credentialsGo("test", func() (providers.CredentialsProvider, error) { return slow{}, nil })
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	get = credentialsGo("test", func() (providers.CredentialsProvider, error) { return slow{release}, nil })
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	if _, err := get(ctx); err == nil || !strings.Contains(err.Error(), "gave up") {

@@ -94,8 +94,11 @@ func configAt(endpoint, ak, sk, token string) *openapi.Config {
 	c := &openapi.Config{
 		Endpoint:       tea.String(endpoint),
 		Protocol:       tea.String("http"),
-		ConnectTimeout: tea.Int(2000),
-		ReadTimeout:    tea.Int(5000),
+		// Generous bounds that only stop a hung test: a loaded machine (load 10 on 2 cores) can
+		// take seconds to schedule a fresh process's first answer. Tests about timeouts set
+		// their own.
+		ConnectTimeout: tea.Int(60000),
+		ReadTimeout:    tea.Int(60000),
 	}
 	if ak != "" {
 		c.AccessKeyId, c.AccessKeySecret = tea.String(ak), tea.String(sk)

@@ -48,7 +48,7 @@ func ecsProvider(t *testing.T, fc *fakecloud.Server) *providers.ECSRAMRoleCreden
 	t.Helper()
 	t.Setenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "")
 	p, err := providers.NewECSRAMRoleCredentialsProviderBuilder().
-		WithHttpOptions(&providers.HttpOptions{Proxy: fc.MetadataProxyURL(), ConnectTimeout: 2000, ReadTimeout: 2000}).
+		WithHttpOptions(&providers.HttpOptions{Proxy: fc.MetadataProxyURL(), ConnectTimeout: 60000, ReadTimeout: 60000}).
 		Build()
 	if err != nil {
 		t.Fatal(err)
