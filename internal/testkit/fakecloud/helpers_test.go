@@ -92,8 +92,8 @@ func config(fc *fakecloud.Server, ak, sk, token string) *openapi.Config {
 
 func configAt(endpoint, ak, sk, token string) *openapi.Config {
 	c := &openapi.Config{
-		Endpoint:       tea.String(endpoint),
-		Protocol:       tea.String("http"),
+		Endpoint: tea.String(endpoint),
+		Protocol: tea.String("http"),
 		// Generous bounds that only stop a hung test: a loaded machine (load 10 on 2 cores) can
 		// take seconds to schedule a fresh process's first answer. Tests about timeouts set
 		// their own.
