@@ -4,33 +4,34 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/docker-credential-acr/docker-credential-acr/cache"
 	"github.com/docker-credential-acr/docker-credential-acr/config"
 	"github.com/docker-credential-acr/docker-credential-acr/internal/cloudapi"
+	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit"
 	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit/fakecloud"
 )
 
-// The test world: two accounts, a Personal user, Enterprise instances and the cross-account roles
-// of the ECI documents (ArnService in account A, ArnUser in account B).
-const (
-	acctA     = "111111111111"
-	acctB     = "222222222222"
-	devAK     = "LTAI5tDevUserKey0001"
-	devSK     = "dev-user-secret-value-0001"
-	noPwAK    = "LTAI5tNoPasswordKey01"
-	noPwSK    = "nopw-user-secret-value-01"
-	deniedAK  = "LTAI5tDeniedUserKey01"
-	deniedSK  = "denied-user-secret-value1"
-	teamID    = "cri-aaaaaaaaaaaaaaaa"
-	crossID   = "cri-bbbbbbbbbbbbbbbb"
-	roleSvc   = "acs:ram::" + acctA + ":role/role-assume"
-	roleUser  = "acs:ram::" + acctB + ":role/role-acr"
-	customDom = "registry.example.com"
+// The test world is the shared one (testdata/world.json, via internal/testkit): two accounts, a
+// Personal user, Enterprise instances and the cross-account roles of the ECI documents
+// (ArnService in account main, ArnUser in account partner). These names pick its parts.
+var (
+	theWorld  = testkit.Load()
+	acctA     = theWorld.Account("main")
+	acctB     = theWorld.Account("partner")
+	devAK     = theWorld.User("dev").AccessKeyID
+	devSK     = theWorld.User("dev").AccessKeySecret
+	noPwAK    = theWorld.User("nopw").AccessKeyID
+	noPwSK    = theWorld.User("nopw").AccessKeySecret
+	deniedAK  = theWorld.User("denied").AccessKeyID
+	deniedSK  = theWorld.User("denied").AccessKeySecret
+	teamID    = theWorld.Instance("team").ID // cn-beijing, custom domain customDom
+	crossID   = theWorld.Instance("cross").ID
+	roleSvc   = theWorld.Role("role-assume").ARN()
+	roleUser  = theWorld.Role("role-acr").ARN()
+	customDom = theWorld.Instance("team").CustomDomains[0]
 )
 
 type world struct {
@@ -39,20 +40,11 @@ type world struct {
 	chal *httptest.Server
 }
 
-// cleanEnv clears what the helper reads from the environment so that the machine's own
-// credentials, proxies and config never leak into a test, and the metadata service is never asked.
+// cleanEnv clears what the helper reads from the environment (testkit.ScrubEnv) and makes the
+// cloud API's backoff short.
 func cleanEnv(t testing.TB) {
 	t.Helper()
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, "ALIBABA_CLOUD_") || strings.HasPrefix(k, "ALICLOUD_") || strings.HasPrefix(k, "DOCKER_CREDENTIAL_ACR_") ||
-			strings.HasPrefix(k, "XDG_") || strings.EqualFold(k, "http_proxy") || strings.EqualFold(k, "https_proxy") || strings.EqualFold(k, "no_proxy") || k == "DEBUG" {
-			t.Setenv(k, "")
-			os.Unsetenv(k)
-		}
-	}
-	t.Setenv("HOME", t.TempDir())
-	t.Setenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
+	testkit.ScrubEnv(t)
 	old := cloudapi.Backoff
 	cloudapi.Backoff = func(int) time.Duration { return time.Millisecond }
 	t.Cleanup(func() { cloudapi.Backoff = old })
@@ -61,24 +53,9 @@ func cleanEnv(t testing.TB) {
 func newWorld(t testing.TB) *world {
 	t.Helper()
 	cleanEnv(t)
-	fc := fakecloud.New()
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	must(fc.AddUser(fakecloud.User{AccountID: acctA, Name: "dev", AccessKeyID: devAK, AccessKeySecret: devSK, RegistryPassword: true}))
-	must(fc.AddUser(fakecloud.User{AccountID: acctA, Name: "nopw", AccessKeyID: noPwAK, AccessKeySecret: noPwSK}))
-	must(fc.AddUser(fakecloud.User{AccountID: acctA, Name: "denied", AccessKeyID: deniedAK, AccessKeySecret: deniedSK, RegistryPassword: true,
-		Deny: []string{"cr:GetAuthorizationToken", "sts:AssumeRole"}}))
-	must(fc.AddInstance(fakecloud.Instance{AccountID: acctA, ID: teamID, Name: "team", Region: "cn-beijing", CustomDomains: []string{customDom}}))
-	must(fc.AddInstance(fakecloud.Instance{AccountID: acctB, ID: crossID, Name: "cross", Region: "cn-shanghai", CustomDomains: []string{"cross.example.com"}}))
-	must(fc.AddRole(fakecloud.Role{AccountID: acctA, Name: "role-assume", TrustedAccounts: []string{acctA}}))
-	must(fc.AddRole(fakecloud.Role{AccountID: acctB, Name: "role-acr", TrustedPrincipals: []string{roleSvc}}))
-	must(fc.Start())
-	t.Cleanup(fc.Close)
+	fc, _ := testkit.StartFake(t)
 	w := &world{fc: fc, dir: t.TempDir()}
+	t.Cleanup(func() { w.chal.Close() })
 	// By default the registry challenge is not ACR's (like a registry behind a proxy that hides it).
 	w.setChallenge(http.NotFoundHandler())
 	return w

@@ -8,9 +8,14 @@ import (
 	"time"
 )
 
-// Scenario is the JSON form of a fake's configuration (cmd/fakecloud -scenario; see
-// testdata/scenario.json). Unknown fields are an error.
+// Scenario is the JSON form of a fake's configuration (cmd/fakecloud -scenario). The one test
+// world, testdata/world.json at the top of the repository, is a Scenario; internal/testkit loads
+// it for Go tests. Unknown fields are an error.
 type Scenario struct {
+	// Accounts name the world's accounts for the tests that read the file (accounts exist
+	// implicitly in the fake); Regions are the regions the world's tests use.
+	Accounts  []Account   `json:"accounts,omitempty"`
+	Regions   []string    `json:"regions,omitempty"`
 	Users     []User      `json:"users,omitempty"`
 	Roles     []Role      `json:"roles,omitempty"`
 	Instances []Instance  `json:"instances,omitempty"`
@@ -25,6 +30,12 @@ type Scenario struct {
 	// Faults are queued per action (see Server.Inject); PersistentFaults apply to every call.
 	Faults           map[string][]Fault `json:"faults,omitempty"`
 	PersistentFaults map[string]Fault   `json:"persistentFaults,omitempty"`
+}
+
+// Account is a named Alibaba Cloud account id of a scenario.
+type Account struct {
+	Name string `json:"name"`
+	ID   string `json:"id"`
 }
 
 // LoadScenario reads a scenario file.
@@ -44,6 +55,11 @@ func LoadScenario(path string) (*Scenario, error) {
 
 // Apply adds everything in sc to the server.
 func (s *Server) Apply(sc *Scenario) error {
+	for _, a := range sc.Accounts {
+		if !reAccount.MatchString(a.ID) {
+			return fmt.Errorf("fakecloud: account %q: bad id %q", a.Name, a.ID)
+		}
+	}
 	for _, u := range sc.Users {
 		if err := s.AddUser(u); err != nil {
 			return err
