@@ -3,7 +3,7 @@
 // Command fakecloud runs the fake Alibaba Cloud API (package fakecloud) as its own process, for
 // tests of separate binaries and shell scripts. It listens on 127.0.0.1 only.
 //
-//	fakecloud -scenario internal/testkit/fakecloud/testdata/scenario.json [-port 0] [-metadata-port 0]
+//	fakecloud -scenario testdata/world.json [-port 0] [-metadata-port 0]
 //	          [-tls] [-ca-file ca.pem] [-calls calls.jsonl] [-latency 0s]
 //	          [-challenge-region cn-hangzhou -challenge-suffix 26842]
 //
@@ -43,7 +43,7 @@ func main() {
 }
 
 func run() error {
-	scenario := flag.String("scenario", "", "scenario JSON file (see internal/testkit/fakecloud/testdata/scenario.json)")
+	scenario := flag.String("scenario", "", "scenario JSON file (the shared test world is testdata/world.json)")
 	port := flag.Int("port", 0, "API port on 127.0.0.1 (0: random)")
 	mdPort := flag.Int("metadata-port", 0, "metadata proxy port on 127.0.0.1 (0: random)")
 	withTLS := flag.Bool("tls", false, "also serve the API over HTTPS with a fresh self-signed certificate")
