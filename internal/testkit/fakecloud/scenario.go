@@ -30,6 +30,11 @@ type Scenario struct {
 	// Faults are queued per action (see Server.Inject); PersistentFaults apply to every call.
 	Faults           map[string][]Fault `json:"faults,omitempty"`
 	PersistentFaults map[string]Fault   `json:"persistentFaults,omitempty"`
+	// WireVariants are the field-type variants the fake answers with (see SetWireVariants).
+	WireVariants []WireVariant `json:"wireVariants,omitempty"`
+	// Challenges are registry hosts and the /v2/ challenge each answers (cmd/fakecloud serves
+	// them on its challenge listener, by Host).
+	Challenges Challenges `json:"challenges,omitempty"`
 }
 
 // Account is a named Alibaba Cloud account id of a scenario.
@@ -100,6 +105,14 @@ func (s *Server) Apply(sc *Scenario) error {
 	}
 	for action, f := range sc.PersistentFaults {
 		s.InjectPersistent(action, f)
+	}
+	if err := s.SetWireVariants(sc.WireVariants...); err != nil {
+		return err
+	}
+	for host, c := range sc.Challenges {
+		if err := c.validate(); err != nil {
+			return fmt.Errorf("fakecloud: challenge of %s: %w", host, err)
+		}
 	}
 	return nil
 }

@@ -33,6 +33,7 @@ type Server struct {
 	onCall        func(Call)
 	debug         bool
 	tokenKey      []byte
+	wire          map[WireVariant]bool // see SetWireVariants
 
 	ecsRole       string // role ARN attached to the fake ECS instance
 	ecsSession    *session

@@ -12,7 +12,7 @@
 //	listening http://127.0.0.1:PORT          the API (plus GET /_fake/calls, /_fake/tokens, /_fake/count?action=A)
 //	metadata-proxy http://127.0.0.1:PORT     HTTP_PROXY value that reaches http://100.100.100.200
 //	tls https://127.0.0.1:PORT               with -tls (certificate in -ca-file)
-//	challenge http://127.0.0.1:PORT          with -challenge-region
+//	challenge http://127.0.0.1:PORT          with -challenge-region or a scenario's challenges (by Host)
 //
 // It stops on SIGTERM or SIGINT.
 package main
@@ -58,6 +58,7 @@ func run() error {
 	}
 
 	fc := fakecloud.New()
+	var challenges fakecloud.Challenges
 	if *scenario != "" {
 		sc, err := fakecloud.LoadScenario(*scenario)
 		if err != nil {
@@ -66,6 +67,7 @@ func run() error {
 		if err := fc.Apply(sc); err != nil {
 			return err
 		}
+		challenges = sc.Challenges
 	}
 	if *latency > 0 {
 		fc.SetLatency(*latency)
@@ -106,12 +108,29 @@ func run() error {
 		}
 		fmt.Fprintln(out, "tls https://"+fc.TLSEndpoint())
 	}
-	if *chRegion != "" {
+	if *chRegion != "" || len(challenges) > 0 {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return err
 		}
-		srv := &http.Server{Handler: fakecloud.Challenge(*chRegion, *chSuffix), ReadHeaderTimeout: 10 * time.Second}
+		// The scenario's challenges by Host; any other host gets -challenge-region's, if given.
+		var fallback http.Handler = http.NotFoundHandler()
+		if *chRegion != "" {
+			fallback = fakecloud.Challenge(*chRegion, *chSuffix)
+		}
+		byHost := challenges.Handler()
+		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			host := strings.ToLower(r.Host)
+			if hh, _, err := net.SplitHostPort(host); err == nil {
+				host = hh
+			}
+			if _, ok := challenges[host]; ok {
+				byHost.ServeHTTP(w, r)
+				return
+			}
+			fallback.ServeHTTP(w, r)
+		})
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 		go func() { _ = srv.Serve(ln) }()
 		defer srv.Close()
 		fmt.Fprintln(out, "challenge http://"+ln.Addr().String())
