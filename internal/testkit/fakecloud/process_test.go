@@ -112,7 +112,18 @@ func TestCommand(t *testing.T) {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	callsFile, caFile := filepath.Join(dir, "calls.jsonl"), filepath.Join(dir, "ca.pem")
-	cmd := exec.Command(bin, "-scenario", testkit.Path("world.json"), "-calls", callsFile,
+	// The world plus one challenge variant served by Host.
+	scenario := filepath.Join(dir, "scenario.json")
+	w := testkit.Load()
+	w.Challenges = fakecloud.Challenges{"registry.aliyuncs.com": fakecloud.RegionlessRegistryChallenge()}
+	b, err := json.Marshal(w.Scenario)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(scenario, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-scenario", scenario, "-calls", callsFile,
 		"-tls", "-ca-file", caFile, "-challenge-region", "cn-hangzhou", "-challenge-suffix", "china:"+instID)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -171,6 +182,20 @@ func TestCommand(t *testing.T) {
 	resp.Body.Close()
 	if !strings.Contains(resp.Header.Get("WWW-Authenticate"), `service="registry.aliyuncs.com:cn-hangzhou:china:`+instID+`"`) {
 		t.Fatalf("challenge %q", resp.Header.Get("WWW-Authenticate"))
+	}
+	// The scenario's challenge, by Host.
+	req, err := http.NewRequest("GET", lines["challenge"]+"/v2/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Host = "registry.aliyuncs.com"
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := resp.Header.Get("WWW-Authenticate"); resp.StatusCode != 401 || got != fakecloud.RegionlessRegistryChallenge().Header() {
+		t.Fatalf("registry.aliyuncs.com challenge %d %q", resp.StatusCode, got)
 	}
 	// What a shell test would look at.
 	get := func(path string) string {
