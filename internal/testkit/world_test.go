@@ -1,6 +1,8 @@
 package testkit
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"os"
 	"strings"
 	"testing"
@@ -55,6 +57,20 @@ func TestWorldIsConsistent(t *testing.T) {
 	}
 	if w.FixedToken("") == "" || !roles[w.ECSRole] || !roles[w.OIDCToken("rrsa-role").RoleARN] {
 		t.Error("personal token, ECS role or OIDC role missing")
+	}
+	// Service-account-shaped OIDC tokens name, in their payload, the subject they are registered with.
+	for _, tok := range w.OIDC {
+		parts := strings.Split(tok.Token, ".")
+		b, err := base64.RawURLEncoding.DecodeString(parts[1])
+		var claims struct {
+			Sub string `json:"sub"`
+		}
+		if len(parts) != 3 || err != nil || (json.Unmarshal(b, &claims) == nil && claims.Sub != "" && claims.Sub != tok.Subject) {
+			t.Errorf("OIDC token of %s: payload sub %q, registered subject %q (%v)", tok.RoleARN, claims.Sub, tok.Subject, err)
+		}
+		if !roles[tok.RoleARN] {
+			t.Errorf("OIDC token for unknown role %s", tok.RoleARN)
+		}
 	}
 	fc := fakecloud.New()
 	if err := fc.Apply(&w.Scenario); err != nil {
