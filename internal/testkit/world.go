@@ -6,7 +6,7 @@
 // and the shell end-to-end suite (e2e/, which reads testdata/world.json with jq) all use the
 // same world.
 //
-// Test code only: nothing outside _test.go files, cmd/fakecloud and this tree imports it.
+// Test code only: only _test.go files import it; the product never does.
 package testkit
 
 import (
