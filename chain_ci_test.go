@@ -17,7 +17,7 @@ import (
 	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit/fakecloud"
 )
 
-const (
+var (
 	ciRole     = "acs:ram::" + acct + ":role/ci-pull"
 	ciProvider = "acs:ram::" + acct + ":oidc-provider/github"
 	ciJWT      = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJyZXBvOm9yZy9hcHA6cmVmOnJlZnMvaGVhZHMvbWFpbiJ9.c2ln"

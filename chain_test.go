@@ -16,7 +16,7 @@ import (
 	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit/netns"
 )
 
-const (
+var (
 	rrsaRole     = "acs:ram::" + acct + ":role/rrsa-app"
 	rrsaProvider = "acs:ram::" + acct + ":oidc-provider/ack-rrsa"
 	rrsaToken    = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6ZGVmYXVsdDphcHAifQ.c2ln"

@@ -17,6 +17,7 @@ import (
 	"github.com/docker/docker-credential-helpers/credentials"
 
 	"github.com/docker-credential-acr/docker-credential-acr/cache"
+	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit"
 	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit/fakecloud"
 	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit/netns"
 )
@@ -86,7 +87,7 @@ func TestConcurrentProcesses(t *testing.T) {
 // them appears on stderr, in an error, or in any file but the cache entries and the login store.
 func TestSecretsNeverLeak(t *testing.T) {
 	e := newEnv(t)
-	stsCreds, err := e.fc.IssueSTS("acs:ram::"+acct+":role/role-assume", "leaktest", time.Now().Add(time.Hour))
+	stsCreds, err := e.fc.IssueSTS(world.Role("role-assume").ARN(), "leaktest", time.Now().Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +197,7 @@ func TestMetadataGarbage(t *testing.T) {
 	} {
 		t.Run(f.name, func(t *testing.T) {
 			e := newEnv(t)
-			if err := e.fc.SetECSRole("acs:ram::" + acct + ":role/ecs-node"); err != nil {
+			if err := e.fc.SetECSRole(world.Role("ecs-node").ARN()); err != nil {
 				t.Fatal(err)
 			}
 			e.fc.InjectPersistent(fakecloud.MetadataCredentials, f.fault)
@@ -220,15 +221,11 @@ func TestMetadataGarbage(t *testing.T) {
 
 // A broken, huge or hostile config file: a clear error naming the file, exit 1, no API call.
 func TestHostileConfig(t *testing.T) {
-	for name, body := range map[string]string{
-		"typo":        "registries:\n  - arnUsr: acs:ram::1:role/x\n",
-		"not yaml":    "registries: [\n",
-		"alias bomb":  "a: &a [x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b]\nregistries: [*c]\n",
-		"huge":        "# " + strings.Repeat("x", 2<<20),
-		"binary":      "\x00\x01\x02\xff",
-		"deep nest":   strings.Repeat("[", 10000),
-		"wrong types": "registries: {a: 1}\n",
-	} {
+	names, bodies := testkit.HostileConfigs() // testdata/hostile/config
+	names = append(names, "huge")
+	bodies["huge"] = []byte("# " + strings.Repeat("x", 2<<20))
+	for _, name := range names {
+		body := string(bodies[name])
 		t.Run(name, func(t *testing.T) {
 			e := newEnv(t)
 			e.config(body)

@@ -3,7 +3,7 @@
 // Command fakecloud runs the fake Alibaba Cloud API (package fakecloud) as its own process, for
 // tests of separate binaries and shell scripts. It listens on 127.0.0.1 only.
 //
-//	fakecloud -scenario internal/testkit/fakecloud/testdata/scenario.json [-port 0] [-metadata-port 0]
+//	fakecloud -scenario testdata/world.json [-port 0] [-metadata-port 0]
 //	          [-metadata-addr 100.100.100.200:80] [-tls] [-ca-file ca.pem] [-calls calls.jsonl] [-latency 0s]
 //	          [-challenge-region cn-hangzhou -challenge-suffix 26842]
 //
@@ -13,7 +13,7 @@
 //	metadata-proxy http://127.0.0.1:PORT     HTTP_PROXY value that reaches http://100.100.100.200
 //	metadata http://ADDR                     with -metadata-addr: the metadata service served directly
 //	tls https://127.0.0.1:PORT               with -tls (certificate in -ca-file)
-//	challenge http://127.0.0.1:PORT          with -challenge-region
+//	challenge http://127.0.0.1:PORT          with -challenge-region or a scenario's challenges (by Host)
 //
 // It stops on SIGTERM or SIGINT.
 package main
@@ -44,7 +44,7 @@ func main() {
 }
 
 func run() error {
-	scenario := flag.String("scenario", "", "scenario JSON file (see internal/testkit/fakecloud/testdata/scenario.json)")
+	scenario := flag.String("scenario", "", "scenario JSON file (the shared test world is testdata/world.json)")
 	port := flag.Int("port", 0, "API port on 127.0.0.1 (0: random)")
 	mdPort := flag.Int("metadata-port", 0, "metadata proxy port on 127.0.0.1 (0: random)")
 	withTLS := flag.Bool("tls", false, "also serve the API over HTTPS with a fresh self-signed certificate")
@@ -60,6 +60,7 @@ func run() error {
 	}
 
 	fc := fakecloud.New()
+	var challenges fakecloud.Challenges
 	if *scenario != "" {
 		sc, err := fakecloud.LoadScenario(*scenario)
 		if err != nil {
@@ -68,6 +69,7 @@ func run() error {
 		if err := fc.Apply(sc); err != nil {
 			return err
 		}
+		challenges = sc.Challenges
 	}
 	if *latency > 0 {
 		fc.SetLatency(*latency)
@@ -123,12 +125,29 @@ func run() error {
 		}
 		fmt.Fprintln(out, "tls https://"+fc.TLSEndpoint())
 	}
-	if *chRegion != "" {
+	if *chRegion != "" || len(challenges) > 0 {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return err
 		}
-		srv := &http.Server{Handler: fakecloud.Challenge(*chRegion, *chSuffix), ReadHeaderTimeout: 10 * time.Second}
+		// The scenario's challenges by Host; any other host gets -challenge-region's, if given.
+		var fallback http.Handler = http.NotFoundHandler()
+		if *chRegion != "" {
+			fallback = fakecloud.Challenge(*chRegion, *chSuffix)
+		}
+		byHost := challenges.Handler()
+		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			host := strings.ToLower(r.Host)
+			if hh, _, err := net.SplitHostPort(host); err == nil {
+				host = hh
+			}
+			if _, ok := challenges[host]; ok {
+				byHost.ServeHTTP(w, r)
+				return
+			}
+			fallback.ServeHTTP(w, r)
+		})
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 		go func() { _ = srv.Serve(ln) }()
 		defer srv.Close()
 		fmt.Fprintln(out, "challenge http://"+ln.Addr().String())
