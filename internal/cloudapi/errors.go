@@ -100,7 +100,7 @@ func classify(ctx context.Context, req Request, err error, status int) error {
 	if msg := err.Error(); strings.Contains(msg, "invalid character") || strings.Contains(msg, "unexpected end of JSON") || strings.Contains(msg, "unexpected EOF") && !strings.Contains(msg, "connection") {
 		return fmt.Errorf("%s %s: malformed JSON from %s", req.Service, action, req.Endpoint)
 	}
-	return &TransportError{Service: req.Service, Action: action, Endpoint: req.Endpoint.String(), Err: errors.New(firstLine(Scrub(err.Error())))}
+	return &TransportError{Service: req.Service, Action: action, Endpoint: req.Endpoint.String(), Err: errors.New(Scrub(firstLine(err.Error())))}
 }
 
 // trimSDKMessage drops the SDK's "code: 404, " prefix and its " request id: …" suffix.
@@ -147,8 +147,10 @@ var secretPatterns = sync.OnceValue(func() []*regexp.Regexp {
 	}
 })
 
-// Scrub removes secret values from text that may be shown or logged.
+// Scrub makes text that may be shown or logged safe: it removes terminal control sequences
+// ([StripControls]) and then secret values.
 func Scrub(s string) string {
+	s = StripControls(s)
 	for _, re := range secretPatterns() {
 		s = re.ReplaceAllString(s, "${1}***")
 	}

@@ -1,0 +1,151 @@
+package main
+
+// Hardening, round two (issue 11): the built binary against hostile files, bodies, regions and
+// error text. These tests build their own small world (h2World) so that they do not depend on
+// the builders of main_test.go; they only share the binary TestMain builds (helperBin).
+
+import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit/fakecloud"
+)
+
+const (
+	h2Acct = "333333333333"
+	h2AK   = "LTAI5tHardening2Key01"
+	h2SK   = "hardening2-user-secret-0001"
+)
+
+// h2World is a fake Alibaba Cloud with one Personal user and the environment that points the
+// binary at it (and nowhere else: HTTPS goes to a proxy that refuses).
+type h2World struct {
+	t    *testing.T
+	fc   *fakecloud.Server
+	home string
+	vars map[string]string
+}
+
+func newH2World(t *testing.T) *h2World {
+	t.Helper()
+	fc := fakecloud.New()
+	if err := fc.AddUser(fakecloud.User{AccountID: h2Acct, Name: "dev", AccessKeyID: h2AK, AccessKeySecret: h2SK, RegistryPassword: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := fc.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(fc.Close)
+	refuse := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "no internet in tests", http.StatusForbidden)
+	}))
+	t.Cleanup(refuse.Close)
+	home := t.TempDir()
+	return &h2World{t: t, fc: fc, home: home, vars: map[string]string{
+		"PATH":                                os.Getenv("PATH"),
+		"HOME":                                home,
+		"XDG_CACHE_HOME":                      filepath.Join(home, "cache"),
+		"XDG_DATA_HOME":                       filepath.Join(home, "data"),
+		"XDG_CONFIG_HOME":                     filepath.Join(home, "config"),
+		"XDG_CONFIG_DIRS":                     filepath.Join(home, "etc-xdg"),
+		"HTTPS_PROXY":                         refuse.URL,
+		"HTTP_PROXY":                          refuse.URL,
+		"ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true",
+		"DOCKER_CREDENTIAL_ACR_CR_ENDPOINT":   "http://" + fc.Endpoint(),
+		"ALIBABA_CLOUD_STS_ENDPOINT":          "http://" + fc.Endpoint(),
+		"ALIBABA_CLOUD_ACCESS_KEY_ID":         h2AK,
+		"ALIBABA_CLOUD_ACCESS_KEY_SECRET":     h2SK,
+	}}
+}
+
+func (w *h2World) environ() []string {
+	var out []string
+	for k, v := range w.vars {
+		if v != "" {
+			out = append(out, k+"="+v)
+		}
+	}
+	return out
+}
+
+type h2Result struct {
+	stdout, stderr string
+	code           int
+	took           time.Duration
+	maxRSSKiB      int64
+}
+
+// run runs the binary with stdin and args; it is killed after limit (0: one minute) so that a
+// hang is a failure, not a stuck suite.
+func (w *h2World) run(limit time.Duration, stdin string, args ...string) h2Result {
+	w.t.Helper()
+	if limit == 0 {
+		limit = time.Minute
+	}
+	cmd := exec.Command(helperBin, args...)
+	cmd.Env = w.environ()
+	cmd.Stdin = strings.NewReader(stdin)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	t0 := time.Now()
+	if err := cmd.Start(); err != nil {
+		w.t.Fatal(err)
+	}
+	timer := time.AfterFunc(limit, func() { cmd.Process.Kill() })
+	err := cmd.Wait()
+	timer.Stop()
+	r := h2Result{stdout: stdout.String(), stderr: stderr.String(), took: time.Since(t0)}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		r.code = -1
+	}
+	if cmd.ProcessState != nil {
+		r.maxRSSKiB = maxRSS(cmd.ProcessState)
+	}
+	return r
+}
+
+// TestControlSequencesInCloudErrorsNeverReachTheTerminal: an API error whose Message carries
+// terminal control sequences (a title change, a screen clear, a bidi override) is shown without
+// them, on stderr and on stdout in strict mode.
+func TestControlSequencesInCloudErrorsNeverReachTheTerminal(t *testing.T) {
+	w := newH2World(t)
+	const hostile = "denied\x1b]0;pwned\x07\x1b[2J\u202eevil\u009b31m\rend"
+	w.fc.InjectPersistent(fakecloud.ActionPersonalToken, fakecloud.FaultAPIError(403, "Forbidden.RAM", hostile))
+	check := func(name, s string) {
+		t.Helper()
+		for _, bad := range []string{"\x1b", "\x07", "\u009b", "\u202e", "\r", "]0;pwned", "[2J"} {
+			if strings.Contains(s, bad) {
+				t.Errorf("%s holds %q: %q", name, bad, s)
+			}
+		}
+		if !strings.Contains(s, "Forbidden.RAM") || !strings.Contains(s, "denied") || !strings.Contains(s, "end") {
+			t.Errorf("%s lost the readable text: %q", name, s)
+		}
+	}
+	// Default mode: "not found" on stdout, the reason on stderr.
+	r := w.run(0, "registry.cn-hangzhou.aliyuncs.com", "get")
+	if r.code != 1 || strings.TrimSpace(r.stdout) != notFound {
+		t.Fatalf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	check("stderr", r.stderr)
+	// Strict mode: the reason on stdout.
+	w.vars["DOCKER_CREDENTIAL_ACR_STRICT"] = "true"
+	r = w.run(0, "registry.cn-hangzhou.aliyuncs.com", "get")
+	if r.code != 1 {
+		t.Fatalf("strict: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	check("strict stdout", r.stdout)
+	// doctor --online shows the same text.
+	delete(w.vars, "DOCKER_CREDENTIAL_ACR_STRICT")
+	r = w.run(0, "", "doctor", "--online", "registry.cn-hangzhou.aliyuncs.com")
+	check("doctor stdout", r.stdout)
+}
