@@ -149,3 +149,35 @@ func TestControlSequencesInCloudErrorsNeverReachTheTerminal(t *testing.T) {
 	r = w.run(0, "", "doctor", "--online", "registry.cn-hangzhou.aliyuncs.com")
 	check("doctor stdout", r.stdout)
 }
+
+// TestConfigFIFOFailsFast: a named pipe (or any file that is not a regular file) as the config
+// file is refused at once with the reason, whether named by DOCKER_CREDENTIAL_ACR_CONFIG or
+// found in the XDG config dirs; it never blocks the command (a writer that never comes would
+// hang it past every deadline).
+func TestConfigFIFOFailsFast(t *testing.T) {
+	for _, how := range []string{"DOCKER_CREDENTIAL_ACR_CONFIG", "XDG_CONFIG_HOME"} {
+		t.Run(how, func(t *testing.T) {
+			w := newH2World(t)
+			w.vars["DOCKER_CREDENTIAL_ACR_TIMEOUT"] = "2s"
+			dir := filepath.Join(w.home, "config", "docker-credential-acr")
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			fifo := filepath.Join(dir, "config.yaml")
+			if err := mkfifo(fifo); err != nil {
+				t.Skipf("no FIFOs here: %v", err)
+			}
+			if how == "DOCKER_CREDENTIAL_ACR_CONFIG" {
+				w.vars[how] = fifo
+			}
+			r := w.run(time.Minute, "registry.cn-hangzhou.aliyuncs.com", "get")
+			t.Logf("time to fail on a FIFO config (%s): %v", how, r.took)
+			if r.code == -1 {
+				t.Fatalf("the helper hung on the FIFO and was killed after %v", r.took)
+			}
+			if r.code != 1 || !strings.Contains(r.stdout, fifo) || !strings.Contains(r.stdout, "not a regular file") {
+				t.Fatalf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+			}
+		})
+	}
+}

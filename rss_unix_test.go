@@ -14,3 +14,5 @@ func maxRSS(ps *os.ProcessState) int64 {
 	}
 	return 0
 }
+
+func mkfifo(path string) error { return syscall.Mkfifo(path, 0o600) }
