@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -31,6 +32,25 @@ type h2World struct {
 	fc   *fakecloud.Server
 	home string
 	vars map[string]string
+	// proxied records the hosts the binary tried to reach through the (refusing) proxy.
+	proxied *targets
+}
+
+type targets struct {
+	mu    sync.Mutex
+	hosts []string
+}
+
+func (p *targets) add(h string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.hosts = append(p.hosts, h)
+}
+
+func (p *targets) list() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.hosts...)
 }
 
 func newH2World(t *testing.T) *h2World {
@@ -43,12 +63,14 @@ func newH2World(t *testing.T) *h2World {
 		t.Fatal(err)
 	}
 	t.Cleanup(fc.Close)
+	proxied := &targets{}
 	refuse := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		proxied.add(r.Host)
 		http.Error(w, "no internet in tests", http.StatusForbidden)
 	}))
 	t.Cleanup(refuse.Close)
 	home := t.TempDir()
-	return &h2World{t: t, fc: fc, home: home, vars: map[string]string{
+	return &h2World{t: t, fc: fc, home: home, proxied: proxied, vars: map[string]string{
 		"PATH":                                os.Getenv("PATH"),
 		"HOME":                                home,
 		"XDG_CACHE_HOME":                      filepath.Join(home, "cache"),
@@ -177,6 +199,42 @@ func TestConfigFIFOFailsFast(t *testing.T) {
 			}
 			if r.code != 1 || !strings.Contains(r.stdout, fifo) || !strings.Contains(r.stdout, "not a regular file") {
 				t.Fatalf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+			}
+		})
+	}
+}
+
+func (w *h2World) config(yaml string) {
+	w.t.Helper()
+	p := filepath.Join(w.home, "config.yaml")
+	if err := os.WriteFile(p, []byte(yaml), 0o600); err != nil {
+		w.t.Fatal(err)
+	}
+	w.vars["DOCKER_CREDENTIAL_ACR_CONFIG"] = p
+}
+
+// TestSTSRegionIsARegion: ALIBABA_CLOUD_STS_REGION names the STS endpoint of the role hop; a
+// value that is not a region id ("evil.example.test:443/#" once built sts.evil.example.test and
+// sent it a signed AssumeRole with the security token) is refused before any request, with the
+// variable named, and no other endpoint is used instead.
+func TestSTSRegionIsARegion(t *testing.T) {
+	for _, region := range []string{"evil.example.test:443/#", "evil.example.test", "cn-hangzhou/x", "CN-HANGZHOU"} {
+		t.Run(region, func(t *testing.T) {
+			w := newH2World(t)
+			delete(w.vars, "ALIBABA_CLOUD_STS_ENDPOINT") // the endpoint is built from the region
+			w.vars["ALIBABA_CLOUD_SECURITY_TOKEN"] = "sts-security-token-h2-0001"
+			w.vars["ALIBABA_CLOUD_STS_REGION"] = region
+			w.vars["DOCKER_CREDENTIAL_ACR_STRICT"] = "true"
+			w.config("registries:\n  - arnUser: acs:ram::" + h2Acct + ":role/role-acr\n")
+			r := w.run(0, "registry.cn-hangzhou.aliyuncs.com", "get")
+			if r.code != 1 || !strings.Contains(r.stdout, "ALIBABA_CLOUD_STS_REGION") || !strings.Contains(r.stdout, "not a region id") {
+				t.Errorf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+			}
+			if got := w.proxied.list(); len(got) != 0 {
+				t.Errorf("the helper tried to reach %v", got)
+			}
+			if n := len(w.fc.Calls()); n != 0 {
+				t.Errorf("%d API calls, want 0", n)
 			}
 		})
 	}

@@ -27,6 +27,9 @@ const (
 	EnvCREndpoint  = "DOCKER_CREDENTIAL_ACR_CR_ENDPOINT"
 	EnvSTSEndpoint = "ALIBABA_CLOUD_STS_ENDPOINT"
 	EnvVPC         = "ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED"
+	// EnvSTSRegion names the region of the STS endpoint (credentials-go's variable); it is
+	// checked here, where it enters, as every region is.
+	EnvSTSRegion = "ALIBABA_CLOUD_STS_REGION"
 )
 
 const appName = "docker-credential-acr"
@@ -53,6 +56,9 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 	}
 	if v := getenv(EnvVPC); strings.EqualFold(strings.TrimSpace(v), "true") {
 		c.VPC = true
+	}
+	if v := getenv(EnvSTSRegion); v != "" && !validRegion(v) {
+		return fmt.Errorf("%s=%q is not a region id such as cn-hangzhou: it names the STS endpoint (sts.<region>.aliyuncs.com); fix it or unset it", EnvSTSRegion, v)
 	}
 	if v := getenv(EnvTimeout); v != "" {
 		d, err := parseDuration(v)

@@ -2,6 +2,7 @@ package credhelper
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -134,14 +135,19 @@ func hasInstanceEntries(cfg *config.Config) bool {
 // credentials fills in the plan's base chain, the STS endpoint and the entry's role hops.
 func (k *Keychain) credentials(p *Plan) error {
 	e := p.Entry
-	stsRegion := k.Config.Env("ALIBABA_CLOUD_STS_REGION")
+	stsRegion := k.Config.Env(config.EnvSTSRegion)
+	if stsRegion != "" && !acr.ValidRegion(stsRegion) {
+		// Never another endpoint instead: the variable is wrong, and the user must hear it.
+		return &TokenError{Host: p.Registry.Host, Err: fmt.Errorf("%s=%q is not a region id", config.EnvSTSRegion, stsRegion),
+			Fix: "set " + config.EnvSTSRegion + " to a region id such as cn-hangzhou, or unset it"}
+	}
 	if stsRegion == "" {
 		stsRegion = p.Region
 	}
 	stsEndpoint, err := cloudapi.ResolveEndpoint(k.Config.Endpoints.STS, "sts", stsRegion, k.Config.VPC)
 	switch {
 	case err == nil:
-	case k.Config.Endpoints.STS == "":
+	case k.Config.Endpoints.STS == "" && errors.Is(err, cloudapi.ErrNoRegion):
 		// No region known (a custom domain without regionId): the global endpoint serves every region.
 		stsEndpoint = cloudapi.Endpoint{Host: "sts.aliyuncs.com", Scheme: "https"}
 	default:
