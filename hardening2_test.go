@@ -6,6 +6,7 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -238,4 +239,71 @@ func TestSTSRegionIsARegion(t *testing.T) {
 			}
 		})
 	}
+}
+
+// endlessBody answers every request with HTTP 200 and a JSON body that never ends: fast, up
+// to limit bytes and then stalled (an endless body that a client without a bound reads into
+// memory until the deadline), or slow, a byte every tick (which only the deadline can stop).
+func endlessBody(t *testing.T, limit int64, tick time.Duration) *httptest.Server {
+	t.Helper()
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json;charset=utf-8")
+		w.WriteHeader(http.StatusOK)
+		io.WriteString(w, `{"data":{"authorizationToken":"`)
+		chunk := bytes.Repeat([]byte("A"), 64<<10)
+		if tick > 0 {
+			chunk = chunk[:1]
+		}
+		var sent int64
+		for sent < limit {
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+			sent += int64(len(chunk))
+			w.(http.Flusher).Flush()
+			if tick > 0 {
+				select {
+				case <-time.After(tick):
+				case <-r.Context().Done():
+					return
+				}
+			}
+		}
+		<-r.Context().Done()
+	}))
+	t.Cleanup(func() { s.CloseClientConnections(); s.Close() })
+	return s
+}
+
+// TestHugeAPIBodyIsBounded: an API endpoint that answers with an endless body (here 512 MiB, then
+// nothing) is read up to the bound and refused, with small peak memory; one that trickles its
+// body is cut by the command's deadline. Both end with an error, whatever the machine's speed.
+func TestHugeAPIBodyIsBounded(t *testing.T) {
+	t.Run("fast", func(t *testing.T) {
+		w := newH2World(t)
+		srv := endlessBody(t, 512<<20, 0)
+		w.vars["DOCKER_CREDENTIAL_ACR_CR_ENDPOINT"] = srv.URL
+		w.vars["DOCKER_CREDENTIAL_ACR_STRICT"] = "true"
+		w.vars["DOCKER_CREDENTIAL_ACR_TIMEOUT"] = "20s"
+		r := w.run(2*time.Minute, "registry.cn-hangzhou.aliyuncs.com", "get")
+		t.Logf("endless fast body: %v wall, peak RSS %d KiB; stdout %q", r.took, r.maxRSSKiB, r.stdout)
+		if r.code != 1 || !strings.Contains(r.stdout, "larger than") {
+			t.Errorf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+		}
+		if r.maxRSSKiB > 128<<10 {
+			t.Errorf("peak RSS %d KiB: the body was read into memory", r.maxRSSKiB)
+		}
+	})
+	t.Run("slow", func(t *testing.T) {
+		w := newH2World(t)
+		srv := endlessBody(t, 1<<40, 20*time.Millisecond)
+		w.vars["DOCKER_CREDENTIAL_ACR_CR_ENDPOINT"] = srv.URL
+		w.vars["DOCKER_CREDENTIAL_ACR_STRICT"] = "true"
+		w.vars["DOCKER_CREDENTIAL_ACR_TIMEOUT"] = "3s"
+		r := w.run(2*time.Minute, "registry.cn-hangzhou.aliyuncs.com", "get")
+		t.Logf("endless slow body, 3s deadline: %v wall, peak RSS %d KiB; stdout %q", r.took, r.maxRSSKiB, r.stdout)
+		if r.code != 1 || !strings.Contains(r.stdout, "deadline") {
+			t.Errorf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+		}
+	})
 }

@@ -47,8 +47,10 @@ func Config(e Endpoint, region string) *openapi.Config {
 // sharedClient is the one HTTP client of the process. It honours HTTPS_PROXY/NO_PROXY the way Go
 // does (never for loopback), which is what users behind a proxy expect; the SDK's own transport
 // would match NO_PROXY against host:port only.
+// Every response body it reads is bounded by MaxBody; the request's context (the command's
+// deadline) interrupts a body that trickles.
 var sharedClient = &http.Client{
-	Transport: &http.Transport{
+	Transport: boundedTransport{&http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           (&net.Dialer{Timeout: ConnectTimeout, KeepAlive: 30 * time.Second}).DialContext,
 		TLSHandshakeTimeout:   ConnectTimeout,
@@ -56,7 +58,7 @@ var sharedClient = &http.Client{
 		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12},
 		MaxIdleConnsPerHost:   4,
 		IdleConnTimeout:       30 * time.Second,
-	},
+	}},
 	Timeout: ConnectTimeout + ReadTimeout,
 	CheckRedirect: func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse // an API never redirects; a redirect is not followed with a signature
@@ -82,7 +84,10 @@ func (h httpClient) Call(req *http.Request, _ *http.Transport) (*http.Response, 
 type callInfoKey struct{}
 
 // callInfo is what the HTTP client saw of one call.
-type callInfo struct{ status int }
+type callInfo struct {
+	status   int
+	tooLarge bool // a response body went past MaxBody
+}
 
 // Request names one API call for Call.
 type Request struct {
@@ -175,7 +180,7 @@ func callOnce(ctx context.Context, c Caller, req Request) (body map[string]any, 
 		res, err = c.CallApiWithCtx(ctx, req.Params, oreq, rt)
 	}
 	if err != nil {
-		return nil, classify(ctx, req, err, info.status)
+		return nil, classify(ctx, req, err, info)
 	}
 	b, ok := res["body"].(map[string]any)
 	if !ok {

@@ -63,8 +63,14 @@ func (e *TransportError) Error() string {
 }
 func (e *TransportError) Unwrap() error { return e.Err }
 
-func classify(ctx context.Context, req Request, err error, status int) error {
+func classify(ctx context.Context, req Request, err error, info *callInfo) error {
 	action := dara.StringValue(req.Params.Action)
+	status := info.status
+	if isTooLarge(err, info) {
+		// Not retried: an endpoint that sends this much is not an Alibaba Cloud API.
+		return fmt.Errorf("%s %s: the answer from %s is %v, which no Alibaba Cloud API sends: check the %s endpoint (endpoints: in the config, or its environment variable)",
+			req.Service, action, req.Endpoint, ErrBodyTooLarge, req.Service)
+	}
 	var re responseError
 	if errors.As(err, &re) && re.GetStatusCode() != nil {
 		return &Error{
