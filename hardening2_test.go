@@ -307,3 +307,28 @@ func TestHugeAPIBodyIsBounded(t *testing.T) {
 		}
 	})
 }
+
+// TestCatchAllRegionIDRefused: a catch-all entry's regionId once rewrote the region of every
+// Personal host (a cn-hangzhou host got a cn-beijing token). A host that names its region keeps
+// it, so such an entry is refused with the file, line and entry, and doctor says the same.
+func TestCatchAllRegionIDRefused(t *testing.T) {
+	w := newH2World(t)
+	w.config("registries:\n  - regionId: cn-beijing\n")
+	path := w.vars["DOCKER_CREDENTIAL_ACR_CONFIG"]
+	for _, args := range [][]string{{"get"}, {"doctor", "registry.cn-hangzhou.aliyuncs.com"}} {
+		r := w.run(0, "registry.cn-hangzhou.aliyuncs.com", args...)
+		out := r.stdout + r.stderr
+		if r.code != 1 || !strings.Contains(out, path+":2") || !strings.Contains(out, "registries[0].regionId") {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, r.code, r.stdout, r.stderr)
+		}
+	}
+	if n := w.fc.Count("GetAuthorizationToken"); n != 0 {
+		t.Errorf("%d token calls, want 0", n)
+	}
+	// Once regionId is the region of a custom domain, the hosts that name theirs keep them.
+	w.config("registries:\n  - domains: [registry.example.com]\n    regionId: cn-beijing\n")
+	r := w.run(0, "", "doctor", "--json", "registry.cn-hangzhou.aliyuncs.com")
+	if r.code != 0 || !strings.Contains(r.stdout, `"region": "cn-hangzhou"`) {
+		t.Errorf("doctor: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+}

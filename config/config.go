@@ -81,6 +81,16 @@ type Registry struct {
 	RRSAOIDCProviderARN string
 	OIDCTokenFile       string
 	index               int
+	file                string // the config file, and the entry's line in it (0 if not from a file)
+	line                int
+}
+
+// Where is the entry's place in the config file, "path:line", for messages ("" if unknown).
+func (r *Registry) Where() string {
+	if r.file == "" || r.line == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s:%d", r.file, r.line)
 }
 
 // Describe names the entry for messages: "registries[2] (registry.example.com)".

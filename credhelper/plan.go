@@ -108,19 +108,48 @@ func (k *Keychain) Plan(ctx context.Context, reg acr.Registry) (*Plan, error) {
 			p.How = append(p.How, fmt.Sprintf("Enterprise Edition default domain of instance %q in %s", reg.InstanceName, reg.Region))
 		}
 	}
-	if p.Entry != nil && p.Entry.RegionID != "" {
-		p.Region = p.Entry.RegionID
-	}
 	// For the Enterprise default domain the entry by instance id can only be chosen once the id
 	// is known; a catch-all entry applies meanwhile.
 	if p.Entry == nil {
 		p.Entry = cfg.Match(func(string) bool { return false }, p.InstanceID)
+	}
+	if err := k.planRegion(p); err != nil {
+		return nil, err
 	}
 	if err := k.credentials(p); err != nil {
 		return nil, err
 	}
 	p.Key = k.key(p)
 	return p, nil
+}
+
+// planRegion applies the region rule (see config's regions.go): a host that names its region
+// keeps it, and an entry's regionId is the region of the hosts that do not name one (the custom
+// domains it lists). An entry that names the host (in domains) or its instance (instanceId) with
+// another region contradicts the host and is an error naming the entry; a catch-all entry's
+// regionId does not apply to hosts that name their region (config.Load refuses one).
+func (k *Keychain) planRegion(p *Plan) error {
+	e := p.Entry
+	switch {
+	case e == nil || e.RegionID == "":
+		return nil
+	case p.Registry.Region == "":
+		p.Region = e.RegionID
+		p.How = append(p.How, "region "+p.Region+" from regionId of "+e.Describe())
+		return nil
+	case e.RegionID == p.Registry.Region:
+		return nil
+	case len(e.Domains) == 0 && e.InstanceID == "":
+		p.How = append(p.How, "regionId "+e.RegionID+" of "+e.Describe()+" not used: the host names its region")
+		return nil
+	}
+	where := e.Describe()
+	if w := e.Where(); w != "" {
+		where += " at " + w
+	}
+	return &TokenError{Host: p.Registry.Host,
+		Err: fmt.Errorf("%s names region %s, but %s says regionId %s", p.Registry.Host, p.Registry.Region, where, e.RegionID),
+		Fix: "a host that names its region keeps it: correct or remove regionId in that entry"}
 }
 
 func hasInstanceEntries(cfg *config.Config) bool {
