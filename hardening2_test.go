@@ -7,6 +7,7 @@ package main
 import (
 	"bytes"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -331,4 +332,53 @@ func TestCatchAllRegionIDRefused(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, `"region": "cn-hangzhou"`) {
 		t.Errorf("doctor: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
+}
+
+// TestWhatHeldStillHolds: with bodies bounded by a wrapping transport, an API endpoint's
+// redirect is still not followed (the signed request never reaches the target), an endpoint
+// with an untrusted certificate gets no request at all, and plain http off loopback is refused
+// before any connection.
+func TestWhatHeldStillHolds(t *testing.T) {
+	t.Run("redirect not followed", func(t *testing.T) {
+		w := newH2World(t)
+		redirect := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+			http.Redirect(rw, r, w.fc.URL()+r.URL.RequestURI(), http.StatusFound)
+		}))
+		t.Cleanup(redirect.Close)
+		w.vars["DOCKER_CREDENTIAL_ACR_CR_ENDPOINT"] = redirect.URL
+		w.vars["DOCKER_CREDENTIAL_ACR_STRICT"] = "true"
+		r := w.run(0, "registry.cn-hangzhou.aliyuncs.com", "get")
+		if r.code != 1 || len(w.fc.Calls()) != 0 {
+			t.Errorf("exit %d, %d calls reached the redirect's target; stdout %q", r.code, len(w.fc.Calls()), r.stdout)
+		}
+	})
+	t.Run("untrusted certificate", func(t *testing.T) {
+		w := newH2World(t)
+		var requests int
+		var mu sync.Mutex
+		tlsSrv := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+			mu.Lock()
+			requests++
+			mu.Unlock()
+		}))
+		tlsSrv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshakes are the point
+		tlsSrv.StartTLS()
+		t.Cleanup(tlsSrv.Close)
+		w.vars["DOCKER_CREDENTIAL_ACR_CR_ENDPOINT"] = tlsSrv.URL
+		w.vars["DOCKER_CREDENTIAL_ACR_STRICT"] = "true"
+		r := w.run(0, "registry.cn-hangzhou.aliyuncs.com", "get")
+		mu.Lock()
+		defer mu.Unlock()
+		if r.code != 1 || requests != 0 || !strings.Contains(r.stdout, "certificate") {
+			t.Errorf("exit %d, %d requests; stdout %q", r.code, requests, r.stdout)
+		}
+	})
+	t.Run("plain http off loopback", func(t *testing.T) {
+		w := newH2World(t)
+		w.vars["DOCKER_CREDENTIAL_ACR_CR_ENDPOINT"] = "http://192.0.2.1:80"
+		r := w.run(0, "registry.cn-hangzhou.aliyuncs.com", "get")
+		if r.code != 1 || !strings.Contains(r.stdout, "plain http") || len(w.proxied.list()) != 0 {
+			t.Errorf("exit %d, stdout %q, proxied %v", r.code, r.stdout, w.proxied.list())
+		}
+	})
 }
