@@ -84,6 +84,16 @@ type Registry struct {
 	RRSAOIDCProviderARN string
 	OIDCTokenFile       string
 	index               int
+	file                string // the config file, and the entry's line in it (0 if not from a file)
+	line                int
+}
+
+// Where is the entry's place in the config file, "path:line", for messages ("" if unknown).
+func (r *Registry) Where() string {
+	if r.file == "" || r.line == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s:%d", r.file, r.line)
 }
 
 // Describe names the entry for messages: "registries[2] (registry.example.com)".
@@ -198,18 +208,49 @@ func findConfigFile(getenv func(string) string) string {
 	return ""
 }
 
+// readFile reads the helper's config file: a regular file (a symlink to one is fine) of at most
+// maxFileSize bytes. Anything else (a FIFO, a device, a socket, a directory) is refused at once:
+// it is opened without blocking and checked on the open handle, so that a named pipe can never
+// hang the command past its deadline, and /dev/zero can never be read forever.
 func readFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	f, err := openNonBlocking(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("is %s, not a regular file: the helper reads its settings only from a regular file (point %s at one, or remove it)", fileKind(fi.Mode()), EnvConfig)
+	}
+	if fi.Size() > maxFileSize {
+		return nil, fmt.Errorf("is %d bytes, larger than %d: this is not a helper configuration", fi.Size(), maxFileSize)
+	}
 	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
 	if err != nil {
 		return nil, err
 	}
-	if len(data) > maxFileSize {
+	if len(data) > maxFileSize { // it grew while being read
 		return nil, fmt.Errorf("larger than %d bytes: this is not a helper configuration", maxFileSize)
 	}
 	return data, nil
+}
+
+// fileKind names a file type for messages.
+func fileKind(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&os.ModeNamedPipe != 0:
+		return "a named pipe (FIFO)"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	case m&os.ModeCharDevice != 0:
+		return "a character device"
+	case m&os.ModeDevice != 0:
+		return "a device"
+	}
+	return "a special file"
 }

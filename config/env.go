@@ -30,6 +30,9 @@ const (
 	// EnvOIDCAudience is the audience the helper asks a CI's token service for (GitHub Actions);
 	// unset, sts.aliyuncs.com.
 	EnvOIDCAudience = "DOCKER_CREDENTIAL_ACR_OIDC_AUDIENCE"
+	// EnvSTSRegion names the region of the STS endpoint (credentials-go's variable); it is
+	// checked here, where it enters, as every region is.
+	EnvSTSRegion = "ALIBABA_CLOUD_STS_REGION"
 )
 
 const appName = "docker-credential-acr"
@@ -56,6 +59,9 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 	}
 	if v := getenv(EnvVPC); strings.EqualFold(strings.TrimSpace(v), "true") {
 		c.VPC = true
+	}
+	if v := getenv(EnvSTSRegion); v != "" && !validRegion(v) {
+		return fmt.Errorf("%s=%q is not a region id such as cn-hangzhou: it names the STS endpoint (sts.<region>.aliyuncs.com); fix it or unset it", EnvSTSRegion, v)
 	}
 	if v := getenv(EnvTimeout); v != "" {
 		d, err := parseDuration(v)

@@ -101,8 +101,9 @@ func (c *Config) parse(path string, data []byte) error {
 			if v.Kind != yaml.SequenceNode {
 				return fileError(p, v, k, "must be a list of entries, each starting with '- '")
 			}
+			var nodes []*yaml.Node
 			for i, item := range v.Content {
-				r := Registry{index: i}
+				r := Registry{index: i, file: p, line: item.Line}
 				if err := mapping(p, fmt.Sprintf("%s[%d]", k, i), item, r.fields()); err != nil {
 					return err
 				}
@@ -110,8 +111,9 @@ func (c *Config) parse(path string, data []byte) error {
 					return err
 				}
 				c.Registries = append(c.Registries, r)
+				nodes = append(nodes, item)
 			}
-			return nil
+			return checkRegions(p, k, c.Registries, nodes)
 		}},
 	}
 	return mapping(path, "", root, top)

@@ -107,7 +107,8 @@ func (k *Keychain) login(ctx context.Context, p *Plan) (Login, error) {
 		if err != nil {
 			return cache.Entry{}, err
 		}
-		return cache.Entry{Host: p.Registry.Host, Username: t.Username, Secret: t.Password, ExpiresAt: t.ExpiresAt, FetchedAt: k.now()}, nil
+		now := k.now()
+		return cache.Entry{Host: p.Registry.Host, Username: t.Username, Secret: t.Password, ExpiresAt: k.localExpiry(t, now), FetchedAt: now}, nil
 	})
 	switch {
 	case err != nil && src == cache.SourceStale:
@@ -120,6 +121,34 @@ func (k *Keychain) login(ctx context.Context, p *Plan) (Login, error) {
 		return Login{}, &TokenError{Host: p.Registry.Host, Err: errors.New("ACR returned a token that has already expired"), Fix: "check this machine's clock"}
 	}
 	return Login{Username: e.Username, Secret: e.Secret, ExpiresAt: e.ExpiresAt, Source: src.String()}, nil
+}
+
+// MaxTokenLife caps the life of a token the helper keeps (and so what the kubelet is told): ACR's
+// temporary logins live one hour, or as long as the STS credentials that asked for them (at most
+// 12 hours). An answer that says more is not believed past this.
+const MaxTokenLife = 12 * time.Hour
+
+// localExpiry is when a token fetched at local time now expires on the local clock. Its life is
+// measured on the service's clock, the stated expiry minus the answer's Date, so that a local
+// clock hours ahead or behind neither serves an expired token nor refuses a good one; without a
+// Date the local clock is all there is. The life is capped at MaxTokenLife.
+func (k *Keychain) localExpiry(t crapi.Token, now time.Time) time.Time {
+	life := t.ExpiresAt.Sub(now)
+	if !t.ServerDate.IsZero() {
+		// The Date header has whole seconds, up to 1s behind the service's clock: count it as
+		// late as it can be, so that the life is never read longer than it is.
+		life = t.ExpiresAt.Sub(t.ServerDate.Add(time.Second))
+		if skew := t.ServerDate.Sub(now); skew > time.Minute || skew < -time.Minute {
+			k.log().Debug("the service's clock differs from this machine's; token life measured on the service's clock",
+				"skew", skew.Round(time.Second).String())
+		}
+	}
+	if life > MaxTokenLife {
+		k.log().Warn("ACR stated a token life beyond any it issues; keeping the token for at most "+MaxTokenLife.String(),
+			"stated", t.ExpiresAt.UTC().Format(time.RFC3339))
+		life = MaxTokenLife
+	}
+	return now.Add(life)
 }
 
 // fetch resolves what the plan could not know locally and asks ACR for a token.

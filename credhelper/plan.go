@@ -108,19 +108,48 @@ func (k *Keychain) Plan(ctx context.Context, reg acr.Registry) (*Plan, error) {
 			p.How = append(p.How, fmt.Sprintf("Enterprise Edition default domain of instance %q in %s", reg.InstanceName, reg.Region))
 		}
 	}
-	if p.Entry != nil && p.Entry.RegionID != "" {
-		p.Region = p.Entry.RegionID
-	}
 	// For the Enterprise default domain the entry by instance id can only be chosen once the id
 	// is known; a catch-all entry applies meanwhile.
 	if p.Entry == nil {
 		p.Entry = cfg.Match(func(string) bool { return false }, p.InstanceID)
+	}
+	if err := k.planRegion(p); err != nil {
+		return nil, err
 	}
 	if err := k.credentials(p); err != nil {
 		return nil, err
 	}
 	p.Key = k.key(p)
 	return p, nil
+}
+
+// planRegion applies the region rule (see config's regions.go): a host that names its region
+// keeps it, and an entry's regionId is the region of the hosts that do not name one (the custom
+// domains it lists). An entry that names the host (in domains) or its instance (instanceId) with
+// another region contradicts the host and is an error naming the entry; a catch-all entry's
+// regionId does not apply to hosts that name their region (config.Load refuses one).
+func (k *Keychain) planRegion(p *Plan) error {
+	e := p.Entry
+	switch {
+	case e == nil || e.RegionID == "":
+		return nil
+	case p.Registry.Region == "":
+		p.Region = e.RegionID
+		p.How = append(p.How, "region "+p.Region+" from regionId of "+e.Describe())
+		return nil
+	case e.RegionID == p.Registry.Region:
+		return nil
+	case len(e.Domains) == 0 && e.InstanceID == "":
+		p.How = append(p.How, "regionId "+e.RegionID+" of "+e.Describe()+" not used: the host names its region")
+		return nil
+	}
+	where := e.Describe()
+	if w := e.Where(); w != "" {
+		where += " at " + w
+	}
+	return &TokenError{Host: p.Registry.Host,
+		Err: fmt.Errorf("%s names region %s, but %s says regionId %s", p.Registry.Host, p.Registry.Region, where, e.RegionID),
+		Fix: "a host that names its region keeps it: correct or remove regionId in that entry"}
 }
 
 func hasInstanceEntries(cfg *config.Config) bool {
@@ -135,14 +164,19 @@ func hasInstanceEntries(cfg *config.Config) bool {
 // credentials fills in the plan's base chain, the STS endpoint and the entry's role hops.
 func (k *Keychain) credentials(p *Plan) error {
 	e := p.Entry
-	stsRegion := k.Config.Env("ALIBABA_CLOUD_STS_REGION")
+	stsRegion := k.Config.Env(config.EnvSTSRegion)
+	if stsRegion != "" && !acr.ValidRegion(stsRegion) {
+		// Never another endpoint instead: the variable is wrong, and the user must hear it.
+		return &TokenError{Host: p.Registry.Host, Err: fmt.Errorf("%s=%q is not a region id", config.EnvSTSRegion, stsRegion),
+			Fix: "set " + config.EnvSTSRegion + " to a region id such as cn-hangzhou, or unset it"}
+	}
 	if stsRegion == "" {
 		stsRegion = p.Region
 	}
 	stsEndpoint, err := cloudapi.ResolveEndpoint(k.Config.Endpoints.STS, "sts", stsRegion, k.Config.VPC)
 	switch {
 	case err == nil:
-	case k.Config.Endpoints.STS == "":
+	case k.Config.Endpoints.STS == "" && errors.Is(err, cloudapi.ErrNoRegion):
 		// No region known (a custom domain without regionId): the global endpoint serves every region.
 		stsEndpoint = cloudapi.Endpoint{Host: "sts.aliyuncs.com", Scheme: "https"}
 	default:

@@ -25,6 +25,9 @@ type Token struct {
 	Username  string
 	Password  string
 	ExpiresAt time.Time
+	// ServerDate is the answer's Date header (zero if none): ExpiresAt is on the service's clock,
+	// and ExpiresAt - ServerDate is the token's life whatever the local clock says.
+	ServerDate time.Time
 }
 
 // Client calls the ACR API of one region with one set of credentials.
@@ -50,22 +53,28 @@ func (a *Client) sdk() (*cr.Client, error) {
 }
 
 func (a *Client) call(ctx context.Context, params *openapi.Params, query map[string]*string, out any) error {
+	_, err := a.callDated(ctx, params, query, out)
+	return err
+}
+
+// callDated is call that also returns the answer's Date header (zero if none).
+func (a *Client) callDated(ctx context.Context, params *openapi.Params, query map[string]*string, out any) (time.Time, error) {
 	c, err := a.sdk()
 	if err != nil {
-		return err
+		return time.Time{}, err
 	}
-	body, err := cloudapi.Call(ctx, &c.Client, cloudapi.Request{Service: "cr", Endpoint: a.Endpoint, Params: params, Query: query, Retry: a.Retry})
+	res, err := cloudapi.CallResult(ctx, &c.Client, cloudapi.Request{Service: "cr", Endpoint: a.Endpoint, Params: params, Query: query, Retry: a.Retry})
 	if err != nil {
-		return err
+		return time.Time{}, err
 	}
-	raw, err := json.Marshal(body)
+	raw, err := json.Marshal(res.Body)
 	if err == nil {
 		err = json.Unmarshal(raw, out)
 	}
 	if err != nil {
-		return fmt.Errorf("cr %s: the answer from %s does not have the expected shape", dara.StringValue(params.Action), a.Endpoint)
+		return time.Time{}, fmt.Errorf("cr %s: the answer from %s does not have the expected shape", dara.StringValue(params.Action), a.Endpoint)
 	}
-	return nil
+	return res.ServerDate, nil
 }
 
 // rpc names a cr 2018-12-01 action with the parameters cr-20181201 v2 uses.
@@ -105,7 +114,8 @@ func (a *Client) PersonalToken(ctx context.Context) (Token, error) {
 		Pathname: dara.String("/tokens"), Method: dara.String("GET"), AuthType: dara.String("AK"),
 		Style: dara.String("ROA"), ReqBodyType: dara.String("json"), BodyType: dara.String("json"),
 	}
-	if err := a.call(ctx, params, nil, &resp); err != nil {
+	date, err := a.callDated(ctx, params, nil, &resp)
+	if err != nil {
 		return Token{}, err
 	}
 	if resp.Data == nil || resp.Data.AuthorizationToken == "" || resp.Data.TempUserName == "" {
@@ -115,14 +125,15 @@ func (a *Client) PersonalToken(ctx context.Context) (Token, error) {
 	if err != nil {
 		return Token{}, fmt.Errorf("cr GET /tokens: data.expireDate %s", err)
 	}
-	return Token{Username: resp.Data.TempUserName, Password: resp.Data.AuthorizationToken, ExpiresAt: exp}, nil
+	return Token{Username: resp.Data.TempUserName, Password: resp.Data.AuthorizationToken, ExpiresAt: exp, ServerDate: date}, nil
 }
 
 // EnterpriseToken asks for a temporary login to an Enterprise Edition instance (also tried for
 // crpi- Personal instances when the user opts in).
 func (a *Client) EnterpriseToken(ctx context.Context, instanceID string) (Token, error) {
 	var resp cr.GetAuthorizationTokenResponseBody
-	if err := a.call(ctx, rpc("GetAuthorizationToken"), map[string]*string{"InstanceId": dara.String(instanceID)}, &resp); err != nil {
+	date, err := a.callDated(ctx, rpc("GetAuthorizationToken"), map[string]*string{"InstanceId": dara.String(instanceID)}, &resp)
+	if err != nil {
 		return Token{}, err
 	}
 	if err := failed("GetAuthorizationToken", resp.IsSuccess, resp.Code, resp.RequestId); err != nil {
@@ -131,7 +142,7 @@ func (a *Client) EnterpriseToken(ctx context.Context, instanceID string) (Token,
 	if dara.StringValue(resp.AuthorizationToken) == "" || dara.StringValue(resp.TempUsername) == "" || resp.ExpireTime == nil {
 		return Token{}, errors.New("cr GetAuthorizationToken: the answer lacks AuthorizationToken, TempUsername or ExpireTime")
 	}
-	return Token{Username: *resp.TempUsername, Password: *resp.AuthorizationToken, ExpiresAt: time.UnixMilli(*resp.ExpireTime)}, nil
+	return Token{Username: *resp.TempUsername, Password: *resp.AuthorizationToken, ExpiresAt: time.UnixMilli(*resp.ExpireTime), ServerDate: date}, nil
 }
 
 // Instance is an Enterprise Edition instance.

@@ -47,8 +47,10 @@ func Config(e Endpoint, region string) *openapi.Config {
 // sharedClient is the one HTTP client of the process. It honours HTTPS_PROXY/NO_PROXY the way Go
 // does (never for loopback), which is what users behind a proxy expect; the SDK's own transport
 // would match NO_PROXY against host:port only.
+// Every response body it reads is bounded by MaxBody; the request's context (the command's
+// deadline) interrupts a body that trickles.
 var sharedClient = &http.Client{
-	Transport: &http.Transport{
+	Transport: boundedTransport{&http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           (&net.Dialer{Timeout: ConnectTimeout, KeepAlive: 30 * time.Second}).DialContext,
 		TLSHandshakeTimeout:   ConnectTimeout,
@@ -56,7 +58,7 @@ var sharedClient = &http.Client{
 		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12},
 		MaxIdleConnsPerHost:   4,
 		IdleConnTimeout:       30 * time.Second,
-	},
+	}},
 	Timeout: ConnectTimeout + ReadTimeout,
 	CheckRedirect: func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse // an API never redirects; a redirect is not followed with a signature
@@ -75,6 +77,9 @@ func (h httpClient) Call(req *http.Request, _ *http.Transport) (*http.Response, 
 	resp, err := h.c.Do(req)
 	if info, ok := req.Context().Value(callInfoKey{}).(*callInfo); ok && resp != nil {
 		info.status = resp.StatusCode
+		if d, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
+			info.date = d
+		}
 	}
 	return resp, err
 }
@@ -82,7 +87,11 @@ func (h httpClient) Call(req *http.Request, _ *http.Transport) (*http.Response, 
 type callInfoKey struct{}
 
 // callInfo is what the HTTP client saw of one call.
-type callInfo struct{ status int }
+type callInfo struct {
+	status   int
+	date     time.Time // the answer's Date header
+	tooLarge bool      // a response body went past MaxBody
+}
 
 // Request names one API call for Call.
 type Request struct {
@@ -129,14 +138,29 @@ func DefaultBackoff(n int) time.Duration {
 // MaxAttempts bounds retries of transient failures; the context deadline bounds them too.
 const MaxAttempts = 4
 
+// Result is the answer of a successful call.
+type Result struct {
+	Body map[string]any // the decoded JSON body
+	// ServerDate is the answer's Date header, the service's clock when it answered; zero if the
+	// answer had none. A lifetime the service states (a token's expiry) is measured against it,
+	// not against the local clock, which may be hours off.
+	ServerDate time.Time
+}
+
 // Call performs req with c, retrying transient failures with jittered backoff while the context
 // allows, and returns the decoded JSON body.
 func Call(ctx context.Context, c Caller, req Request) (map[string]any, error) {
+	r, err := CallResult(ctx, c, req)
+	return r.Body, err
+}
+
+// CallResult is Call that also returns what the answer says besides its body.
+func CallResult(ctx context.Context, c Caller, req Request) (Result, error) {
 	var lastErr error
 	for attempt := 1; ; attempt++ {
-		body, err := callOnce(ctx, c, req)
+		r, err := callOnce(ctx, c, req)
 		if err == nil {
-			return body, nil
+			return r, nil
 		}
 		lastErr = err
 		if !retryable(err) || attempt >= MaxAttempts || ctx.Err() != nil {
@@ -148,14 +172,14 @@ func Call(ctx context.Context, c Caller, req Request) (map[string]any, error) {
 		}
 		select {
 		case <-ctx.Done():
-			return nil, lastErr
+			return Result{}, lastErr
 		case <-time.After(pause):
 		}
 	}
-	return nil, lastErr
+	return Result{}, lastErr
 }
 
-func callOnce(ctx context.Context, c Caller, req Request) (body map[string]any, err error) {
+func callOnce(ctx context.Context, c Caller, req Request) (_ Result, err error) {
 	defer func() {
 		// The generated SDK code converts with reflection and type assertions; a malformed
 		// response must be an error, never a crash of the helper.
@@ -175,13 +199,13 @@ func callOnce(ctx context.Context, c Caller, req Request) (body map[string]any, 
 		res, err = c.CallApiWithCtx(ctx, req.Params, oreq, rt)
 	}
 	if err != nil {
-		return nil, classify(ctx, req, err, info.status)
+		return Result{}, classify(ctx, req, err, info)
 	}
 	b, ok := res["body"].(map[string]any)
 	if !ok {
-		return nil, fmt.Errorf("%s %s: response from %s has no JSON object body", req.Service, dara.StringValue(req.Params.Action), req.Endpoint)
+		return Result{}, fmt.Errorf("%s %s: response from %s has no JSON object body", req.Service, dara.StringValue(req.Params.Action), req.Endpoint)
 	}
-	return b, nil
+	return Result{Body: b, ServerDate: info.date}, nil
 }
 
 func retryable(err error) bool {

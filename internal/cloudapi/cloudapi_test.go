@@ -33,6 +33,15 @@ func TestResolveEndpoint(t *testing.T) {
 		{"user@cr.example.com", "cr", "", false, "error"},
 		{"cr.{region}.example.com", "cr", "", false, "error"},
 		{"ftp://cr.example.com", "cr", "", false, "error"},
+		// A region is a region, whatever its source (environment, config, API answer, challenge):
+		// never a way to build another host name.
+		{"", "sts", "evil.example.test:443/#", false, "error"},
+		{"", "cr", "evil.example.test", false, "error"},
+		{"", "cr", "cn-hangzhou.evil", false, "error"},
+		{"", "cr", "CN-HANGZHOU", false, "error"},
+		{"cr.{region}.example.com", "cr", "x/../y", false, "error"},
+		{"http://127.0.0.1:8080", "cr", "evil.example.test:443/#", false, "error"},
+		{"", "cr", "cn-shanghai-finance-1", false, "https cr.cn-shanghai-finance-1.aliyuncs.com"},
 	}
 	for _, tt := range tests {
 		e, err := ResolveEndpoint(tt.override, tt.product, tt.region, tt.vpc)

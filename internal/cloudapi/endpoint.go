@@ -1,13 +1,25 @@
 package cloudapi
 
 import (
-	"github.com/docker-credential-acr/docker-credential-acr/acr"
-
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
 	"strings"
+
+	"github.com/docker-credential-acr/docker-credential-acr/acr"
 )
+
+// ErrNoRegion is the error of ResolveEndpoint when the endpoint needs a region and none is known
+// (callers may then choose a global endpoint); a region that is not a region id is another error.
+var ErrNoRegion = errors.New("no region known")
+
+// RegionError is a region that is not a region id, wherever it came from.
+type RegionError struct{ Region string }
+
+func (e *RegionError) Error() string {
+	return fmt.Sprintf("%q is not a region id such as cn-hangzhou", e.Region)
+}
 
 // Endpoint is where an API is served.
 type Endpoint struct {
@@ -21,10 +33,16 @@ func (e Endpoint) String() string { return e.Scheme + "://" + e.Host }
 // config file or the environment) is "host[:port]", "https://host[:port]" or, for loopback hosts
 // only, "http://host[:port]"; "{region}" in it is replaced by the region. Without an override the
 // public endpoint "<product>.<region>.aliyuncs.com" is used, or "<product>-vpc.<region>…" with vpc.
+//
+// region, whatever its source (environment, config, an API answer, a registry challenge), must be
+// a region id (acr.ValidRegion) or empty: it is never a way to build another host name.
 func ResolveEndpoint(override, product, region string, vpc bool) (Endpoint, error) {
+	if region != "" && !acr.ValidRegion(region) {
+		return Endpoint{}, fmt.Errorf("%s endpoint: %w", product, &RegionError{Region: region})
+	}
 	if override == "" {
 		if region == "" {
-			return Endpoint{}, fmt.Errorf("no region known for the %s endpoint", product)
+			return Endpoint{}, fmt.Errorf("%w for the %s endpoint", ErrNoRegion, product)
 		}
 		p := product
 		if vpc {
@@ -35,7 +53,7 @@ func ResolveEndpoint(override, product, region string, vpc bool) (Endpoint, erro
 	raw := strings.TrimSpace(override)
 	if strings.Contains(raw, "{region}") {
 		if region == "" {
-			return Endpoint{}, fmt.Errorf("%s endpoint %q needs a region, and none is known", product, raw)
+			return Endpoint{}, fmt.Errorf("%s endpoint %q needs a region, and none is known: %w", product, raw, ErrNoRegion)
 		}
 		raw = strings.ReplaceAll(raw, "{region}", region)
 	}

@@ -63,8 +63,14 @@ func (e *TransportError) Error() string {
 }
 func (e *TransportError) Unwrap() error { return e.Err }
 
-func classify(ctx context.Context, req Request, err error, status int) error {
+func classify(ctx context.Context, req Request, err error, info *callInfo) error {
 	action := dara.StringValue(req.Params.Action)
+	status := info.status
+	if isTooLarge(err, info) {
+		// Not retried: an endpoint that sends this much is not an Alibaba Cloud API.
+		return fmt.Errorf("%s %s: the answer from %s is %v, which no Alibaba Cloud API sends: check the %s endpoint (endpoints: in the config, or its environment variable)",
+			req.Service, action, req.Endpoint, ErrBodyTooLarge, req.Service)
+	}
 	var re responseError
 	if errors.As(err, &re) && re.GetStatusCode() != nil {
 		return &Error{
@@ -100,7 +106,7 @@ func classify(ctx context.Context, req Request, err error, status int) error {
 	if msg := err.Error(); strings.Contains(msg, "invalid character") || strings.Contains(msg, "unexpected end of JSON") || strings.Contains(msg, "unexpected EOF") && !strings.Contains(msg, "connection") {
 		return fmt.Errorf("%s %s: malformed JSON from %s", req.Service, action, req.Endpoint)
 	}
-	return &TransportError{Service: req.Service, Action: action, Endpoint: req.Endpoint.String(), Err: errors.New(firstLine(Scrub(err.Error())))}
+	return &TransportError{Service: req.Service, Action: action, Endpoint: req.Endpoint.String(), Err: errors.New(Scrub(firstLine(err.Error())))}
 }
 
 // trimSDKMessage drops the SDK's "code: 404, " prefix and its " request id: …" suffix.
@@ -147,8 +153,10 @@ var secretPatterns = sync.OnceValue(func() []*regexp.Regexp {
 	}
 })
 
-// Scrub removes secret values from text that may be shown or logged.
+// Scrub makes text that may be shown or logged safe: it removes terminal control sequences
+// ([StripControls]) and then secret values.
 func Scrub(s string) string {
+	s = StripControls(s)
 	for _, re := range secretPatterns() {
 		s = re.ReplaceAllString(s, "${1}***")
 	}

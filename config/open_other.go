@@ -1,0 +1,9 @@
+//go:build !unix
+
+package config
+
+import "os"
+
+// openNonBlocking opens path for reading; systems without FIFOs in the file system do not block
+// on open.
+func openNonBlocking(path string) (*os.File, error) { return os.Open(path) }
