@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/adrg/xdg"
+
+	"github.com/docker-credential-acr/docker-credential-acr/secrets"
 )
 
 // Defaults.
@@ -64,6 +66,7 @@ func (c *Config) Env(name string) string {
 type Endpoints struct {
 	CR  string
 	STS string
+	KMS string
 }
 
 // Registry is one entry of `registries`: which hosts it applies to and how to get credentials.
@@ -80,7 +83,11 @@ type Registry struct {
 	RRSARoleARN         string
 	RRSAOIDCProviderARN string
 	OIDCTokenFile       string
-	index               int
+	// Secret, when set, is where the entry's login comes from (KMS Secrets Manager) instead of
+	// an ACR token; see secret.go.
+	Secret *Secret
+	secret secretSettings
+	index  int
 }
 
 // Describe names the entry for messages: "registries[2] (registry.example.com)".
@@ -121,11 +128,18 @@ func (c *Config) Match(matchDomain func(domain string) bool, instanceID string) 
 	return nil
 }
 
-// Domains lists the domains named by the registries entries, for configure-docker.
+// Domains lists the domains named by the registries entries, for configure-docker: docker.io
+// as every name clients give Docker Hub (secrets.DockerHubAliases).
 func (c *Config) Domains() []string {
 	var out []string
 	for _, r := range c.Registries {
-		out = append(out, r.Domains...)
+		for _, d := range r.Domains {
+			if d == secrets.DockerHub {
+				out = append(out, secrets.DockerHubAliases()...)
+				continue
+			}
+			out = append(out, d)
+		}
 	}
 	return out
 }

@@ -95,6 +95,7 @@ func (c *Config) parse(path string, data []byte) error {
 			return mapping(p, k, v, []field{
 				{[]string{"cr"}, endpointSetter(&c.Endpoints.CR, "cr")},
 				{[]string{"sts"}, endpointSetter(&c.Endpoints.STS, "sts")},
+				{[]string{"kms"}, endpointSetter(&c.Endpoints.KMS, "kms")},
 			})
 		}},
 		{[]string{"registries", "instances"}, func(p, k string, v *yaml.Node) error {
@@ -118,13 +119,13 @@ func (c *Config) parse(path string, data []byte) error {
 }
 
 func (r *Registry) fields() []field {
-	return []field{
+	return append([]field{
 		{[]string{"domains"}, func(p, k string, v *yaml.Node) error {
 			switch v.Kind {
 			case yaml.ScalarNode: // ACK add-on style: comma-separated
 				for _, d := range strings.Split(v.Value, ",") {
 					if d = strings.TrimSpace(d); d != "" {
-						r.Domains = append(r.Domains, strings.ToLower(d))
+						r.Domains = append(r.Domains, canonicalDomain(d))
 					}
 				}
 			case yaml.SequenceNode:
@@ -132,7 +133,7 @@ func (r *Registry) fields() []field {
 					if item.Kind != yaml.ScalarNode {
 						return fileError(p, item, k, "each domain must be a host name such as registry.example.com")
 					}
-					r.Domains = append(r.Domains, strings.ToLower(strings.TrimSpace(item.Value)))
+					r.Domains = append(r.Domains, canonicalDomain(item.Value))
 				}
 			default:
 				return fileError(p, v, k, "must be a list of host names (or a comma-separated string)")
@@ -158,7 +159,7 @@ func (r *Registry) fields() []field {
 		{[]string{"rrsarolearn"}, stringSetter(&r.RRSARoleARN)},
 		{[]string{"rrsaoidcproviderrolearn", "oidcproviderarn"}, stringSetter(&r.RRSAOIDCProviderARN)},
 		{[]string{"oidctokenfile"}, stringSetter(&r.OIDCTokenFile)},
-	}
+	}, r.secretFields()...)
 }
 
 func (r *Registry) validate(p, k string, n *yaml.Node) error {
@@ -194,7 +195,7 @@ func (r *Registry) validate(p, k string, n *yaml.Node) error {
 	if r.RoleSessionName == "" {
 		r.RoleSessionName = DefaultRoleSessionName
 	}
-	return nil
+	return r.validateSecret(p, k, n)
 }
 
 func validRegion(s string) bool { return acr.ValidRegion(s) }
