@@ -277,7 +277,9 @@ func (r *DoctorReport) printSecret(line func(k, v string)) {
 		return
 	}
 	line("secret", r.Secret.Secret)
-	line("secret ARN", r.Secret.ARN)
+	if r.Secret.ARN != r.Secret.Secret {
+		line("secret ARN", r.Secret.ARN)
+	}
 	line("KMS endpoint", r.Secret.Endpoint)
 	line("version stage", r.Secret.Stage)
 	line("secretTTL", r.Secret.TTL)
