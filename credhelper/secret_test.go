@@ -42,8 +42,12 @@ func TestSecretPlanKeyAndIdentity(t *testing.T) {
 	}
 	other, _ := secrets.ParseRef("hub2", "cn-hangzhou")
 	variants := map[string]*Keychain{
-		"secret":   w.keychain(t, entry(func(r *config.Registry) { r.Secret = &config.Secret{Ref: other, Stage: secrets.DefaultStage, TTL: secrets.DefaultTTL} })),
-		"stage":    w.keychain(t, entry(func(r *config.Registry) { r.Secret = &config.Secret{Ref: ref, Stage: "ACSPrevious", TTL: secrets.DefaultTTL} })),
+		"secret": w.keychain(t, entry(func(r *config.Registry) {
+			r.Secret = &config.Secret{Ref: other, Stage: secrets.DefaultStage, TTL: secrets.DefaultTTL}
+		})),
+		"stage": w.keychain(t, entry(func(r *config.Registry) {
+			r.Secret = &config.Secret{Ref: ref, Stage: "ACSPrevious", TTL: secrets.DefaultTTL}
+		})),
 		"role hop": w.keychain(t, entry(func(r *config.Registry) { r.ArnUser = roleUser })),
 	}
 	vpc := w.keychain(t, entry(nil))
