@@ -721,3 +721,59 @@ func TestSecretsValuesNeverLeak(t *testing.T) {
 		t.Errorf("%d cache files hold a login, want 2 (GHCR and Docker Hub)", holders)
 	}
 }
+
+// The README's KMS section is a contract: its config, and what `doctor --policy docker.io`
+// prints for it.
+func TestSecretsREADMESection(t *testing.T) {
+	data, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, sec, ok := strings.Cut(string(data), "\n## Other registries from KMS Secrets Manager\n")
+	if !ok {
+		t.Fatal("no KMS section in the README")
+	}
+	sec, _, _ = strings.Cut(sec, "\n## ")
+	block := func(lang string, n int) string {
+		parts := strings.Split(sec, "```"+lang+"\n")
+		if len(parts) <= n {
+			t.Fatalf("no %s block %d", lang, n)
+		}
+		b, _, _ := strings.Cut(parts[n], "```")
+		lines := strings.Split(b, "\n")
+		for i, l := range lines {
+			lines[i] = strings.TrimPrefix(l, "   ")
+		}
+		return strings.Join(lines, "\n")
+	}
+	e := newEnv(t)
+	e.config(block("yaml", 1))
+	r := e.run("", "doctor", "--policy", "docker.io")
+	dec := json.NewDecoder(strings.NewReader(r.stdout))
+	var docs []json.RawMessage
+	for dec.More() {
+		var d json.RawMessage
+		if err := dec.Decode(&d); err != nil {
+			t.Fatalf("%v: %q", err, r.stdout)
+		}
+		docs = append(docs, d)
+	}
+	var want, got any
+	if err := json.Unmarshal([]byte(block("json", 2)), &want); err != nil {
+		t.Fatal(err)
+	}
+	if r.code != 0 || len(docs) != 2 || json.Unmarshal(docs[1], &got) != nil {
+		t.Fatalf("%+v", r)
+	}
+	if a, b := mustJSON(got), mustJSON(want); a != b {
+		t.Errorf("doctor --policy docker.io prints\n%s\nthe README shows\n%s", a, b)
+	}
+	if !strings.Contains(string(docs[0]), "acs:ram::222222222222:role/secrets-reader") || !strings.Contains(r.stderr, "kms:Decrypt") {
+		t.Errorf("first document %s; stderr %s", docs[0], r.stderr)
+	}
+}
+
+func mustJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
