@@ -89,5 +89,9 @@ EOF
     fi
     ! grep -qF -- "$pw" "$S/helper.log" || fail "the helper's stderr holds the password of $secret"
   done
+  # The clients name Docker Hub differently (the docker CLI's server URL, or the host): each name
+  # must reach the one entry.
+  expect_count "Docker Hub names the clients asked the helper for" \
+    "$(grep -Eo '^call action=get client=[a-z]+ host=(https://index\.docker\.io/v1/|index\.docker\.io|registry-1\.docker\.io|docker\.io) rc=0' "$S/helper.log" | awk '{print $4}' | sort -u | wc -l)" -ge 2
   expect_count "ACR tokens issued for registries that are not ACR" "$(new_tokens 'true')" -eq 0
 }
