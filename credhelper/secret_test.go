@@ -3,6 +3,7 @@ package credhelper
 import (
 	"testing"
 
+	"github.com/docker-credential-acr/docker-credential-acr/acr"
 	"github.com/docker-credential-acr/docker-credential-acr/config"
 	"github.com/docker-credential-acr/docker-credential-acr/secrets"
 )
@@ -70,4 +71,35 @@ func TestSecretPlanKeyAndIdentity(t *testing.T) {
 	if got, want := secretIdentity(hop), "acs:kms:cn-hangzhou:"+acctB+":secret/hub (versionStage ACSCurrent) read by environment AccessKey → "+roleUser; got != want {
 		t.Errorf("identity %q, want %q (the account of the last hop completes a bare name's ARN)", got, want)
 	}
+}
+
+// An entry with a secret serves every host it lists, ACR's too: a Personal Edition instance
+// (crpi-), which has no temporary tokens, can keep its fixed password in KMS. Hosts it does not
+// list keep their ACR plans.
+func TestSecretEntryServesTheHostsItLists(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.useAK(t, devAK, devSK)
+	ref, _ := secrets.ParseRef("crpi-login", "cn-hangzhou")
+	const crpi = "crpi-abcdefgh12345678.cn-hangzhou.personal.cr.aliyuncs.com"
+	k := w.keychain(t, config.Registry{Domains: []string{crpi}, RegionID: "cn-hangzhou", Secret: &config.Secret{Ref: ref, Stage: secrets.DefaultStage, TTL: secrets.DefaultTTL}})
+	for host, want := range map[string]TargetKind{crpi: TargetSecret, "registry.cn-hangzhou.aliyuncs.com": TargetPersonal, "team-registry.cn-beijing.cr.aliyuncs.com": TargetEnterprise} {
+		reg, _ := parseServer(host)
+		p, err := k.Plan(ctx(t), reg)
+		if err != nil || p.Kind != want || (p.Secret != nil) != (want == TargetSecret) {
+			t.Errorf("%s: %+v %v, want kind %d", host, p, err, want)
+		}
+	}
+	if _, err := k.Plan(ctx(t), mustParse(t, "ghcr.io")); err == nil {
+		t.Error("ghcr.io is listed by no entry, but was planned")
+	}
+}
+
+func mustParse(t *testing.T, host string) acr.Registry {
+	t.Helper()
+	reg, err := parseServer(host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reg
 }
