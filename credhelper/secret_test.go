@@ -1,10 +1,13 @@
 package credhelper
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/docker-credential-acr/docker-credential-acr/acr"
 	"github.com/docker-credential-acr/docker-credential-acr/config"
+	"github.com/docker-credential-acr/docker-credential-acr/credhelper/kubeletapi"
+	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit/fakecloud"
 	"github.com/docker-credential-acr/docker-credential-acr/secrets"
 )
 
@@ -102,4 +105,43 @@ func mustParse(t *testing.T, host string) acr.Registry {
 		t.Fatal(err)
 	}
 	return reg
+}
+
+// Per-workload identity reads secrets too: the pod's service account role, not the node, reads
+// the Docker Hub login, and another service account's role is refused.
+func TestKubeletWorkloadReadsTheSecret(t *testing.T) {
+	w := newKubeletWorld(t)
+	if err := w.fc.AddSecret(fakecloud.Secret{AccountID: kAccount, Region: "cn-hangzhou", Name: "hub", Readers: []string{w.roleA},
+		Versions: []fakecloud.SecretVersion{{VersionID: "v1", Data: `{"username": "hub-a", "password": "hub-a-password-0001"}`}}}); err != nil {
+		t.Fatal(err)
+	}
+	ref, _ := secrets.ParseRef("hub", "cn-hangzhou")
+	w.k.Config.Endpoints.KMS = w.fc.URL()
+	w.k.Config.Registries = []config.Registry{{Domains: []string{"docker.io"}, RegionID: "cn-hangzhou", RoleSessionName: config.DefaultRoleSessionName, ExpireDuration: 3600,
+		Secret: &config.Secret{Ref: ref, Stage: secrets.DefaultStage, TTL: secrets.DefaultTTL}}}
+	annA := map[string]string{kubeletapi.AnnotationRoleARN: w.roleA}
+	r, err := w.run(t, saRequest("docker.io/library/nginx:1", w.tokenA, annA))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := r.Auth["docker.io"]; a.Username != "hub-a" || a.Password != "hub-a-password-0001" || r.CacheDuration == "0s" {
+		t.Fatalf("answer %+v", r)
+	}
+	var reads []fakecloud.Call
+	for _, c := range w.fc.Calls() {
+		if c.Action == "GetSecretValue" {
+			reads = append(reads, c)
+		}
+	}
+	if len(reads) != 1 || !strings.HasPrefix(reads[0].Principal, "acs:ram::"+kAccount+":assumed-role/puller-a/") {
+		t.Errorf("GetSecretValue calls %+v, want one by the puller-a session", reads)
+	}
+	// Another service account's role may not read it: an error, never the node's or A's login.
+	_, err = w.run(t, saRequest("nginx", w.tokenB, map[string]string{kubeletapi.AnnotationRoleARN: w.roleB}))
+	if secrets.KindOf(err) != secrets.NoPermission || !strings.Contains(err.Error(), "puller-b") {
+		t.Errorf("service account B: %v", err)
+	}
+	if strings.Contains(w.log.String(), "hub-a-password-0001") {
+		t.Error("the password reached the log")
+	}
 }
