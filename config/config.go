@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/adrg/xdg"
+
+	"github.com/docker-credential-acr/docker-credential-acr/secrets"
 )
 
 // Defaults.
@@ -64,6 +66,7 @@ func (c *Config) Env(name string) string {
 type Endpoints struct {
 	CR  string
 	STS string
+	KMS string
 }
 
 // Registry is one entry of `registries`: which hosts it applies to and how to get credentials.
@@ -83,9 +86,13 @@ type Registry struct {
 	RRSARoleARN         string
 	RRSAOIDCProviderARN string
 	OIDCTokenFile       string
-	index               int
-	file                string // the config file, and the entry's line in it (0 if not from a file)
-	line                int
+	// Secret, when set, is where the entry's login comes from (KMS Secrets Manager) instead of
+	// an ACR token; see secret.go.
+	Secret *Secret
+	secret secretSettings
+	index  int
+	file   string // the config file, and the entry's line in it (0 if not from a file)
+	line   int
 }
 
 // Where is the entry's place in the config file, "path:line", for messages ("" if unknown).
@@ -134,11 +141,18 @@ func (c *Config) Match(matchDomain func(domain string) bool, instanceID string) 
 	return nil
 }
 
-// Domains lists the domains named by the registries entries, for configure-docker.
+// Domains lists the domains named by the registries entries, for configure-docker: docker.io
+// as every name clients give Docker Hub (secrets.DockerHubAliases).
 func (c *Config) Domains() []string {
 	var out []string
 	for _, r := range c.Registries {
-		out = append(out, r.Domains...)
+		for _, d := range r.Domains {
+			if d == secrets.DockerHub {
+				out = append(out, secrets.DockerHubAliases()...)
+				continue
+			}
+			out = append(out, d)
+		}
 	}
 	return out
 }

@@ -25,6 +25,7 @@ const (
 	EnvDataDir     = "DOCKER_CREDENTIAL_ACR_DATA_DIR"
 	EnvLogLevel    = "DOCKER_CREDENTIAL_ACR_LOG_LEVEL"
 	EnvCREndpoint  = "DOCKER_CREDENTIAL_ACR_CR_ENDPOINT"
+	EnvKMSEndpoint = "DOCKER_CREDENTIAL_ACR_KMS_ENDPOINT"
 	EnvSTSEndpoint = "ALIBABA_CLOUD_STS_ENDPOINT"
 	EnvVPC         = "ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED"
 	// EnvOIDCAudience is the audience the helper asks a CI's token service for (GitHub Actions);
@@ -73,7 +74,7 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 	for _, o := range []struct {
 		env, product string
 		dst          *string
-	}{{EnvCREndpoint, "cr", &c.Endpoints.CR}, {EnvSTSEndpoint, "sts", &c.Endpoints.STS}} {
+	}{{EnvCREndpoint, "cr", &c.Endpoints.CR}, {EnvSTSEndpoint, "sts", &c.Endpoints.STS}, {EnvKMSEndpoint, "kms", &c.Endpoints.KMS}} {
 		if v := strings.TrimSpace(getenv(o.env)); v != "" {
 			if err := cloudapi.CheckOverride(o.product, v); err != nil {
 				return fmt.Errorf("%s: %v (or unset %s to use the default endpoint)", o.env, err, o.env)

@@ -95,6 +95,7 @@ func (c *Config) parse(path string, data []byte) error {
 			return mapping(p, k, v, []field{
 				{[]string{"cr"}, endpointSetter(&c.Endpoints.CR, "cr")},
 				{[]string{"sts"}, endpointSetter(&c.Endpoints.STS, "sts")},
+				{[]string{"kms"}, endpointSetter(&c.Endpoints.KMS, "kms")},
 			})
 		}},
 		{[]string{"registries", "instances"}, func(p, k string, v *yaml.Node) error {
@@ -120,13 +121,13 @@ func (c *Config) parse(path string, data []byte) error {
 }
 
 func (r *Registry) fields() []field {
-	return []field{
+	return append([]field{
 		{[]string{"domains"}, func(p, k string, v *yaml.Node) error {
 			switch v.Kind {
 			case yaml.ScalarNode: // ACK add-on style: comma-separated
 				for _, d := range strings.Split(v.Value, ",") {
 					if d = strings.TrimSpace(d); d != "" {
-						r.Domains = append(r.Domains, strings.ToLower(d))
+						r.Domains = append(r.Domains, canonicalDomain(d))
 					}
 				}
 			case yaml.SequenceNode:
@@ -134,7 +135,7 @@ func (r *Registry) fields() []field {
 					if item.Kind != yaml.ScalarNode {
 						return fileError(p, item, k, "each domain must be a host name such as registry.example.com")
 					}
-					r.Domains = append(r.Domains, strings.ToLower(strings.TrimSpace(item.Value)))
+					r.Domains = append(r.Domains, canonicalDomain(item.Value))
 				}
 			default:
 				return fileError(p, v, k, "must be a list of host names (or a comma-separated string)")
@@ -161,7 +162,7 @@ func (r *Registry) fields() []field {
 		{[]string{"rrsaoidcproviderrolearn", "oidcproviderarn"}, stringSetter(&r.RRSAOIDCProviderARN)},
 		{[]string{"oidctokenfile"}, stringSetter(&r.OIDCTokenFile)},
 		{[]string{"profile"}, stringSetter(&r.Profile)},
-	}
+	}, r.secretFields()...)
 }
 
 func (r *Registry) validate(p, k string, n *yaml.Node) error {
@@ -200,7 +201,7 @@ func (r *Registry) validate(p, k string, n *yaml.Node) error {
 	if r.RoleSessionName == "" {
 		r.RoleSessionName = DefaultRoleSessionName
 	}
-	return nil
+	return r.validateSecret(p, k, n)
 }
 
 func validRegion(s string) bool { return acr.ValidRegion(s) }

@@ -37,7 +37,7 @@ func checkRegions(path, key string, regs []Registry, nodes []*yaml.Node) error {
 					"%s contradicts domain %s, which names region %s: a host that names its region keeps it; fix regionId, or move %s to an entry of its own",
 					r.RegionID, d, reg.Region, d))
 			}
-			if j, dup := owner[d]; dup {
+			if j, dup := owner[d]; dup && j != i { // within one entry (docker.io and its aliases) a repeat is harmless
 				return fileError(path, nodes[i], name+".domains", fmt.Sprintf(
 					"%s is also listed by %s[%d] (%s): list each domain in one entry, so that which region and roles apply is not a matter of order",
 					d, key, j, regs[j].Where()))

@@ -74,7 +74,7 @@ var commands = []command{
 		}, inv.Stdout, inv.Stderr)
 	}},
 	{names: []string{"print-kubelet-config"}, run: func(inv *invocation, args []string) int {
-		return kubeletconfig.Run(args, inv.getenv, inv.Stdout, inv.Stderr)
+		return kubeletconfig.Run(append(configMatchImages(inv.getenv, inv.Stderr), args...), inv.getenv, inv.Stdout, inv.Stderr)
 	}},
 	{names: []string{"doctor"}, withKeychain: true, run: func(inv *invocation, args []string) int {
 		return Doctor(inv.ctx, inv.k, args, inv.Stdout, inv.Stderr)
@@ -196,6 +196,7 @@ func (b Build) resolve() (string, string) {
 
 const usage = `Usage: docker-credential-acr <get|store|erase|list|version>
        docker-credential-acr doctor [--json] [--online] HOST...
+       docker-credential-acr doctor --policy [--json] HOST...
        docker-credential-acr get-login-password [--username] HOST   (for ctr, crictl, helm registry login)
        docker-credential-acr configure-docker [--registries h1,h2] [--dry-run]
        docker-credential-acr kubelet               (image credential provider; also as acr-credential-provider)

@@ -38,7 +38,7 @@ func TestCommandTable(t *testing.T) {
 		{name: "version", argv: []string{"x", "version"}, config: broken, code: 0, wantStdout: "docker-credential-acr (Alibaba Cloud Container Registry) v1.2.3 commit abc", wantStderr: "-"},
 		{name: "--version", argv: []string{"x", "--version"}, code: 0, wantStdout: "v1.2.3", wantStderr: "-"},
 		{name: "help", argv: []string{"x", "help"}, config: broken, code: 0, wantStdout: "Usage: docker-credential-acr", wantStderr: "-"},
-		{name: "print-kubelet-config with a broken config", argv: []string{"x", "print-kubelet-config"}, config: broken, code: 0, wantStdout: "CredentialProviderConfig", wantStderr: "-"},
+		{name: "print-kubelet-config with a broken config", argv: []string{"x", "print-kubelet-config"}, config: broken, code: 0, wantStdout: "CredentialProviderConfig", wantStderr: "its domains are not in matchImages"},
 		{name: "print-kubelet-config bad usage", argv: []string{"x", "print-kubelet-config", "--nope"}, code: 2, wantStdout: "-", wantStderr: "nope"},
 		{name: "get with a broken config: error on stdout", argv: []string{"x", "get"}, config: broken, stdin: "registry.cn-hangzhou.aliyuncs.com", code: 1, wantStdout: brokenMsg, wantStderr: brokenMsg},
 		{name: "list with a broken config", argv: []string{"x", "list"}, config: broken, code: 1, wantStdout: brokenMsg, wantStderr: brokenMsg},

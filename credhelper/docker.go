@@ -13,8 +13,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/docker/docker-credential-helpers/credentials"
-
-	"github.com/docker-credential-acr/docker-credential-acr/acr"
 )
 
 // MaxInput bounds what a protocol command reads from stdin. A server URL is at most a few hundred
@@ -120,7 +118,7 @@ func (d *Docker) Get(serverURL string) (string, string, error) {
 
 // Add implements credentials.Helper: `docker login` to a host configured with this helper.
 func (d *Docker) Add(c *credentials.Credentials) error {
-	reg, err := acr.Parse(c.ServerURL)
+	reg, err := parseServer(c.ServerURL)
 	if err != nil {
 		return fmt.Errorf("cannot store credentials: %q is not a registry host", truncate(c.ServerURL))
 	}
@@ -135,7 +133,7 @@ func (d *Docker) Add(c *credentials.Credentials) error {
 
 // Delete implements credentials.Helper: `docker logout` forgets stored and cached credentials.
 func (d *Docker) Delete(serverURL string) error {
-	reg, err := acr.Parse(serverURL)
+	reg, err := parseServer(serverURL)
 	if err != nil {
 		return fmt.Errorf("%q is not a registry host", truncate(serverURL))
 	}

@@ -39,6 +39,8 @@ type DoctorReport struct {
 	// the machine it answers "not found" and clients pull anonymously. `--online` turns them into
 	// problems, since the token it is asked to prove cannot be had.
 	Notices []string `json:"notices,omitempty"`
+	// Secret is set for a host served from a KMS secret (secret.go).
+	Secret *SecretReport `json:"secret,omitempty"`
 }
 
 // CachedToken describes a cache entry without its secret.
@@ -64,8 +66,9 @@ func Doctor(ctx context.Context, k *Keychain, args []string, stdout, stderr io.W
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print JSON")
 	online := fs.Bool("online", false, "also run each step (credentials, role hops, token) and time it")
+	pol := fs.Bool("policy", false, "print the minimal RAM policy of each identity that serves the hosts (JSON policy documents)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: docker-credential-acr doctor [--json] [--online] HOST...\n\nExplains how the helper gets an Alibaba Cloud ACR login for each host.")
+		fmt.Fprintln(stderr, "Usage: docker-credential-acr doctor [--json] [--online] HOST...\n       docker-credential-acr doctor --policy [--json] HOST...\n\nExplains how the helper gets a login for each host (from Alibaba Cloud ACR, or from a KMS secret); --policy prints the RAM policies that needs.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -74,6 +77,9 @@ func Doctor(ctx context.Context, k *Keychain, args []string, stdout, stderr io.W
 	if fs.NArg() == 0 {
 		fs.Usage()
 		return 2
+	}
+	if *pol {
+		return k.printPolicies(ctx, fs.Args(), *asJSON, stdout, stderr)
 	}
 	var reports []*DoctorReport
 	bad := false
@@ -99,7 +105,7 @@ func Doctor(ctx context.Context, k *Keychain, args []string, stdout, stderr io.W
 
 func (k *Keychain) diagnose(ctx context.Context, input string, online bool) *DoctorReport {
 	r := &DoctorReport{Input: input, ConfigFile: k.Config.Path, CacheDir: k.Cache.Dir()}
-	reg, err := acr.Parse(input)
+	reg, err := parseServer(input)
 	if err != nil {
 		r.Problems = append(r.Problems, fmt.Sprintf("%v: write the registry host as it appears in the image name, e.g. registry.cn-hangzhou.aliyuncs.com", err))
 		return r
@@ -119,6 +125,10 @@ func (k *Keychain) diagnose(ctx context.Context, input string, online bool) *Doc
 			return r
 		}
 		r.Problems = append(r.Problems, err.Error())
+		return r
+	}
+	if p.Secret != nil {
+		k.diagnoseSecret(ctx, p, r, online)
 		return r
 	}
 	r.ACR = true
@@ -195,6 +205,10 @@ func (k *Keychain) runSteps(ctx context.Context, p *Plan, r *DoctorReport) {
 	}
 	q := *p
 	q.Provider = sts.Static(creds)
+	if p.Secret != nil {
+		step("KMS GetSecretValue "+p.Secret.ARN(), func() (string, error) { return k.secretStep(ctx, &q, q.Provider, r) })
+		return
+	}
 	step("registry token", func() (string, error) {
 		t, err := k.fetch(ctx, &q)
 		if err != nil {
@@ -224,10 +238,11 @@ func (r *DoctorReport) print(w io.Writer) {
 	line("config file", r.ConfigFile)
 	line("config entry", r.Entry)
 	line("profile", r.Profile)
+	r.printSecret(line)
 	if len(r.RoleChain) > 0 {
 		line("role chain", "base credentials → "+strings.Join(r.RoleChain, " → "))
 	}
-	if r.Host != "" && r.ACR {
+	if r.Host != "" && (r.ACR || r.Secret != nil) {
 		line("credentials", r.Using)
 		if len(r.Sources) > 1 {
 			line("present, not used", strings.Join(r.Sources[1:], "; "))

@@ -54,6 +54,9 @@ func (e *untrustedDomainError) Error() string {
 
 // explain turns a failure to get a token into a TokenError that says what to do next.
 func (k *Keychain) explain(p *Plan, err error) error {
+	if p.Secret != nil {
+		return k.explainSecret(p, err)
+	}
 	te := &TokenError{Host: p.Registry.Host, Err: err}
 	var ae *cloudapi.Error
 	var ce *sts.ChainError

@@ -13,7 +13,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/docker-credential-acr/docker-credential-acr/acr"
 	"github.com/docker-credential-acr/docker-credential-acr/acr/crapi"
 	"github.com/docker-credential-acr/docker-credential-acr/cache"
 	"github.com/docker-credential-acr/docker-credential-acr/config"
@@ -27,6 +26,8 @@ type Login struct {
 	Secret    string
 	ExpiresAt time.Time // zero for stored logins
 	Source    string    // "stored", "cache", "fetched", "stale"
+	// FromSecret names the KMS secret (and who read it) of a login read from one; "" otherwise.
+	FromSecret string
 }
 
 // LoginStore keeps the logins users give with `docker login`.
@@ -76,7 +77,7 @@ func (k *Keychain) log() *slog.Logger {
 
 // Get returns the login for serverURL.
 func (k *Keychain) Get(ctx context.Context, serverURL string) (Login, error) {
-	reg, err := acr.Parse(serverURL)
+	reg, err := parseServer(serverURL)
 	if err != nil {
 		k.log().Debug("not a registry host", "error", err)
 		return Login{}, &NotFoundError{Host: serverURL}
@@ -100,6 +101,9 @@ func (k *Keychain) login(ctx context.Context, p *Plan) (Login, error) {
 			hint += "; the ECS RAM role was not tried: " + p.Chain.ECSSkipped
 		}
 		return Login{}, &NotFoundError{Host: p.Registry.Host, Hint: hint, NoCredentials: true}
+	}
+	if p.Secret != nil {
+		return k.secretLogin(ctx, p)
 	}
 	threshold := k.Config.ExpiringThreshold
 	e, src, err := k.Cache.GetOrFetch(ctx, p.Key, "", threshold, func(ctx context.Context) (cache.Entry, error) {

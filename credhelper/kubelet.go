@@ -16,6 +16,7 @@ import (
 
 	"github.com/docker-credential-acr/docker-credential-acr/acr"
 	"github.com/docker-credential-acr/docker-credential-acr/credhelper/kubeletapi"
+	"github.com/docker-credential-acr/docker-credential-acr/secrets"
 )
 
 // kubeletTimeout is how long Kubelet works at most: the kubelet kills its plugins after a
@@ -67,7 +68,7 @@ func (k *Keychain) kubeletResponse(ctx context.Context, req kubeletapi.Request) 
 	}
 	host, ok := kubeletapi.ImageRegistry(req.Image)
 	if !ok {
-		return none("Docker Hub image", "image", truncate(req.Image))
+		host = secrets.DockerHub // "nginx", "user/app": a Docker Hub image, served if an entry lists docker.io
 	}
 	reg, err := acr.Parse(host)
 	if err != nil {
@@ -97,7 +98,11 @@ func (k *Keychain) kubeletResponse(ctx context.Context, req kubeletapi.Request) 
 	// The key is the host as the image writes it: the kubelet matches keys against the image,
 	// port included.
 	resp.Auth = map[string]kubeletapi.Auth{host: {Username: login.Username, Password: login.Secret}}
-	resp.CacheDuration = kubeletCacheDuration(login, kc.now(), k.Config.ExpiringThreshold)
+	threshold := k.Config.ExpiringThreshold
+	if login.FromSecret != "" {
+		threshold = 0 // a login from a secret is good until its secretTTL is over
+	}
+	resp.CacheDuration = kubeletCacheDuration(login, kc.now(), threshold)
 	k.log().Debug("kubelet: login for the image", "host", reg.Host, "source", login.Source, "cacheDuration", resp.CacheDuration)
 	return resp, nil
 }

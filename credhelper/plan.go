@@ -29,8 +29,10 @@ type Plan struct {
 	Hops        []sts.Hop
 	STSEndpoint cloudapi.Endpoint
 	Provider    sts.Provider
-	Key         string   // the cache key of the token
-	How         []string // how each fact was found, for doctor
+	// Secret is set for an entry whose login is a KMS secret (Kind TargetSecret; secret.go).
+	Secret *SecretPlan
+	Key    string   // the cache key of the token
+	How    []string // how each fact was found, for doctor
 }
 
 // TargetKind is the kind of token a host needs.
@@ -39,6 +41,7 @@ type TargetKind int
 const (
 	TargetPersonal   TargetKind = iota + 1 // GET /tokens in the region
 	TargetEnterprise                       // GetAuthorizationToken of an instance
+	TargetSecret                           // GetSecretValue of a KMS secret (secret.go)
 )
 
 // serves reports whether the Keychain could serve reg at all: an ACR default domain, or a host
@@ -67,6 +70,9 @@ func (k *Keychain) listingEntry(reg acr.Registry) *config.Registry {
 // name only an instanceId), where the registry's anonymous challenge, remembered on disk, says it.
 func (k *Keychain) Plan(ctx context.Context, reg acr.Registry) (*Plan, error) {
 	cfg := k.Config
+	if e := k.secretEntry(reg); e != nil {
+		return k.secretPlan(reg, e)
+	}
 	p := &Plan{Registry: reg}
 	switch reg.Edition {
 	case acr.EditionUnknown:

@@ -37,7 +37,7 @@ REGCTL_VERSION=v0.11.7
 # The scenarios, in order (scenarios.sh defines them).
 SCENARIOS=(personal-classic enterprise-default-domain custom-domain-config arn-chain
   ecs-ram-role cache-second-pull anonymous-public registry-rejects-token token-denied-anonymous-401
-  default-api-endpoints)
+  default-api-endpoints secret-registries)
 
 log() { printf 'e2e: %s\n' "$*" >&2; }
 

@@ -76,6 +76,9 @@ public   127.0.0.16 registry.cn-qingdao.aliyuncs.com                  -
 deny     127.0.0.17 deny-registry.cn-hangzhou.cr.aliyuncs.com         deny
 '
 declare -A HOST ADDR INST
+# ALIASES: more host names of a registry (one registry, several names: Docker Hub's clients use
+# three); REG_USER: its htpasswd user when not cr_temp_user. scenarios-secrets.sh fills them.
+declare -A ALIASES=() REG_USER=()
 REG_IDS=()
 while read -r id addr host inst; do
   [ -n "$id" ] || continue
@@ -95,11 +98,14 @@ API_HOSTS=(sts.aliyuncs.com)
 for region in cn-hangzhou cn-shanghai cn-beijing cn-qingdao; do
   API_HOSTS+=("cr.$region.aliyuncs.com" "sts.$region.aliyuncs.com")
 done
+# Registries that are not ACR, served from KMS secrets (adds registries, names and KMS hosts).
+# shellcheck source=e2e/scenarios-secrets.sh
+. "$HERE/scenarios-secrets.sh"
 
 mkdir -p "$WORK/etc"
 {
   printf '127.0.0.1 localhost\n::1 localhost ip6-localhost\n'
-  for id in "${REG_IDS[@]}"; do printf '%s %s\n' "${ADDR[$id]}" "${HOST[$id]}"; done
+  for id in "${REG_IDS[@]}"; do printf '%s %s\n' "${ADDR[$id]}" "${HOST[$id]}${ALIASES[$id]:+ ${ALIASES[$id]}}"; done
   printf '%s %s\n' "$API_ADDR" "${API_HOSTS[*]}"
 } >"$WORK/etc/hosts"
 # DNS for any other name fails at once, locally.
@@ -112,7 +118,10 @@ mount --bind "$WORK/etc/resolv.conf" /etc/resolv.conf 2>/dev/null || true
 PKI=$WORK/pki
 mkdir -p "$PKI"
 SANS=DNS:localhost
-for id in "${REG_IDS[@]}"; do SANS+=",DNS:${HOST[$id]}"; done
+for id in "${REG_IDS[@]}"; do
+  SANS+=",DNS:${HOST[$id]}"
+  for a in ${ALIASES[$id]:-}; do SANS+=",DNS:$a"; done
+done
 for h in "${API_HOSTS[@]}"; do SANS+=",DNS:$h"; done
 if ! {
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
@@ -166,6 +175,7 @@ done
 
 token_of() { # instance id or "personal": the fixed token the fake hands out
   local scope=$1
+  case $scope in secret:*) secret_member "${scope#secret:}" password; return ;; esac
   [ "$scope" = personal ] && scope=
   jq -er --arg s "$scope" '.fixedTokens[$s]' "$WORLD"
 }
@@ -180,7 +190,7 @@ start_registry() {
     pass=$(token_of "${INST[$id]}") || return 1
     # The deny registry expects another password than the token ACR hands out.
     [ "$id" = deny ] && pass="$pass-but-the-registry-wants-another"
-    htpasswd -Bbn cr_temp_user "$pass" >"$dir/htpasswd" || return 1
+    htpasswd -Bbn "${REG_USER[$id]:-cr_temp_user}" "$pass" >"$dir/htpasswd" || return 1
     auth="auth:
   htpasswd:
     realm: $id

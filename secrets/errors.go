@@ -72,9 +72,9 @@ func (e *Error) Error() string {
 		}
 	case NotLogin:
 		b.WriteString(e.version() + " is not a registry login: " + e.Detail +
-			`; store {"username": "…", "password": "…"} as its value`)
+			`; store a JSON object with "username" and "password" string members as its value`)
 	case Binary:
-		b.WriteString(e.version() + ` is a binary secret: store the login as a text secret holding {"username": "…", "password": "…"}`)
+		b.WriteString(e.version() + ` is a binary secret, which cannot hold a login; store the login as a text secret, a JSON object with "username" and "password" string members`)
 	default:
 		b.WriteString(": unusable")
 	}
@@ -82,7 +82,8 @@ func (e *Error) Error() string {
 		b.WriteString(" [" + e.Err.Error() + "]")
 	}
 	// Not scrubbed: nothing here holds a value (Err is a cloudapi error, scrubbed by its own
-	// Error), and Scrub would blank the {"username","password"} hint.
+	// Error). The hints are worded so that the logger's Scrub (which blanks what follows
+	// "secret:" or "password":) leaves them whole.
 	return b.String()
 }
 

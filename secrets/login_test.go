@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+
+	"github.com/docker-credential-acr/docker-credential-acr/internal/cloudapi"
 )
 
 const pw = "pw-SECRET-7f3a"
@@ -86,7 +88,7 @@ func TestErrorText(t *testing.T) {
 		{&Error{Kind: NoPermission, Ref: bare},
 			[]string{"kms:GetSecretValue on acs:kms:cn-hangzhou:*:secret/ghcr-pull", "the identity that signed the call"}},
 		{&Error{Kind: NotLogin, Ref: arn, VersionID: "3", Detail: `the JSON object has no "password" key`},
-			[]string{"(version 3) is not a registry login", `no "password" key`, `store {"username": "…", "password": "…"}`}},
+			[]string{"(version 3) is not a registry login", `no "password" key`, `store a JSON object with "username" and "password" string members`}},
 		{&Error{Kind: Binary, Ref: bare, VersionID: "1"}, []string{"is a binary secret", "text secret"}},
 	}
 	for _, tt := range tests {
@@ -105,5 +107,20 @@ func TestErrorText(t *testing.T) {
 	}
 	if KindOf(fmt.Errorf("plain")) != 0 {
 		t.Error("KindOf of a plain error")
+	}
+}
+
+// The logger scrubs every line (cloudapi.Scrub): the fixes must come through it whole.
+func TestErrorTextSurvivesScrub(t *testing.T) {
+	bare, _ := ParseRef("s", "cn-hangzhou")
+	for _, e := range []*Error{
+		{Kind: NotLogin, Ref: bare, VersionID: "1", Detail: `the JSON object has no "password" key`},
+		{Kind: Binary, Ref: bare, VersionID: "1"},
+		{Kind: NotFound, Ref: bare, Stage: DefaultStage, Endpoint: "https://kms.cn-hangzhou.aliyuncs.com"},
+		{Kind: NoPermission, Ref: bare, Stage: DefaultStage, Identity: "AccessKey LTAI…"},
+	} {
+		if s := e.Error(); cloudapi.Scrub(s) != s {
+			t.Errorf("%v: scrubbed to %q", e.Kind, cloudapi.Scrub(s))
+		}
 	}
 }

@@ -89,6 +89,9 @@ func TestErrorText(t *testing.T) {
 	}{
 		{Error{StatusCode: 503}, true},
 		{Error{StatusCode: 400, Code: "Throttling.User"}, true},
+		{Error{StatusCode: 429, Code: "Rejected.Throttling"}, true},
+		{Error{StatusCode: 429}, true},
+		{Error{StatusCode: 404, Code: "Forbidden.ResourceNotFound"}, false},
 		{Error{StatusCode: 403, Code: "NoPermission"}, false},
 		{Error{StatusCode: 404, Code: "USER_NOT_EXIST"}, false},
 	} {

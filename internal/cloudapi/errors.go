@@ -38,9 +38,11 @@ func (e *Error) Error() string {
 	return Scrub(msg)
 }
 
-// Transient reports whether a retry may succeed: server errors and throttling.
+// Transient reports whether a retry may succeed: server errors and throttling (Throttling.*,
+// and KMS's Rejected.Throttling, HTTP 429, in its API reference's error table).
 func (e *Error) Transient() bool {
-	return e.StatusCode >= 500 || strings.HasPrefix(e.Code, "Throttling") || e.Code == "ServiceUnavailable"
+	return e.StatusCode >= 500 || strings.HasPrefix(e.Code, "Throttling") || e.Code == "Rejected.Throttling" ||
+		e.StatusCode == 429 || e.Code == "ServiceUnavailable"
 }
 
 // responseError is what the darabonba error types (ClientError, ServerError, ThrottlingError) have.

@@ -223,9 +223,15 @@ func normalizeHosts(in []string) (hosts, notes []string, err error) {
 		if note != "" {
 			notes = append(notes, note)
 		}
-		if !seen[h] {
-			seen[h] = true
-			hosts = append(hosts, h)
+		keys := []string{h}
+		if h == dockerHub || h == DockerHubIndexServer {
+			keys = dockerHubKeys // every client's name of Docker Hub, or some clients miss the helper
+		}
+		for _, h := range keys {
+			if !seen[h] {
+				seen[h] = true
+				hosts = append(hosts, h)
+			}
 		}
 	}
 	if len(bad) > 0 {

@@ -8,6 +8,18 @@ import (
 	"github.com/docker-credential-acr/docker-credential-acr/acr"
 )
 
+// Docker Hub in docker's config: the docker CLI looks credHelpers up under its IndexServer URL
+// for every docker.io image (the one key that is not host[:port]); other clients use the host
+// names (go-containerregistry index.docker.io, podman and skopeo docker.io, clients that
+// resolve the API host registry-1.docker.io).
+const (
+	DockerHubIndexServer = "https://index.docker.io/v1/"
+	dockerHub            = "docker.io"
+)
+
+// dockerHubKeys are the credHelpers keys of Docker Hub, written together for docker.io.
+var dockerHubKeys = []string{DockerHubIndexServer, "index.docker.io", "registry-1.docker.io", dockerHub}
+
 // NormalizeHost turns a registry given on the command line into the key docker looks up in
 // credHelpers: a lower-case host[:port]. It strips an http:// or https:// scheme and trailing
 // slashes, and lower-cases, saying so in note; it rejects anything else that is not host[:port] as
@@ -15,6 +27,9 @@ import (
 // it is the key docker looks up.
 func NormalizeHost(s string) (host, note string, err error) {
 	orig := s
+	if strings.EqualFold(strings.TrimSpace(s), DockerHubIndexServer) {
+		return DockerHubIndexServer, "", nil
+	}
 	s = strings.TrimSpace(s)
 	var notes []string
 	if lower := strings.ToLower(s); lower != s {

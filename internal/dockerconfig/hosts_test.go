@@ -36,3 +36,19 @@ func TestNormalizeHostGrammar(t *testing.T) {
 		}
 	}
 }
+
+func TestDockerHubKeys(t *testing.T) {
+	for _, in := range []string{"docker.io", "https://index.docker.io/v1/", "HTTPS://INDEX.DOCKER.IO/V1/"} {
+		hosts, _, err := normalizeHosts([]string{"ghcr.io", in})
+		want := []string{"ghcr.io", "https://index.docker.io/v1/", "index.docker.io", "registry-1.docker.io", "docker.io"}
+		if err != nil || strings.Join(hosts, " ") != strings.Join(want, " ") {
+			t.Errorf("%s: %q %v, want %q", in, hosts, err, want)
+		}
+	}
+	// Only the index server URL itself; any other URL with a path is still refused.
+	for _, in := range []string{"https://index.docker.io/v2/", "https://ghcr.io/v1/", "index.docker.io/v1/"} {
+		if h, _, err := NormalizeHost(in); err == nil {
+			t.Errorf("%s: accepted as %q", in, h)
+		}
+	}
+}

@@ -14,6 +14,7 @@ type Option func(*fakeOptions)
 
 type fakeOptions struct {
 	fixedTokens bool
+	worldKMS    bool
 	tls         bool
 	edit        []func(*World)
 }
@@ -21,6 +22,11 @@ type fakeOptions struct {
 // WithFixedTokens makes the fake hand out the world's fixed tokens (as the e2e registries'
 // htpasswd files expect) instead of a fresh random token per call.
 func WithFixedTokens() Option { return func(o *fakeOptions) { o.fixedTokens = true } }
+
+// WithWorldSecrets keeps the world's KMS secrets (the e2e suite's registry logins) in the fake.
+// Without it the fake starts with no secret: the Go tests of KMS add the secrets they rotate,
+// deny and break themselves, under the same names.
+func WithWorldSecrets() Option { return func(o *fakeOptions) { o.worldKMS = true } }
 
 // WithTLS also starts the fake's HTTPS listener.
 func WithTLS() Option { return func(o *fakeOptions) { o.tls = true } }
@@ -39,6 +45,9 @@ func StartFake(t testing.TB, opts ...Option) (*fakecloud.Server, *World) {
 	w := Load()
 	if !o.fixedTokens {
 		w.FixedTokens = nil
+	}
+	if !o.worldKMS {
+		w.Secrets = nil
 	}
 	for _, f := range o.edit {
 		f(w)

@@ -20,6 +20,8 @@ type Scenario struct {
 	Roles     []Role      `json:"roles,omitempty"`
 	Instances []Instance  `json:"instances,omitempty"`
 	OIDC      []OIDCToken `json:"oidcTokens,omitempty"`
+	// Secrets are KMS Secrets Manager secrets (see kms.go).
+	Secrets []Secret `json:"secrets,omitempty"`
 	// ECSRole is the ARN of the role attached to the fake ECS instance.
 	ECSRole       string `json:"ecsRole,omitempty"`
 	RequireIMDSv2 bool   `json:"requireIMDSv2,omitempty"`
@@ -77,6 +79,11 @@ func (s *Server) Apply(sc *Scenario) error {
 	}
 	for _, in := range sc.Instances {
 		if err := s.AddInstance(in); err != nil {
+			return err
+		}
+	}
+	for _, sec := range sc.Secrets {
+		if err := s.AddSecret(sec); err != nil {
 			return err
 		}
 	}
