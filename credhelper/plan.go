@@ -63,7 +63,9 @@ func (k *Keychain) listingEntry(reg acr.Registry) *config.Registry {
 
 // Plan works out how to get a token for reg, from local facts only, with one exception: an
 // Enterprise default domain whose instance id is needed to pick its config entry (entries that
-// name only an instanceId), where the registry's anonymous challenge, remembered on disk, says it.
+// name only an instanceId). There the registry's anonymous challenge says it, else each such
+// entry's instance is asked (ListInstanceEndpoint, with that entry's credentials) whether it
+// serves the host; the answer is remembered on disk (instanceOf).
 func (k *Keychain) Plan(ctx context.Context, reg acr.Registry) (*Plan, error) {
 	cfg := k.Config
 	p := &Plan{Registry: reg}
@@ -84,7 +86,7 @@ func (k *Keychain) Plan(ctx context.Context, reg acr.Registry) (*Plan, error) {
 		p.Entry = cfg.Match(reg.MatchesDomain, reg.InstanceID)
 		if !cfg.PersonalInstanceTokens {
 			return nil, &NotFoundError{Host: reg.Host, Hint: fmt.Sprintf(
-				"%s is a Personal Edition instance (crpi-), which has no temporary tokens: run `docker login %s` once with the instance's fixed password; the helper keeps it (set personalInstanceTokens: true in the config to try GetAuthorizationToken instead)",
+				"%s is a Personal Edition instance (crpi-), which has no temporary tokens: run `docker login %s` once with the instance's fixed password; the helper keeps it (personalInstanceTokens: true in the config tries GetAuthorizationToken instead; experimental, nothing shows it working)",
 				reg.Host, reg.Host)}
 		}
 		p.How = append(p.How, "Personal Edition instance "+reg.InstanceID+" (personalInstanceTokens: true)")
@@ -97,11 +99,20 @@ func (k *Keychain) Plan(ctx context.Context, reg acr.Registry) (*Plan, error) {
 		if p.Entry != nil && p.Entry.InstanceID != "" {
 			p.InstanceID = p.Entry.InstanceID
 			p.How = append(p.How, "instance "+p.InstanceID+" from "+p.Entry.Describe())
-		} else if hasInstanceEntries(cfg) {
-			if ch, err := k.cachedChallenge(ctx, reg.Host); err == nil && ch.InstanceID != "" && ch.Region == reg.Region {
-				p.InstanceID = ch.InstanceID
-				p.How = append(p.How, "instance "+p.InstanceID+" from the registry's anonymous challenge")
+		} else if cands := instanceEntries(cfg, reg); p.Entry == nil && len(cands) > 0 {
+			// Which entry applies depends on the instance: establish it, or fail; never go on
+			// silently with a chain that lacks the hops of the entry that names it.
+			hi, err := k.instanceOf(ctx, reg, cands)
+			if err != nil {
+				return nil, err
 			}
+			if hi.ID != "" {
+				p.InstanceID = hi.ID
+				if hi.Region != "" {
+					p.Region = hi.Region
+				}
+			}
+			p.How = append(p.How, hi.How)
 		}
 		if p.InstanceID == "" {
 			p.How = append(p.How, fmt.Sprintf("Enterprise Edition default domain of instance %q in %s", reg.InstanceName, reg.Region))
@@ -122,13 +133,17 @@ func (k *Keychain) Plan(ctx context.Context, reg acr.Registry) (*Plan, error) {
 	return p, nil
 }
 
-func hasInstanceEntries(cfg *config.Config) bool {
-	for _, r := range cfg.Registries {
-		if r.InstanceID != "" && len(r.Domains) == 0 {
-			return true
+// instanceEntries are the entries that name only an instanceId (they apply to that instance's
+// default domains) and could be the instance behind reg: no regionId, or reg's region.
+func instanceEntries(cfg *config.Config, reg acr.Registry) []*config.Registry {
+	var out []*config.Registry
+	for i := range cfg.Registries {
+		r := &cfg.Registries[i]
+		if r.InstanceID != "" && len(r.Domains) == 0 && (r.RegionID == "" || r.RegionID == reg.Region) {
+			out = append(out, r)
 		}
 	}
-	return false
+	return out
 }
 
 // credentials fills in the plan's base chain, the STS endpoint and the entry's role hops.
