@@ -32,8 +32,8 @@ func TestInstanceEntryForDefaultDomain(t *testing.T) {
 	t.Run("from a variant challenge", func(t *testing.T) {
 		for name, header := range map[string]string{
 			"ee realm in another region, extra service parts": `Bearer realm="https://dockerauth-ee.cn-hangzhou.aliyuncs.com/auth",service="registry.aliyuncs.com:cn-shanghai:china:` + crossID + `:2a"`,
-			"region-less realm":                               `Bearer realm="https://dockerauth.aliyuncs.com/auth",service="registry.aliyuncs.com:cn-shanghai:china:` + crossID + `"`,
-			"ee-vpc realm":                                    `Bearer realm="https://dockerauth-ee-vpc.cn-shanghai.aliyuncs.com/auth",service="registry.aliyuncs.com:cn-shanghai:china:` + crossID + `"`,
+			"region-less realm": `Bearer realm="https://dockerauth.aliyuncs.com/auth",service="registry.aliyuncs.com:cn-shanghai:china:` + crossID + `"`,
+			"ee-vpc realm":      `Bearer realm="https://dockerauth-ee-vpc.cn-shanghai.aliyuncs.com/auth",service="registry.aliyuncs.com:cn-shanghai:china:` + crossID + `"`,
 		} {
 			t.Run(name, func(t *testing.T) {
 				w := newWorld(t)
