@@ -10,6 +10,7 @@ import (
 
 	"github.com/docker-credential-acr/docker-credential-acr/config"
 	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit/fakecloud"
+	"github.com/docker-credential-acr/docker-credential-acr/sts"
 )
 
 // countingChallenge counts the registry's /v2/ reads.
@@ -166,5 +167,30 @@ func TestInstanceEntryOfflineDoctor(t *testing.T) {
 	r = k.diagnose(ctx(t), "cross-registry.cn-shanghai.cr.aliyuncs.com", true)
 	if len(r.Problems) != 0 || r.Instance != crossID || r.Entry != "registries[0] ("+crossID+")" {
 		t.Fatalf("online: %+v", r)
+	}
+}
+
+// Personal GET /tokens stays on the public cr endpoint with the VPC switch (nothing shows it on
+// cr-vpc); Enterprise calls move to cr-vpc; an endpoints.cr override applies to both.
+func TestCRAPIEndpoint(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		vpc      bool
+		override string
+		kind     TargetKind
+		want     string
+	}{
+		{false, "", TargetPersonal, "https://cr.cn-hangzhou.aliyuncs.com"},
+		{true, "", TargetPersonal, "https://cr.cn-hangzhou.aliyuncs.com"},
+		{false, "", TargetEnterprise, "https://cr.cn-hangzhou.aliyuncs.com"},
+		{true, "", TargetEnterprise, "https://cr-vpc.cn-hangzhou.aliyuncs.com"},
+		{true, "cr-vpc.{region}.aliyuncs.com", TargetPersonal, "https://cr-vpc.cn-hangzhou.aliyuncs.com"},
+		{true, "http://127.0.0.1:9", TargetEnterprise, "http://127.0.0.1:9"},
+	} {
+		k := &Keychain{Config: &config.Config{VPC: tt.vpc, Endpoints: config.Endpoints{CR: tt.override}}}
+		a, err := k.crAPI(tt.kind, "cn-hangzhou", sts.Credentials{})
+		if err != nil || a.Endpoint.String() != tt.want || a.Region != "cn-hangzhou" {
+			t.Errorf("vpc %v override %q kind %d: %v %v, want %s", tt.vpc, tt.override, tt.kind, a, err, tt.want)
+		}
 	}
 }
