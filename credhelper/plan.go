@@ -153,16 +153,13 @@ func (k *Keychain) credentials(p *Plan) error {
 	if stsRegion == "" {
 		stsRegion = p.Region
 	}
-	stsEndpoint, err := cloudapi.ResolveEndpoint(k.Config.Endpoints.STS, "sts", stsRegion, k.Config.VPC)
-	switch {
-	case err == nil:
-	case k.Config.Endpoints.STS == "":
-		// No region known (a custom domain without regionId): the global endpoint serves every region.
-		stsEndpoint = cloudapi.Endpoint{Host: "sts.aliyuncs.com", Scheme: "https"}
-	default:
+	// As the sts-20150401 SDK resolves it (its endpoint map, then sts[-vpc].<region>), the
+	// global endpoint when no region is known, an override always first.
+	stsEndpoint, err := sts.ResolveEndpoint(k.Config.Endpoints.STS, stsRegion, k.Config.VPC)
+	if err != nil {
 		// The override was checked when the config was read; what is left is a {region} with no
-		// region known. Never fall back silently to another endpoint.
-		return &TokenError{Host: p.Registry.Host, Err: err, Fix: "add regionId to " + entryName(p) + ", or set ALIBABA_CLOUD_STS_REGION"}
+		// region known, or a region that is not one. Never fall back silently to another endpoint.
+		return &TokenError{Host: p.Registry.Host, Err: err, Fix: "add regionId to " + entryName(p) + ", or set ALIBABA_CLOUD_STS_REGION to a region id"}
 	}
 	opts := sts.ChainOptions{
 		ECSMetadata: k.Config.ECSMetadata,
