@@ -5,7 +5,6 @@ package crapi
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -49,7 +48,8 @@ func (a *Client) sdk() (*cr.Client, error) {
 	return c, nil
 }
 
-func (a *Client) call(ctx context.Context, params *openapi.Params, query map[string]*string, out any) error {
+// call performs one API call and decodes the fields read of its answer into out (decode).
+func (a *Client) call(ctx context.Context, params *openapi.Params, query map[string]*string, read fields, out any) error {
 	c, err := a.sdk()
 	if err != nil {
 		return err
@@ -58,12 +58,8 @@ func (a *Client) call(ctx context.Context, params *openapi.Params, query map[str
 	if err != nil {
 		return err
 	}
-	raw, err := json.Marshal(body)
-	if err == nil {
-		err = json.Unmarshal(raw, out)
-	}
-	if err != nil {
-		return fmt.Errorf("cr %s: the answer from %s does not have the expected shape", dara.StringValue(params.Action), a.Endpoint)
+	if err := decode(body, read, out); err != nil {
+		return fmt.Errorf("cr %s: the answer from %s does not have the expected shape (%s)", dara.StringValue(params.Action), a.Endpoint, err)
 	}
 	return nil
 }
@@ -89,40 +85,50 @@ func failed(action string, ok *bool, code, requestID *string) error {
 	return &cloudapi.Error{Service: "cr", Action: action, Code: c, RequestID: dara.StringValue(requestID)}
 }
 
+// personalTokenBody is the answer of GET /tokens (cr 2016-06-07), for which no SDK model exists
+// (cr-20160607 is generated with body type "none"): {"data":{"authorizationToken","tempUserName",
+// "expireDate"},"requestId"}, expireDate in milliseconds, a number or a numeric string.
+type personalTokenBody struct {
+	Data *struct {
+		AuthorizationToken *string `json:"authorizationToken"`
+		TempUserName       *string `json:"tempUserName"`
+		ExpireDate         *int64  `json:"expireDate"`
+	} `json:"data"`
+	RequestID *string `json:"requestId"`
+}
+
+var personalTokenRead = fields{"data": {"authorizationToken": nil, "tempUserName": nil, "expireDate": nil}, "requestId": nil}
+
 // PersonalToken asks for a temporary login to the Personal Edition (classic) registries of the
 // region: GET /tokens of cr 2016-06-07, through the cr-20181201 client's generic CallApi (the
 // cr-20160607 module discards this answer's body).
 func (a *Client) PersonalToken(ctx context.Context) (Token, error) {
-	var resp struct {
-		Data *struct {
-			AuthorizationToken string          `json:"authorizationToken"`
-			TempUserName       string          `json:"tempUserName"`
-			ExpireDate         json.RawMessage `json:"expireDate"`
-		} `json:"data"`
-	}
+	var resp personalTokenBody
 	params := &openapi.Params{
 		Action: dara.String("GetAuthorizationToken"), Version: dara.String("2016-06-07"), Protocol: dara.String("HTTPS"),
 		Pathname: dara.String("/tokens"), Method: dara.String("GET"), AuthType: dara.String("AK"),
 		Style: dara.String("ROA"), ReqBodyType: dara.String("json"), BodyType: dara.String("json"),
 	}
-	if err := a.call(ctx, params, nil, &resp); err != nil {
+	if err := a.call(ctx, params, nil, personalTokenRead, &resp); err != nil {
 		return Token{}, err
 	}
-	if resp.Data == nil || resp.Data.AuthorizationToken == "" || resp.Data.TempUserName == "" {
+	if resp.Data == nil || dara.StringValue(resp.Data.AuthorizationToken) == "" || dara.StringValue(resp.Data.TempUserName) == "" {
 		return Token{}, errors.New("cr GET /tokens: the answer lacks data.authorizationToken or data.tempUserName")
 	}
 	exp, err := millis(resp.Data.ExpireDate)
 	if err != nil {
 		return Token{}, fmt.Errorf("cr GET /tokens: data.expireDate %s", err)
 	}
-	return Token{Username: resp.Data.TempUserName, Password: resp.Data.AuthorizationToken, ExpiresAt: exp}, nil
+	return Token{Username: *resp.Data.TempUserName, Password: *resp.Data.AuthorizationToken, ExpiresAt: exp}, nil
 }
 
+var enterpriseTokenRead = fields{"AuthorizationToken": nil, "TempUsername": nil, "ExpireTime": nil, "IsSuccess": nil, "Code": nil, "RequestId": nil}
+
 // EnterpriseToken asks for a temporary login to an Enterprise Edition instance (also tried for
-// crpi- Personal instances when the user opts in).
+// crpi- Personal instances when the user opts in; experimental).
 func (a *Client) EnterpriseToken(ctx context.Context, instanceID string) (Token, error) {
 	var resp cr.GetAuthorizationTokenResponseBody
-	if err := a.call(ctx, rpc("GetAuthorizationToken"), map[string]*string{"InstanceId": dara.String(instanceID)}, &resp); err != nil {
+	if err := a.call(ctx, rpc("GetAuthorizationToken"), map[string]*string{"InstanceId": dara.String(instanceID)}, enterpriseTokenRead, &resp); err != nil {
 		return Token{}, err
 	}
 	if err := failed("GetAuthorizationToken", resp.IsSuccess, resp.Code, resp.RequestId); err != nil {
@@ -131,7 +137,11 @@ func (a *Client) EnterpriseToken(ctx context.Context, instanceID string) (Token,
 	if dara.StringValue(resp.AuthorizationToken) == "" || dara.StringValue(resp.TempUsername) == "" || resp.ExpireTime == nil {
 		return Token{}, errors.New("cr GetAuthorizationToken: the answer lacks AuthorizationToken, TempUsername or ExpireTime")
 	}
-	return Token{Username: *resp.TempUsername, Password: *resp.AuthorizationToken, ExpiresAt: time.UnixMilli(*resp.ExpireTime)}, nil
+	exp, err := millis(resp.ExpireTime)
+	if err != nil {
+		return Token{}, fmt.Errorf("cr GetAuthorizationToken: ExpireTime %s", err)
+	}
+	return Token{Username: *resp.TempUsername, Password: *resp.AuthorizationToken, ExpiresAt: exp}, nil
 }
 
 // Instance is an Enterprise Edition instance.
@@ -139,6 +149,11 @@ type Instance struct {
 	ID     string `json:"id"`
 	Name   string `json:"name"`
 	Region string `json:"region"`
+}
+
+var listInstanceRead = fields{
+	"Instances":  {"InstanceId": nil, "InstanceName": nil, "RegionId": nil},
+	"TotalCount": nil, "IsSuccess": nil, "Code": nil, "RequestId": nil,
 }
 
 // FindInstance looks an Enterprise instance up by its exact name. ListInstance filters names
@@ -152,7 +167,7 @@ func (a *Client) FindInstance(ctx context.Context, name string) (Instance, error
 			"PageNo":       dara.String(strconv.Itoa(page)),
 			"PageSize":     dara.String(strconv.Itoa(pageSize)),
 		}
-		if err := a.call(ctx, rpc("ListInstance"), q, &resp); err != nil {
+		if err := a.call(ctx, rpc("ListInstance"), q, listInstanceRead, &resp); err != nil {
 			return Instance{}, err
 		}
 		if err := failed("ListInstance", resp.IsSuccess, resp.Code, resp.RequestId); err != nil {
@@ -174,12 +189,17 @@ func (a *Client) FindInstance(ctx context.Context, name string) (Instance, error
 	return Instance{}, &NotFoundError{what: fmt.Sprintf("Enterprise instance named %q", name), region: a.Region}
 }
 
+var listInstanceEndpointRead = fields{
+	"Endpoints": {"Domains": {"Domain": nil}},
+	"IsSuccess": nil, "Code": nil, "RequestId": nil,
+}
+
 // InstanceDomains lists the registry domains of an instance (SYSTEM and USER) from
 // ListInstanceEndpoint, lower-cased.
 func (a *Client) InstanceDomains(ctx context.Context, instanceID string) ([]string, error) {
 	var resp cr.ListInstanceEndpointResponseBody
 	q := map[string]*string{"InstanceId": dara.String(instanceID), "ModuleName": dara.String("Registry")}
-	if err := a.call(ctx, rpc("ListInstanceEndpoint"), q, &resp); err != nil {
+	if err := a.call(ctx, rpc("ListInstanceEndpoint"), q, listInstanceEndpointRead, &resp); err != nil {
 		return nil, err
 	}
 	if err := failed("ListInstanceEndpoint", resp.IsSuccess, resp.Code, resp.RequestId); err != nil {
@@ -209,12 +229,11 @@ func (e *NotFoundError) Error() string {
 	return fmt.Sprintf("no %s in region %s visible to these credentials", e.what, e.region)
 }
 
-// millis reads a time in milliseconds since the epoch, as a number or a numeric string.
-func millis(raw json.RawMessage) (time.Time, error) {
-	s := strings.Trim(string(raw), `"`)
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n <= 0 {
-		return time.Time{}, fmt.Errorf("%q is not a time in milliseconds", s)
+// millis reads a time in milliseconds since the epoch (tea's decoder has already taken a number
+// or a numeric string).
+func millis(ms *int64) (time.Time, error) {
+	if ms == nil || *ms <= 0 {
+		return time.Time{}, errors.New("is not a time in milliseconds")
 	}
-	return time.UnixMilli(n), nil
+	return time.UnixMilli(*ms), nil
 }
