@@ -1,0 +1,155 @@
+package main
+
+// Fidelity to the real cloud (issue 10), with the built binary: each variant of what ACR and STS
+// really send, played by the fake, must give the right token, from the right API, on the right
+// endpoint host, signed by the right key (hop 2's STS key when the entry has hops). The helper
+// runs with its default endpoints; the internet stand-in (internet_test.go) routes the real
+// host names to the fake and to the registries' challenges.
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/docker/docker-credential-helpers/credentials"
+
+	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit/fakecloud"
+)
+
+// registryHosts answers each registry host's /v2/ with its handler, 404 for any other host.
+type registryHosts map[string]http.Handler
+
+func (rh registryHosts) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	host := strings.ToLower(r.Host)
+	if i := strings.LastIndexByte(host, ':'); i > 0 {
+		host = host[:i]
+	}
+	if h, ok := rh[host]; ok {
+		h.ServeHTTP(w, r)
+		return
+	}
+	http.NotFound(w, r)
+}
+
+// challengeOf answers /v2/ with 401 and exactly this WWW-Authenticate.
+func challengeOf(header string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Www-Authenticate", header)
+		w.WriteHeader(http.StatusUnauthorized)
+	})
+}
+
+var (
+	roleAssume = "acs:ram::" + acct + ":role/role-assume"
+	roleACR    = "acs:ram::" + acctB + ":role/role-acr"
+	hop2       = acctB + ":assumed-role/role-acr/"
+)
+
+// hopsEntry is a config with one entry naming only an instance, behind ArnService → ArnUser.
+func hopsEntry(instanceID string) string {
+	return "registries:\n  - instanceId: " + instanceID + "\n    arnService: " + roleAssume + "\n    arnUser: " + roleACR + "\n"
+}
+
+// callsOf are the fake's calls of one action.
+func callsOf(fc *fakecloud.Server, action string) []fakecloud.Call {
+	var out []fakecloud.Call
+	for _, c := range fc.Calls() {
+		if c.Action == action {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// checkHops checks the two AssumeRole calls: hop 1 signed by the user's key, hop 2 by hop 1's STS
+// key, both on stsHost.
+func checkHops(t *testing.T, fc *fakecloud.Server, stsHost string) {
+	t.Helper()
+	ar := callsOf(fc, "AssumeRole")
+	if len(ar) != 2 {
+		t.Fatalf("AssumeRole calls %+v, want 2", ar)
+	}
+	if ar[0].Params["RoleArn"] != roleAssume || ar[0].AccessKeyID != ak || ar[1].Params["RoleArn"] != roleACR ||
+		!strings.HasPrefix(ar[1].AccessKeyID, "STS.") || !strings.Contains(ar[1].Principal, ":assumed-role/role-assume/") {
+		t.Errorf("hops %+v", ar)
+	}
+	for _, c := range ar {
+		if c.Host != stsHost {
+			t.Errorf("AssumeRole %s on %s, want %s", c.Params["RoleArn"], c.Host, stsHost)
+		}
+	}
+}
+
+// checkToken checks that the helper answered the one token the fake issued, from action on crHost,
+// for instanceID ("" for Personal), signed by a key of principal (a substring).
+func checkToken(t *testing.T, fc *fakecloud.Server, c *credentials.Credentials, crHost, instanceID, principal string) {
+	t.Helper()
+	toks := fc.IssuedTokens()
+	if len(toks) != 1 {
+		t.Fatalf("issued %+v, want one token", toks)
+	}
+	tok := toks[0]
+	wantEdition := "enterprise"
+	if instanceID == "" {
+		wantEdition = "personal"
+	}
+	if c.Secret != tok.Token || c.Username != tok.Username || tok.Edition != wantEdition || tok.InstanceID != instanceID || !strings.Contains(tok.Principal, principal) {
+		t.Errorf("answered %s/%s; issued %+v; want %s token for %q signed by %s", c.Username, c.Secret, tok, wantEdition, instanceID, principal)
+	}
+	tc := callsOf(fc, "GetAuthorizationToken")
+	if len(tc) != 1 || tc[0].Host != crHost || tc[0].AccessKeyID != tok.AccessKeyID {
+		t.Errorf("token calls %+v, want one on %s", tc, crHost)
+	}
+	if instanceID == "" && (tc[0].Method != http.MethodGet || tc[0].Path != "/tokens") {
+		t.Errorf("Personal token call %s %s, want GET /tokens", tc[0].Method, tc[0].Path)
+	}
+}
+
+// registry.aliyuncs.com, with no region, is the cn-hangzhou Personal registry.
+func TestFidelityRegionlessPersonalRegistry(t *testing.T) {
+	e := newEnv(t)
+	e.useInternet(newInternet(t, e.fc.URL(), registryHosts{}))
+	c, err := e.get("registry.aliyuncs.com")
+	if err != nil {
+		t.Fatalf("%v; stderr: %s", err, lastStderr())
+	}
+	checkToken(t, e.fc, c, "cr.cn-hangzhou.aliyuncs.com", "", ":user/dev")
+	if tok := e.fc.IssuedTokens()[0]; tok.Region != "cn-hangzhou" || tok.AccessKeyID != ak {
+		t.Errorf("token %+v, want cn-hangzhou signed by %s", tok, ak)
+	}
+}
+
+// Every realm family, a realm in another region than the service's and extra service parts: an
+// entry naming only the instance is chosen for its default domain, with its hops.
+func TestFidelityChallengeVariants(t *testing.T) {
+	const host = "cross-registry.cn-shanghai.cr.aliyuncs.com"
+	service := `service="registry.aliyuncs.com:cn-shanghai:china:` + crossID
+	for name, realm := range map[string]string{
+		"classic":                    "dockerauth.cn-shanghai.aliyuncs.com",
+		"classic-vpc":                "dockerauth-vpc.cn-shanghai.aliyuncs.com",
+		"ee":                         "dockerauth-ee.cn-shanghai.aliyuncs.com",
+		"ee-vpc":                     "dockerauth-ee-vpc.cn-shanghai.aliyuncs.com",
+		"hyphen":                     "dockerauth-cn-shanghai.aliyuncs.com",
+		"regionless":                 "dockerauth.aliyuncs.com",
+		"realm region ≠ service":     "dockerauth.cn-hangzhou.aliyuncs.com",
+		"ee realm in another region": "dockerauth-ee.cn-hangzhou.aliyuncs.com",
+	} {
+		for _, extra := range []string{"", ":2a"} {
+			t.Run(name+extra, func(t *testing.T) {
+				e := newEnv(t)
+				e.config(hopsEntry(crossID))
+				header := `Bearer realm="https://` + realm + `/auth",` + service + extra + `"`
+				e.useInternet(newInternet(t, e.fc.URL(), registryHosts{host: challengeOf(header)}))
+				c, err := e.get(host)
+				if err != nil {
+					t.Fatalf("%v; stderr: %s", err, lastStderr())
+				}
+				checkToken(t, e.fc, c, "cr.cn-shanghai.aliyuncs.com", crossID, hop2)
+				checkHops(t, e.fc, "sts.cn-shanghai.aliyuncs.com")
+				if n := len(callsOf(e.fc, "ListInstanceEndpoint")) + len(callsOf(e.fc, "ListInstance")); n != 0 {
+					t.Errorf("%d instance look-ups, want none: the challenge said it", n)
+				}
+			})
+		}
+	}
+}
