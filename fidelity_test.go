@@ -153,3 +153,165 @@ func TestFidelityChallengeVariants(t *testing.T) {
 		}
 	}
 }
+
+// STS endpoints as the sts-20150401 SDK resolves them: ap-south-1 is in its endpoint map (the
+// global sts.aliyuncs.com), VPC or not.
+func TestFidelitySTSEndpointMap(t *testing.T) {
+	const southID = "cri-south00000000001"
+	const host = "south-registry.ap-south-1.cr.aliyuncs.com"
+	for _, vpc := range []bool{false, true} {
+		e := newEnv(t)
+		if err := e.fc.AddInstance(fakecloud.Instance{AccountID: acctB, ID: southID, Name: "south", Region: "ap-south-1"}); err != nil {
+			t.Fatal(err)
+		}
+		e.config(hopsEntry(southID))
+		crHost := "cr.ap-south-1.aliyuncs.com"
+		if vpc {
+			e.vars["ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED"] = "true"
+			crHost = "cr-vpc.ap-south-1.aliyuncs.com"
+		}
+		e.useInternet(newInternet(t, e.fc.URL(), registryHosts{host: fakecloud.Challenge("ap-south-1", "china:"+southID)}))
+		c, err := e.get(host)
+		if err != nil {
+			t.Fatalf("vpc %v: %v; stderr: %s", vpc, err, lastStderr())
+		}
+		checkToken(t, e.fc, c, crHost, southID, hop2)
+		checkHops(t, e.fc, "sts.aliyuncs.com")
+	}
+}
+
+// With the VPC switch, Enterprise calls and STS move to their VPC endpoints; the Personal
+// GET /tokens stays on the public cr endpoint.
+func TestFidelityVPCEndpoints(t *testing.T) {
+	t.Run("personal", func(t *testing.T) {
+		e := newEnv(t)
+		e.vars["ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED"] = "true"
+		e.useInternet(newInternet(t, e.fc.URL(), registryHosts{}))
+		c, err := e.get("registry-vpc.cn-hangzhou.aliyuncs.com")
+		if err != nil {
+			t.Fatalf("%v; stderr: %s", err, lastStderr())
+		}
+		checkToken(t, e.fc, c, "cr.cn-hangzhou.aliyuncs.com", "", ":user/dev")
+	})
+	t.Run("enterprise with hops", func(t *testing.T) {
+		const host = "cross-registry-vpc.cn-shanghai.cr.aliyuncs.com"
+		e := newEnv(t)
+		e.vars["ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED"] = "true"
+		e.config(hopsEntry(crossID))
+		header := `Bearer realm="https://dockerauth-ee-vpc.cn-shanghai.aliyuncs.com/auth",service="registry.aliyuncs.com:cn-shanghai:china:` + crossID + `"`
+		e.useInternet(newInternet(t, e.fc.URL(), registryHosts{host: challengeOf(header)}))
+		c, err := e.get(host)
+		if err != nil {
+			t.Fatalf("%v; stderr: %s", err, lastStderr())
+		}
+		checkToken(t, e.fc, c, "cr-vpc.cn-shanghai.aliyuncs.com", crossID, hop2)
+		checkHops(t, e.fc, "sts-vpc.cn-shanghai.aliyuncs.com")
+	})
+}
+
+// A registry whose challenge says nothing usable: the entry naming only the instance is still
+// chosen, by its own instance's ListInstanceEndpoint asked with its hops, and remembered.
+func TestFidelityInstanceEntryWithoutChallenge(t *testing.T) {
+	const host = "cross-registry.cn-shanghai.cr.aliyuncs.com"
+	e := newEnv(t)
+	e.config(hopsEntry(crossID) + "  - {}\n") // and a catch-all, which must not be taken
+	in := newInternet(t, e.fc.URL(), registryHosts{host: challengeOf(`Basic realm="proxy"`)})
+	e.useInternet(in)
+	c, err := e.get(host)
+	if err != nil {
+		t.Fatalf("%v; stderr: %s", err, lastStderr())
+	}
+	checkToken(t, e.fc, c, "cr.cn-shanghai.aliyuncs.com", crossID, hop2)
+	led := callsOf(e.fc, "ListInstanceEndpoint")
+	if len(led) != 1 || led[0].Params["InstanceId"] != crossID || !strings.Contains(led[0].Principal, hop2) || led[0].Host != "cr.cn-shanghai.aliyuncs.com" {
+		t.Errorf("ListInstanceEndpoint %+v, want one for %s with hop 2's key", led, crossID)
+	}
+	// The next get is served from the cache with no /v2/ and no API call.
+	calls := len(e.fc.Calls())
+	reads := 0
+	for _, target := range in.Targets() {
+		if target == host+":443" {
+			reads++
+		}
+	}
+	if c2, err := e.get(host); err != nil || c2.Secret != c.Secret {
+		t.Fatalf("second get: %+v %v", c2, err)
+	}
+	after := 0
+	for _, target := range in.Targets() {
+		if target == host+":443" {
+			after++
+		}
+	}
+	if len(e.fc.Calls()) != calls || after != reads {
+		t.Errorf("second get: %d API calls, %d more /v2/ reads", len(e.fc.Calls())-calls, after-reads)
+	}
+}
+
+// When the instance cannot be established, the get fails naming the entry and the fix; no token
+// is fetched with a chain that lacks the entry's hops.
+func TestFidelityInstanceEntryCannotBeEstablished(t *testing.T) {
+	const host = "cross-registry.cn-shanghai.cr.aliyuncs.com"
+	e := newEnv(t)
+	if err := e.fc.AddUser(fakecloud.User{AccountID: acct, Name: "nohops", AccessKeyID: "LTAI5tFidelityNoHops1", AccessKeySecret: "fidelity-nohops-secret-0001",
+		RegistryPassword: true, Deny: []string{"sts:AssumeRole"}}); err != nil {
+		t.Fatal(err)
+	}
+	e.vars["ALIBABA_CLOUD_ACCESS_KEY_ID"] = "LTAI5tFidelityNoHops1"
+	e.vars["ALIBABA_CLOUD_ACCESS_KEY_SECRET"] = "fidelity-nohops-secret-0001"
+	e.config(hopsEntry(crossID) + "  - {}\n")
+	e.useInternet(newInternet(t, e.fc.URL(), registryHosts{}))
+	r := e.run(host, "get")
+	if r.code != 1 || strings.TrimSpace(r.stdout) != notFound {
+		t.Fatalf("exit %d stdout %q stderr %s", r.code, r.stdout, r.stderr)
+	}
+	for _, want := range []string{"registries[0] (" + crossID + ")", "add `domains: [" + host + "]`", "cr:ListInstanceEndpoint"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q: %s", want, r.stderr)
+		}
+	}
+	if n := len(callsOf(e.fc, "GetAuthorizationToken")); n != 0 {
+		t.Errorf("%d token calls, want none", n)
+	}
+}
+
+// A crpi- host answers with the classic Personal challenge; it gets no token unless the user opts
+// in, and doctor calls the opt-in experimental.
+func TestFidelityPersonalInstance(t *testing.T) {
+	const host = "crpi-abcd1234efgh5678.cn-hangzhou.personal.cr.aliyuncs.com"
+	e := newEnv(t)
+	classic := `Bearer realm="https://dockerauth.cn-hangzhou.aliyuncs.com/auth",service="registry.aliyuncs.com:cn-hangzhou:26842"`
+	e.useInternet(newInternet(t, e.fc.URL(), registryHosts{host: challengeOf(classic)}))
+	r := e.run(host, "get")
+	if r.code != 1 || strings.TrimSpace(r.stdout) != notFound || len(e.fc.Calls()) != 0 {
+		t.Fatalf("exit %d stdout %q, %d API calls", r.code, r.stdout, len(e.fc.Calls()))
+	}
+	r = e.run("", "doctor", "--online", host)
+	for _, want := range []string{"docker login " + host, "WWW-Authenticate:", classic, "challenge says:", "Personal Edition registry in cn-hangzhou"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("doctor lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	e.config("personalInstanceTokens: true\n")
+	r = e.run("", "doctor", host)
+	if !strings.Contains(r.stdout, "personalInstanceTokens is experimental") {
+		t.Errorf("doctor with the opt-in:\n%s", r.stdout)
+	}
+}
+
+// doctor --online prints the raw WWW-Authenticate header it read and what it concluded.
+func TestFidelityDoctorPrintsTheRawChallenge(t *testing.T) {
+	const host = "team-registry.cn-beijing.cr.aliyuncs.com"
+	e := newEnv(t)
+	header := `Bearer realm="https://dockerauth-ee.cn-hangzhou.aliyuncs.com/auth",service="registry.aliyuncs.com:cn-beijing:china:` + teamID + `:2a"`
+	e.useInternet(newInternet(t, e.fc.URL(), registryHosts{host: challengeOf(header)}))
+	r := e.run("", "doctor", "--online", host)
+	for _, want := range []string{"challenge URL:", "https://" + host + "/v2/", "WWW-Authenticate:", header, "challenge says:", "Enterprise Edition instance " + teamID + " in cn-beijing", "step registry token", "no problem found"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("doctor lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if r.code != 0 {
+		t.Errorf("exit %d: %s%s", r.code, r.stdout, r.stderr)
+	}
+}
