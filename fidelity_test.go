@@ -275,6 +275,27 @@ func TestFidelityInstanceEntryCannotBeEstablished(t *testing.T) {
 	}
 }
 
+// An entry's instance that the region of the host does not know (INSTANCE_NOT_EXIST: another
+// region, or credentials that cannot see it) is no answer: the get fails, never takes the
+// catch-all silently.
+func TestFidelityInstanceEntryNotInTheHostsRegion(t *testing.T) {
+	const host = "team-registry.cn-beijing.cr.aliyuncs.com"
+	e := newEnv(t)
+	e.config(hopsEntry(crossID) + "  - {}\n")
+	e.useInternet(newInternet(t, e.fc.URL(), registryHosts{}))
+	r := e.run(host, "get")
+	if r.code != 1 || !strings.Contains(r.stderr, "INSTANCE_NOT_EXIST") || !strings.Contains(r.stderr, "regionId") {
+		t.Fatalf("exit %d stdout %q stderr %s", r.code, r.stdout, r.stderr)
+	}
+	led := callsOf(e.fc, "ListInstanceEndpoint")
+	if len(led) != 1 || led[0].Host != "cr.cn-beijing.aliyuncs.com" || !strings.Contains(led[0].Principal, hop2) {
+		t.Errorf("ListInstanceEndpoint %+v", led)
+	}
+	if n := len(callsOf(e.fc, "GetAuthorizationToken")); n != 0 {
+		t.Errorf("%d token calls, want none", n)
+	}
+}
+
 // A crpi- host answers with the classic Personal challenge; it gets no token unless the user opts
 // in, and doctor calls the opt-in experimental.
 func TestFidelityPersonalInstance(t *testing.T) {

@@ -178,7 +178,7 @@ func (k *Keychain) instanceOf(ctx context.Context, reg acr.Registry, cands []*co
 	for i, e := range cands {
 		names[i] = e.Describe()
 	}
-	fix := fmt.Sprintf("if %s belongs to the instance of one of %s, add `domains: [%s]` to that entry; otherwise grant cr:ListInstanceEndpoint on the instance to the entry's credentials so the helper can tell",
+	fix := fmt.Sprintf("if %s belongs to the instance of one of %s, add `domains: [%s]` to that entry; otherwise add the instance's regionId to the entry, or grant cr:ListInstanceEndpoint on the instance to the entry's credentials, so the helper can tell",
 		reg.Host, strings.Join(names, ", "), reg.Host)
 	if !apiCallsAllowed(ctx) {
 		return hostInstance{}, &TokenError{Host: reg.Host, Fix: fix + " (or run doctor --online, which asks ListInstanceEndpoint)",
@@ -227,12 +227,9 @@ func (k *Keychain) instanceServes(ctx context.Context, reg acr.Registry, e *conf
 	if err != nil {
 		return false, "", err
 	}
+	// INSTANCE_NOT_EXIST is no answer: the instance may live in another region, or these
+	// credentials may not see it, and only the second would make it the host's.
 	domains, err := a.InstanceDomains(ctx, e.InstanceID)
-	var ae *cloudapi.Error
-	if errors.As(err, &ae) && ae.Code == "INSTANCE_NOT_EXIST" {
-		// Not in the host's region (the region is part of a default domain): not this instance.
-		return false, q.Region, nil
-	}
 	if err != nil {
 		return false, "", err
 	}

@@ -108,14 +108,19 @@ func TestInstanceEntryForDefaultDomain(t *testing.T) {
 	t.Run("challenge unreadable: another instance, the next entry applies", func(t *testing.T) {
 		w := newWorld(t)
 		w.useAK(t, devAK, devSK)
-		// team (account A) is not cross (account B): cross's endpoint list does not name it, so
-		// the catch-all (no hops) applies and ListInstance finds team by its exact name.
-		if _, err := w.keychain(t, entry, config.Registry{}).Get(ctx(t), "team-registry.cn-beijing.cr.aliyuncs.com"); err != nil {
+		// cross's own endpoint list, asked in cn-beijing where a copy of it lives, does not name
+		// team-registry: the catch-all (no hops) applies and ListInstance finds team by name.
+		if err := w.fc.AddInstance(fakecloud.Instance{AccountID: acctB, ID: "cri-dddddddddddddddd", Name: "cross-bj", Region: "cn-beijing"}); err != nil {
+			t.Fatal(err)
+		}
+		e := entry
+		e.InstanceID = "cri-dddddddddddddddd"
+		if _, err := w.keychain(t, e, config.Registry{}).Get(ctx(t), "team-registry.cn-beijing.cr.aliyuncs.com"); err != nil {
 			t.Fatal(err)
 		}
 		tok := w.lastToken(t)
-		if tok.InstanceID != teamID || tok.AccessKeyID != devAK {
-			t.Fatalf("token %+v", tok)
+		if tok.InstanceID != teamID || tok.AccessKeyID != devAK || w.fc.Count("ListInstanceEndpoint") != 1 {
+			t.Fatalf("token %+v, ListInstanceEndpoint %d", tok, w.fc.Count("ListInstanceEndpoint"))
 		}
 	})
 
