@@ -296,6 +296,28 @@ func TestFidelityInstanceEntryNotInTheHostsRegion(t *testing.T) {
 	}
 }
 
+// A custom domain without instanceId: the challenge (any realm family) names the instance, its
+// own endpoint list must name the domain before a token goes to it.
+func TestFidelityCustomDomainChallenge(t *testing.T) {
+	header := `Bearer realm="https://dockerauth-ee.cn-hangzhou.aliyuncs.com/auth",service="registry.aliyuncs.com:cn-beijing:china:` + teamID + `:2a"`
+	e := newEnv(t)
+	e.config("registries:\n  - domains: [registry.example.com, evil.example.com]\n")
+	e.useInternet(newInternet(t, e.fc.URL(), registryHosts{"registry.example.com": challengeOf(header), "evil.example.com": challengeOf(header)}))
+	c, err := e.get("registry.example.com")
+	if err != nil {
+		t.Fatalf("%v; stderr: %s", err, lastStderr())
+	}
+	checkToken(t, e.fc, c, "cr.cn-beijing.aliyuncs.com", teamID, ":user/dev")
+	if led := callsOf(e.fc, "ListInstanceEndpoint"); len(led) != 1 || led[0].Host != "cr.cn-beijing.aliyuncs.com" || led[0].Params["InstanceId"] != teamID {
+		t.Errorf("ListInstanceEndpoint %+v", led)
+	}
+	// The same challenge on a domain the instance does not list: no token.
+	r := e.run("evil.example.com", "get")
+	if r.code != 1 || !strings.Contains(r.stderr, "does not list evil.example.com") || len(e.fc.IssuedTokens()) != 1 {
+		t.Errorf("evil.example.com: exit %d stdout %q stderr %s, %d tokens", r.code, r.stdout, r.stderr, len(e.fc.IssuedTokens()))
+	}
+}
+
 // A crpi- host answers with the classic Personal challenge; it gets no token unless the user opts
 // in, and doctor calls the opt-in experimental.
 func TestFidelityPersonalInstance(t *testing.T) {
