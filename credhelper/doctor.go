@@ -27,6 +27,7 @@ type DoctorReport struct {
 	ConfigFile string         `json:"configFile,omitempty"`
 	Entry      string         `json:"configEntry,omitempty"`
 	RoleChain  []string       `json:"roleChain,omitempty"`
+	STS        string         `json:"stsEndpoint,omitempty"`
 	Sources    []string       `json:"credentialSources,omitempty"`
 	Using      string         `json:"credentialSource,omitempty"`
 	ECSSkipped string         `json:"ecsSkipped,omitempty"`
@@ -148,6 +149,9 @@ func (k *Keychain) diagnose(ctx context.Context, input string, online bool) *Doc
 		r.Entry = p.Entry.Describe()
 	}
 	r.RoleChain = sts.ARNs(p.Hops)
+	if len(p.Hops) > 0 {
+		r.STS = p.STSEndpoint.String()
+	}
 	r.Sources = p.Chain.Sources()
 	r.Using = p.Chain.Describe()
 	r.ECSSkipped = p.Chain.ECSSkipped
@@ -261,6 +265,7 @@ func (r *DoctorReport) print(w io.Writer) {
 	if len(r.RoleChain) > 0 {
 		line("role chain", "base credentials → "+strings.Join(r.RoleChain, " → "))
 	}
+	line("STS endpoint", r.STS)
 	if r.Host != "" && r.ACR {
 		line("credentials", r.Using)
 		if len(r.Sources) > 1 {

@@ -21,7 +21,7 @@ var doctorKeys = map[string]bool{
 	"host": false, "edition": false, "region": false, "instance": false, "how": false, "configFile": false,
 	"configEntry": false, "roleChain": false, "credentialSources": false, "credentialSource": false,
 	"ecsSkipped": false, "cacheDir": false, "cachedToken": false, "steps": false, "problems": false,
-	"registryChallenge": false, "notes": false,
+	"registryChallenge": false, "notes": false, "stsEndpoint": false,
 }
 
 var stepKeys = []string{"detail", "failure", "ms", "name", "ok"}
@@ -53,7 +53,7 @@ func TestDoctor(t *testing.T) {
 			wantText:  []string{"step base credentials (environment AccessKey)", "ok", "AccessKey " + devAK[:8], "step registry token", "ok", "user cr_temp_user", "no problem found"}},
 		{name: "cross-account chain, online", ak: devAK, sk: devSK, regs: []config.Registry{cross}, args: []string{"--online", "cross.example.com"},
 			wantSteps: []string{"base credentials (environment AccessKey)", "AssumeRole " + roleSvc, "AssumeRole " + roleUser, "registry token"},
-			wantText:  []string{"edition:", "enterprise (custom domain)", "instance:", crossID, "config entry:", "registries[0] (cross.example.com)", "role chain:", "base credentials → " + roleSvc + " → " + roleUser, "no problem found"}},
+			wantText:  []string{"edition:", "enterprise (custom domain)", "instance:", crossID, "config entry:", "registries[0] (cross.example.com)", "role chain:", "base credentials → " + roleSvc + " → " + roleUser, "STS endpoint:", "http://", "no problem found"}},
 		{name: "usage: no host", ak: devAK, sk: devSK, args: nil, code: 2},
 		{name: "usage: unknown flag", ak: devAK, sk: devSK, args: []string{"--frob", "registry.cn-hangzhou.aliyuncs.com"}, code: 2},
 		{name: "not a host", ak: devAK, sk: devSK, args: []string{"https://"}, code: 1, problem: "write the registry host as it appears in the image name"},
