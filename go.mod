@@ -9,6 +9,7 @@ require (
 	github.com/alibabacloud-go/sts-20150401/v2 v2.1.0
 	github.com/aliyun/credentials-go v1.4.14
 	github.com/docker/docker-credential-helpers v0.9.12
+	gopkg.in/ini.v1 v1.67.0
 	gopkg.in/yaml.v3 v3.0.1
 )
 
@@ -35,5 +36,4 @@ require (
 	github.com/tjfoc/gmsm v1.4.1 // indirect
 	golang.org/x/net v0.26.0 // indirect
 	golang.org/x/sys v0.26.0 // indirect
-	gopkg.in/ini.v1 v1.67.0 // indirect
 )

@@ -17,7 +17,9 @@ import (
 	"github.com/docker/docker-credential-helpers/credentials"
 
 	"github.com/docker-credential-acr/docker-credential-acr/cache"
+	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit"
 	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit/fakecloud"
+	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit/netns"
 )
 
 // 200 helper processes at once, mixing get, store and erase over 10 ACR registries and 10
@@ -85,7 +87,7 @@ func TestConcurrentProcesses(t *testing.T) {
 // them appears on stderr, in an error, or in any file but the cache entries and the login store.
 func TestSecretsNeverLeak(t *testing.T) {
 	e := newEnv(t)
-	stsCreds, err := e.fc.IssueSTS("acs:ram::"+acct+":role/role-assume", "leaktest", time.Now().Add(time.Hour))
+	stsCreds, err := e.fc.IssueSTS(world.Role("role-assume").ARN(), "leaktest", time.Now().Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,6 +183,9 @@ func TestSecretsNeverLeak(t *testing.T) {
 
 // A metadata service that answers garbage: a clear not-found (or strict error), never a panic.
 func TestMetadataGarbage(t *testing.T) {
+	if !netns.Enter(t) {
+		return
+	}
 	for _, f := range []struct {
 		name  string
 		fault fakecloud.Fault
@@ -192,7 +197,7 @@ func TestMetadataGarbage(t *testing.T) {
 	} {
 		t.Run(f.name, func(t *testing.T) {
 			e := newEnv(t)
-			if err := e.fc.SetECSRole("acs:ram::" + acct + ":role/ecs-node"); err != nil {
+			if err := e.fc.SetECSRole(world.Role("ecs-node").ARN()); err != nil {
 				t.Fatal(err)
 			}
 			e.fc.InjectPersistent(fakecloud.MetadataCredentials, f.fault)
@@ -200,7 +205,7 @@ func TestMetadataGarbage(t *testing.T) {
 			delete(e.vars, "ALIBABA_CLOUD_ACCESS_KEY_SECRET")
 			delete(e.vars, "ALIBABA_CLOUD_ECS_METADATA_DISABLED")
 			e.vars["ALIBABA_CLOUD_ECS_METADATA"] = "ecs-node"
-			e.vars["HTTP_PROXY"] = e.fc.MetadataProxyURL()
+			e.metadataOnRealAddress()
 			e.vars["DOCKER_CREDENTIAL_ACR_STRICT"] = "1"
 			r := e.run("registry.cn-hangzhou.aliyuncs.com", "get")
 			if r.code != 1 || !strings.Contains(r.stdout, "ECS RAM role") || strings.Contains(r.stderr, "panic") {
@@ -216,15 +221,11 @@ func TestMetadataGarbage(t *testing.T) {
 
 // A broken, huge or hostile config file: a clear error naming the file, exit 1, no API call.
 func TestHostileConfig(t *testing.T) {
-	for name, body := range map[string]string{
-		"typo":        "registries:\n  - arnUsr: acs:ram::1:role/x\n",
-		"not yaml":    "registries: [\n",
-		"alias bomb":  "a: &a [x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b]\nregistries: [*c]\n",
-		"huge":        "# " + strings.Repeat("x", 2<<20),
-		"binary":      "\x00\x01\x02\xff",
-		"deep nest":   strings.Repeat("[", 10000),
-		"wrong types": "registries: {a: 1}\n",
-	} {
+	names, bodies := testkit.HostileConfigs() // testdata/hostile/config
+	names = append(names, "huge")
+	bodies["huge"] = []byte("# " + strings.Repeat("x", 2<<20))
+	for _, name := range names {
+		body := string(bodies[name])
 		t.Run(name, func(t *testing.T) {
 			e := newEnv(t)
 			e.config(body)

@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit"
 	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit/fakecloud"
 )
 
@@ -66,67 +67,49 @@ func build(b *testing.B) {
 	}
 }
 
-// world is a fake cloud with the accounts the scenarios need, and a clean environment.
+// world is the shared test world (testdata/world.json) in a running fake, with a clean
+// environment for the processes.
 type world struct {
 	fc   *fakecloud.Server
 	home string
 	env  []string
 }
 
-const (
-	acct  = "111111111111"
-	acctB = "222222222222"
-	ak    = "LTAI5tBenchUserKey001"
-	sk    = "bench-user-secret-000000001"
-)
-
 func newWorld(b *testing.B, latency time.Duration) *world {
-	fc := fakecloud.New()
-	for _, err := range []error{
-		fc.AddUser(fakecloud.User{AccountID: acct, Name: "dev", AccessKeyID: ak, AccessKeySecret: sk, RegistryPassword: true}),
-		fc.AddInstance(fakecloud.Instance{AccountID: acct, ID: "cri-aaaaaaaaaaaaaaaa", Name: "team", Region: "cn-beijing", CustomDomains: []string{"registry.example.com"}}),
-		fc.AddInstance(fakecloud.Instance{AccountID: acctB, ID: "cri-bbbbbbbbbbbbbbbb", Name: "cross", Region: "cn-shanghai", CustomDomains: []string{"cross.example.com"}}),
-		fc.AddInstance(fakecloud.Instance{AccountID: acctB, ID: "cri-cccccccccccccccc", Name: "cross2", Region: "cn-shanghai"}),
-		fc.AddRole(fakecloud.Role{AccountID: acct, Name: "role-assume", TrustedAccounts: []string{acct}}),
-		fc.AddRole(fakecloud.Role{AccountID: acctB, Name: "role-acr", TrustedPrincipals: []string{"acs:ram::" + acct + ":role/role-assume"}}),
-		fc.Start(),
-	} {
-		if err != nil {
-			b.Fatal(err)
-		}
-	}
+	fc, tw := testkit.StartFake(b)
 	fc.SetLatency(latency)
-	b.Cleanup(fc.Close)
+	team, cross, cross2 := tw.Instance("team"), tw.Instance("cross"), tw.Instance("cross2")
+	svc, usr := tw.Role("role-assume").ARN(), tw.Role("role-acr").ARN()
 	home := b.TempDir()
 	cfg := filepath.Join(home, "config.yaml")
 	os.WriteFile(cfg, []byte(`
 registries:
-  - domains: [registry.example.com]
-    instanceId: cri-aaaaaaaaaaaaaaaa
-    regionId: cn-beijing
-  - domains: [cross.example.com, cross2-registry.cn-shanghai.cr.aliyuncs.com]
-    instanceId: cri-bbbbbbbbbbbbbbbb
-    regionId: cn-shanghai
-    arnService: acs:ram::`+acct+`:role/role-assume
-    arnUser: acs:ram::`+acctB+`:role/role-acr
+  - domains: [`+team.CustomDomains[0]+`]
+    instanceId: `+team.ID+`
+    regionId: `+team.Region+`
+  - domains: [`+cross.CustomDomains[0]+`, cross2-registry.`+cross2.Region+`.cr.aliyuncs.com]
+    instanceId: `+cross.ID+`
+    regionId: `+cross.Region+`
+    arnService: `+svc+`
+    arnUser: `+usr+`
   - domains: [cross2.example.com]
-    instanceId: cri-cccccccccccccccc
-    regionId: cn-shanghai
-    arnService: acs:ram::`+acct+`:role/role-assume
-    arnUser: acs:ram::`+acctB+`:role/role-acr
+    instanceId: `+cross2.ID+`
+    regionId: `+cross2.Region+`
+    arnService: `+svc+`
+    arnUser: `+usr+`
 `), 0o600)
-	return &world{fc: fc, home: home, env: []string{
-		"PATH=" + os.Getenv("PATH"),
-		"HOME=" + home,
-		"XDG_CACHE_HOME=" + filepath.Join(home, "cache"),
-		"XDG_DATA_HOME=" + filepath.Join(home, "data"),
-		"DOCKER_CREDENTIAL_ACR_CONFIG=" + cfg,
-		"ALIBABA_CLOUD_ECS_METADATA_DISABLED=true",
-		"DOCKER_CREDENTIAL_ACR_CR_ENDPOINT=http://" + fc.Endpoint(),
-		"ALIBABA_CLOUD_STS_ENDPOINT=http://" + fc.Endpoint(),
-		"ALIBABA_CLOUD_ACCESS_KEY_ID=" + ak,
-		"ALIBABA_CLOUD_ACCESS_KEY_SECRET=" + sk,
-	}}
+	env, _ := testkit.ChildEnv(home)
+	dev := tw.User("dev")
+	for k, v := range map[string]string{
+		"DOCKER_CREDENTIAL_ACR_CONFIG":      cfg,
+		"DOCKER_CREDENTIAL_ACR_CR_ENDPOINT": "http://" + fc.Endpoint(),
+		"ALIBABA_CLOUD_STS_ENDPOINT":        "http://" + fc.Endpoint(),
+		"ALIBABA_CLOUD_ACCESS_KEY_ID":       dev.AccessKeyID,
+		"ALIBABA_CLOUD_ACCESS_KEY_SECRET":   dev.AccessKeySecret,
+	} {
+		env[k] = v
+	}
+	return &world{fc: fc, home: home, env: testkit.Environ(env)}
 }
 
 type run struct {

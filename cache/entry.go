@@ -1,123 +1,73 @@
 package cache
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 )
 
-// tokenFile is the on-disk form of a token entry. Times are RFC 3339 with
-// nanoseconds, in UTC.
-type tokenFile struct {
-	V         int       `json:"v"`
-	Kind      string    `json:"kind"`
-	Host      string    `json:"host"`
-	Username  string    `json:"username"`
-	Secret    string    `json:"secret"`
-	ExpiresAt time.Time `json:"expiresAt"`
-	FetchedAt time.Time `json:"fetchedAt"`
+// Entry is a cached registry token.
+//
+// Entry redacts Secret when formatted with fmt (any verb) or logged with
+// log/slog, so it can be logged safely.
+type Entry struct {
+	Host      string    // registry host the token is for
+	Username  string    // registry user name
+	Secret    string    // registry password / token
+	ExpiresAt time.Time // the token must not be used at or after this instant
+	FetchedAt time.Time // when the token was obtained
 }
 
-// lookupFile is the on-disk form of a lookup value.
-type lookupFile struct {
-	V         int             `json:"v"`
-	Kind      string          `json:"kind"`
-	ExpiresAt time.Time       `json:"expiresAt"`
-	FetchedAt time.Time       `json:"fetchedAt"`
-	Value     json.RawMessage `json:"value"`
+// Valid reports whether the token may still be used at now, i.e. now is
+// strictly before ExpiresAt. An entry without expiry is not valid.
+func (e Entry) Valid(now time.Time) bool {
+	return !e.ExpiresAt.IsZero() && now.Before(e.ExpiresAt)
 }
 
-// encodeEntry returns the file content for e. Errors never contain the
-// secret.
-func encodeEntry(e Entry) ([]byte, error) {
-	if e.Host == "" {
-		return nil, errors.New("cache: refusing to store a token without host")
+// Fresh reports whether the token is good enough to be served from the cache
+// without refreshing it: more than threshold remains before ExpiresAt. For a
+// token whose whole life (ExpiresAt-FetchedAt) is shorter than 2×threshold,
+// it is fresh until half of its life has passed instead. At the boundary the
+// token is no longer fresh. An invalid (expired) token is never fresh.
+func (e Entry) Fresh(now time.Time, threshold time.Duration) bool {
+	if !e.Valid(now) {
+		return false
 	}
-	if e.ExpiresAt.IsZero() {
-		return nil, fmt.Errorf("cache: refusing to store a token for %s without expiry", e.Host)
+	if threshold < 0 {
+		threshold = 0
 	}
-	data, err := json.Marshal(tokenFile{
-		V:         formatVersion,
-		Kind:      kindToken,
-		Host:      e.Host,
-		Username:  e.Username,
-		Secret:    e.Secret,
-		ExpiresAt: e.ExpiresAt.UTC(),
-		FetchedAt: e.FetchedAt.UTC(),
-	})
-	if err != nil {
-		// Only the times can fail to encode (year outside 0..9999); the
-		// error names the time, not the secret.
-		return nil, fmt.Errorf("cache: encode token for %s: %w", e.Host, err)
+	if !e.FetchedAt.IsZero() {
+		life := e.ExpiresAt.Sub(e.FetchedAt)
+		// life/2 < threshold is life < 2*threshold without overflow.
+		if life/2 < threshold {
+			return now.Before(e.FetchedAt.Add(life / 2))
+		}
 	}
-	if len(data) > maxEntrySize {
-		return nil, fmt.Errorf("cache: token entry for %s is too large (%d bytes, limit %d)", e.Host, len(data), maxEntrySize)
-	}
-	return data, nil
+	return e.ExpiresAt.Sub(now) > threshold
 }
 
-// decodeEntry decodes a token entry file. Anything but a complete token
-// entry of the current format version is rejected (a cache miss).
-func decodeEntry(data []byte) (Entry, bool) {
-	if len(data) > maxEntrySize {
-		return Entry{}, false
+// String describes the entry without its secret.
+func (e Entry) String() string {
+	secret := "<empty>"
+	if e.Secret != "" {
+		secret = "<redacted>"
 	}
-	var f tokenFile
-	if err := json.Unmarshal(data, &f); err != nil {
-		return Entry{}, false
-	}
-	if f.V != formatVersion || f.Kind != kindToken || f.Host == "" || f.Secret == "" ||
-		f.ExpiresAt.IsZero() || !encodable(f.ExpiresAt) || !encodable(f.FetchedAt) {
-		return Entry{}, false
-	}
-	return Entry{
-		Host:      f.Host,
-		Username:  f.Username,
-		Secret:    f.Secret,
-		ExpiresAt: f.ExpiresAt.UTC(),
-		FetchedAt: f.FetchedAt.UTC(),
-	}, true
+	return fmt.Sprintf("{Host:%s Username:%s Secret:%s ExpiresAt:%s FetchedAt:%s}",
+		e.Host, e.Username, secret,
+		e.ExpiresAt.Format(time.RFC3339), e.FetchedAt.Format(time.RFC3339))
 }
 
-// encodable reports whether t, in UTC, can be written back (RFC 3339 needs
-// a year in 0..9999; "0000-01-01T00:00:00+01:00" is year -1 in UTC).
-func encodable(t time.Time) bool {
-	y := t.UTC().Year()
-	return y >= 0 && y <= 9999
+// GoString is like String; it never prints the secret.
+func (e Entry) GoString() string { return "cache.Entry" + e.String() }
+
+// Format implements fmt.Formatter so that no verb prints the secret.
+func (e Entry) Format(f fmt.State, verb rune) {
+	if verb == 'v' && f.Flag('#') {
+		fmt.Fprint(f, e.GoString())
+		return
+	}
+	fmt.Fprint(f, e.String())
 }
 
-func encodeLookup(v any, fetchedAt, expiresAt time.Time) ([]byte, error) {
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("cache: encode lookup value: %w", err)
-	}
-	data, err := json.Marshal(lookupFile{
-		V:         formatVersion,
-		Kind:      kindLookup,
-		ExpiresAt: expiresAt.UTC(),
-		FetchedAt: fetchedAt.UTC(),
-		Value:     raw,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("cache: encode lookup: %w", err)
-	}
-	if len(data) > maxEntrySize {
-		return nil, fmt.Errorf("cache: lookup entry is too large (%d bytes, limit %d)", len(data), maxEntrySize)
-	}
-	return data, nil
-}
-
-func decodeLookup(data []byte) (json.RawMessage, time.Time, bool) {
-	if len(data) > maxEntrySize {
-		return nil, time.Time{}, false
-	}
-	var f lookupFile
-	if err := json.Unmarshal(data, &f); err != nil {
-		return nil, time.Time{}, false
-	}
-	if f.V != formatVersion || f.Kind != kindLookup || f.ExpiresAt.IsZero() || !encodable(f.ExpiresAt) || len(f.Value) == 0 {
-		return nil, time.Time{}, false
-	}
-	return f.Value, f.ExpiresAt, true
-}
+// LogValue implements slog.LogValuer so that slog never logs the secret.
+func (e Entry) LogValue() slog.Value { return slog.StringValue(e.String()) }

@@ -4,11 +4,14 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"time"
 )
+
+// staleTempAge is the age after which a temporary file is considered left
+// behind by a killed writer and removed.
+const staleTempAge = time.Minute
 
 // bufPool holds read buffers one byte larger than the largest entry, so
 // that an oversize file is detected by filling the buffer.
@@ -17,13 +20,13 @@ var bufPool = sync.Pool{New: func() any {
 	return &b
 }}
 
-// readEntryFile reads the entry file at path without following a symlink.
+// readEntryFile reads the entry file name without following a symlink.
 // Anything but a regular file of at most maxEntrySize bytes is a miss. The
 // returned bytes are valid until release is called.
-func readEntryFile(path string) (data []byte, release func(), ok bool) {
+func (s *Store) readEntryFile(name string) (data []byte, release func(), ok bool) {
 	bp := bufPool.Get().(*[]byte)
 	release = func() { bufPool.Put(bp) }
-	data, ok = readFileInto(path, *bp)
+	data, ok = s.d.readFileInto(name, *bp)
 	if !ok {
 		release()
 		return nil, nil, false
@@ -31,17 +34,17 @@ func readEntryFile(path string) (data []byte, release func(), ok bool) {
 	return data, release, true
 }
 
-// writeAtomic replaces the file at path with data: it writes a temporary
-// file in the same directory (O_EXCL, 0600), fsyncs and closes it, renames
-// it over path and fsyncs the directory. rename replaces a symlink at path
+// writeAtomic replaces the file name with data: it writes a temporary file
+// in the same directory (O_EXCL, 0600), fsyncs and closes it, renames it
+// over name and fsyncs the directory. rename replaces a symlink at name
 // rather than writing through it.
-func (s *Store) writeAtomic(path string, data []byte) (err error) {
+func (s *Store) writeAtomic(name string, data []byte) (err error) {
 	var rnd [12]byte
 	if _, err := rand.Read(rnd[:]); err != nil {
 		return fmt.Errorf("cache: %w", err)
 	}
-	tmp := s.path(tmpPrefix + hex.EncodeToString(rnd[:]))
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|oNoFollow, 0o600)
+	tmp := tmpPrefix + hex.EncodeToString(rnd[:])
+	f, err := s.d.createExcl(tmp, 0o600)
 	if err != nil {
 		return fmt.Errorf("cache: create temporary file: %w", err)
 	}
@@ -51,7 +54,7 @@ func (s *Store) writeAtomic(path string, data []byte) (err error) {
 			if !closed {
 				f.Close()
 			}
-			os.Remove(tmp)
+			s.d.remove(tmp)
 		}
 	}()
 	if _, err = f.Write(data); err != nil {
@@ -64,10 +67,10 @@ func (s *Store) writeAtomic(path string, data []byte) (err error) {
 	if err = f.Close(); err != nil {
 		return fmt.Errorf("cache: close temporary file: %w", err)
 	}
-	if err = os.Rename(tmp, path); err != nil {
+	if err = s.d.rename(tmp, name); err != nil {
 		return fmt.Errorf("cache: %w", err)
 	}
-	syncDir(s.dir)
+	s.d.sync()
 	s.cleanTemps()
 	return nil
 }
@@ -75,20 +78,14 @@ func (s *Store) writeAtomic(path string, data []byte) (err error) {
 // cleanTemps removes temporary files older than staleTempAge, left behind
 // by writers that were killed. Errors are ignored.
 func (s *Store) cleanTemps() {
-	f, err := os.Open(s.dir)
-	if err != nil {
-		return
-	}
-	names, _ := f.Readdirnames(-1)
-	f.Close()
+	names, _ := s.d.names()
 	cutoff := time.Now().Add(-staleTempAge)
 	for _, name := range names {
 		if !strings.HasPrefix(name, tmpPrefix) {
 			continue
 		}
-		p := s.path(name)
-		if fi, err := os.Lstat(p); err == nil && fi.ModTime().Before(cutoff) {
-			os.Remove(p)
+		if _, mtime, err := s.d.stat(name); err == nil && mtime.Before(cutoff) {
+			s.d.remove(name)
 		}
 	}
 }

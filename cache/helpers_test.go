@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -12,20 +11,6 @@ import (
 
 // t0 is the fake "now" of most tests.
 var t0 = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
-
-// cleanEnv clears every variable that could point the tests at a real
-// cache: HOME, XDG_* and DOCKER_CREDENTIAL_ACR_*.
-func cleanEnv(tb testing.TB) {
-	tb.Helper()
-	tb.Setenv("HOME", "")
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, "XDG_") || strings.HasPrefix(k, "DOCKER_CREDENTIAL_ACR_") {
-			tb.Setenv(k, "")
-			os.Unsetenv(k)
-		}
-	}
-}
 
 type fakeClock struct {
 	mu sync.Mutex
@@ -48,14 +33,13 @@ func (c *fakeClock) Set(t time.Time) {
 // clock at t0.
 func newTestStore(tb testing.TB) (*Store, *fakeClock) {
 	tb.Helper()
-	cleanEnv(tb)
 	s, err := Open(filepath.Join(tb.TempDir(), "cache"))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	clk := &fakeClock{t: t0}
 	s.Now = clk.Now
-	s.OnError = func(err error) { tb.Logf("cache OnError: %v", err) }
+	s.onError = func(err error) { tb.Logf("cache onError: %v", err) }
 	return s, clk
 }
 
@@ -66,7 +50,7 @@ func tok(host, user, secret string, fetched time.Time, life time.Duration) Entry
 
 func mustPut(tb testing.TB, s *Store, key string, e Entry) {
 	tb.Helper()
-	if err := s.Put(key, e); err != nil {
+	if err := s.put(key, e); err != nil {
 		tb.Fatal(err)
 	}
 }

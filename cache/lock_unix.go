@@ -12,19 +12,26 @@ import (
 // the open file description, so two fileLocks on the same file exclude each
 // other within one process as well as across processes, and the lock is
 // released by the kernel when the process dies.
+//
+// A lock file may be removed, but only by a holder of its lock (prune). So
+// that this keeps mutual exclusion, whoever takes a lock checks that the
+// file it locked is still the one linked under the name (linked); if not,
+// it was removed while this process waited, and the lock must be taken
+// again on a freshly opened file.
 type fileLock struct {
+	d    *dirHandle
 	name string
 	f    *os.File
 }
 
-// openLock opens (creating, mode 0600) the lock file without following a
-// symlink. It does not lock.
-func openLock(name string) (*fileLock, error) {
-	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|unix.O_NOFOLLOW, 0o600)
+// openLock opens (creating, mode 0600) the lock file name in d without
+// following a symlink. It does not lock.
+func openLock(d *dirHandle, name string) (*fileLock, error) {
+	f, err := d.openLockFile(name)
 	if err != nil {
 		return nil, err
 	}
-	return &fileLock{name: name, f: f}, nil
+	return &fileLock{d: d, name: name, f: f}, nil
 }
 
 // tryLock takes the lock without blocking; false means another holder.
@@ -43,8 +50,14 @@ func (l *fileLock) tryLock() (bool, error) {
 	}
 }
 
-// close releases the lock (if held) and closes the file. The lock file is
-// left in place.
+// linked reports whether the locked file is still the lock file of its
+// name (it was not removed by prune while this process waited).
+func (l *fileLock) linked() bool { return l.d.sameFile(l.f, l.name) }
+
+// removeHeld removes the lock file while the lock is held; see fileLock.
+func (l *fileLock) removeHeld() bool { return l.d.remove(l.name) == nil }
+
+// close releases the lock (if held) and closes the file.
 func (l *fileLock) close() {
 	unix.Flock(int(l.f.Fd()), unix.LOCK_UN)
 	l.f.Close()

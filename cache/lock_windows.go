@@ -17,12 +17,9 @@ type fileLock struct {
 	f    *os.File
 }
 
-// openLock opens (creating) the lock file. It does not lock.
-func openLock(name string) (*fileLock, error) {
-	if fi, err := os.Lstat(name); err == nil && fi.Mode()&os.ModeSymlink != 0 {
-		return nil, &os.PathError{Op: "open", Path: name, Err: windows.ERROR_CANT_RESOLVE_FILENAME}
-	}
-	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o600)
+// openLock opens (creating) the lock file name in d. It does not lock.
+func openLock(d *dirHandle, name string) (*fileLock, error) {
+	f, err := d.openLockFile(name)
 	if err != nil {
 		return nil, err
 	}
@@ -42,6 +39,13 @@ func (l *fileLock) tryLock() (bool, error) {
 	}
 	return false, err
 }
+
+// linked is always true: lock files are never removed on Windows.
+func (l *fileLock) linked() bool { return true }
+
+// removeHeld keeps the lock file: Windows cannot remove an open file, and
+// other holders would not notice the removal.
+func (l *fileLock) removeHeld() bool { return false }
 
 // close releases the lock (if held) and closes the file. The lock file is
 // left in place.

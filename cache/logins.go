@@ -5,14 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
-
-	"github.com/adrg/xdg"
 )
-
-// EnvDataDir overrides the directory of stored logins.
-const EnvDataDir = "DOCKER_CREDENTIAL_ACR_DATA_DIR"
 
 const (
 	loginPrefix = "login-"
@@ -28,35 +22,9 @@ type Logins struct {
 	s   *Store // nil until the directory exists and was checked
 }
 
-// LoginsDir is $DOCKER_CREDENTIAL_ACR_DATA_DIR, else docker-credential-acr under $XDG_DATA_HOME.
-func LoginsDir() (string, error) {
-	if d := os.Getenv(EnvDataDir); d != "" {
-		if !filepath.IsAbs(d) {
-			return "", fmt.Errorf("%s=%q is not an absolute path", EnvDataDir, d)
-		}
-		return filepath.Clean(d), nil
-	}
-	base := os.Getenv("XDG_DATA_HOME")
-	if base == "" || !filepath.IsAbs(base) {
-		base = xdg.DataHome
-	}
-	if base == "" || !filepath.IsAbs(base) {
-		return "", fmt.Errorf("cannot determine the data directory; set %s", EnvDataDir)
-	}
-	return filepath.Join(base, appName), nil
-}
-
-// OpenLogins opens the login store in LoginsDir, with the same safety checks as the cache. A
+// OpenLoginsDir opens the login store in dir (the caller's data directory,
+// not the cache directory), with the same safety checks as the cache. A
 // directory that does not exist yet is no error: it is made by the first Put.
-func OpenLogins() (*Logins, error) {
-	dir, err := LoginsDir()
-	if err != nil {
-		return nil, err
-	}
-	return OpenLoginsDir(dir)
-}
-
-// OpenLoginsDir opens the login store in dir.
 func OpenLoginsDir(dir string) (*Logins, error) {
 	l := &Logins{dir: dir}
 	if _, err := os.Lstat(dir); err == nil {
@@ -89,8 +57,8 @@ type loginFile struct {
 
 func loginName(host string) string { return loginPrefix + Key("login", host) + loginSuffix }
 
-func (l *Logins) read(path string) (loginFile, bool) {
-	data, release, ok := readEntryFile(path)
+func (l *Logins) read(name string) (loginFile, bool) {
+	data, release, ok := l.s.readEntryFile(name)
 	if !ok {
 		return loginFile{}, false
 	}
@@ -107,7 +75,7 @@ func (l *Logins) Get(host string) (string, string, bool) {
 	if l == nil || l.s == nil {
 		return "", "", false
 	}
-	f, ok := l.read(l.s.path(loginName(host)))
+	f, ok := l.read(loginName(host))
 	if !ok || f.Host != host {
 		return "", "", false
 	}
@@ -130,7 +98,7 @@ func (l *Logins) Put(host, username, secret string) error {
 	if err != nil {
 		return err
 	}
-	return s.writeAtomic(s.path(loginName(host)), data)
+	return s.writeAtomic(loginName(host), data)
 }
 
 // Delete forgets the login of host; it reports whether there was one.
@@ -138,7 +106,7 @@ func (l *Logins) Delete(host string) (bool, error) {
 	if l == nil || l.s == nil {
 		return false, nil
 	}
-	err := os.Remove(l.s.path(loginName(host)))
+	err := l.s.d.remove(loginName(host))
 	if errors.Is(err, os.ErrNotExist) {
 		return false, nil
 	}
@@ -151,15 +119,15 @@ func (l *Logins) List() (map[string]string, error) {
 	if l == nil || l.s == nil {
 		return out, nil
 	}
-	names, err := filepath.Glob(l.s.path(loginPrefix + "*" + loginSuffix))
+	names, err := l.s.d.names()
 	if err != nil {
 		return nil, err
 	}
-	for _, p := range names {
-		if strings.HasPrefix(filepath.Base(p), tmpPrefix) {
+	for _, name := range names {
+		if !strings.HasPrefix(name, loginPrefix) || !strings.HasSuffix(name, loginSuffix) {
 			continue
 		}
-		if f, ok := l.read(p); ok {
+		if f, ok := l.read(name); ok {
 			out[f.Host] = f.Username
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 )
 
 func TestLogins(t *testing.T) {
@@ -67,53 +66,5 @@ func TestLogins(t *testing.T) {
 	os.Chmod(dir, 0o777)
 	if _, err := OpenLoginsDir(dir); err == nil {
 		t.Error("world-writable login dir accepted")
-	}
-}
-
-func TestRemoveKey(t *testing.T) {
-	s, err := Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	k := Key("a")
-	if err := s.Put(k, Entry{Host: "h", Username: "u", Secret: "s", ExpiresAt: farFuture(), FetchedAt: farFuture().Add(-1)}); err != nil {
-		t.Fatal(err)
-	}
-	if ok, err := s.Remove(k); !ok || err != nil {
-		t.Fatalf("Remove: %v %v", ok, err)
-	}
-	if _, ok := s.Get(k); ok {
-		t.Error("entry still there")
-	}
-	if ok, _ := s.Remove(k); ok {
-		t.Error("second Remove found it")
-	}
-	if ok, _ := s.Remove("../etc/passwd"); ok {
-		t.Error("not a key")
-	}
-}
-
-func farFuture() time.Time { return time.Now().Add(24 * time.Hour) }
-
-func TestPruneRemovesLongExpiredEntries(t *testing.T) {
-	s, err := Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	old, recent, live := Key("old"), Key("recent"), Key("live")
-	for k, exp := range map[string]time.Time{old: now.Add(-48 * time.Hour), recent: now.Add(-time.Hour), live: now.Add(time.Hour)} {
-		if err := s.Put(k, Entry{Host: "h", Username: "u", Secret: "s", ExpiresAt: exp, FetchedAt: exp.Add(-time.Hour)}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if n := s.Prune(); n != 1 {
-		t.Errorf("pruned %d, want 1", n)
-	}
-	for k, want := range map[string]bool{old: false, recent: true, live: true} {
-		_, err := os.Stat(filepath.Join(s.Dir(), k))
-		if (err == nil) != want {
-			t.Errorf("%s present=%v, want %v", k[:8], err == nil, want)
-		}
 	}
 }

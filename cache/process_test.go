@@ -22,6 +22,8 @@ const (
 	envDir     = "CACHE_TEST_DIR"
 	envCounter = "CACHE_TEST_COUNTER"
 	envKeyID   = "CACHE_TEST_KEYID"
+	envWaitDir = "CACHE_TEST_WAITDIR" // a file <keyID>-<pid> per process waiting for a lock
+	envPeers   = "CACHE_TEST_PEERS"   // how many other processes share the key
 )
 
 // helperCmd re-executes the test binary as a helper process.
@@ -41,14 +43,22 @@ func TestHelperProcess(t *testing.T) {
 		helperSingleFlight(t)
 	case "writer":
 		helperWriter(t)
+	case "open":
+		if _, err := Open(os.Getenv(envDir)); err != nil {
+			fmt.Println("OPEN-ERROR", err)
+		} else {
+			fmt.Println("OPEN-OK")
+		}
 	default:
 		t.Fatal("unknown helper mode")
 	}
 }
 
 // helperSingleFlight announces READY, waits for a byte on stdin (the start
-// barrier), then calls GetOrFetch on a cold key. fetch appends a line to
-// the counter file and sleeps 100 ms.
+// barrier), then calls GetOrFetch on a cold key. The first time it finds the
+// lock held it leaves a file in the wait directory; fetch appends a line to
+// the counter file and returns only once every peer of its key is waiting
+// for the lock (so the test proves single flight under real contention).
 func helperSingleFlight(t *testing.T) {
 	s, err := Open(os.Getenv(envDir))
 	if err != nil {
@@ -56,6 +66,34 @@ func helperSingleFlight(t *testing.T) {
 	}
 	keyID := os.Getenv(envKeyID)
 	key := Key("singleflight", keyID)
+	waitDir := os.Getenv(envWaitDir)
+	peers, err := strconv.Atoi(os.Getenv(envPeers))
+	if err != nil {
+		t.Fatal(err)
+	}
+	announced := false
+	s.waitHook = func(context.Context) {
+		if !announced {
+			announced = true
+			if err := os.WriteFile(filepath.Join(waitDir, fmt.Sprintf("%s-%d", keyID, os.Getpid())), nil, 0o600); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	peersWaiting := func(ctx context.Context) error {
+		for {
+			names, err := filepath.Glob(filepath.Join(waitDir, keyID+"-*"))
+			if err != nil {
+				return err
+			}
+			if len(names) >= peers {
+				return nil
+			}
+			if err := sleepCtx(ctx, time.Millisecond); err != nil {
+				return fmt.Errorf("%d of %d peers waiting: %w", len(names), peers, err)
+			}
+		}
+	}
 	fmt.Println("READY")
 	if _, err := os.Stdin.Read(make([]byte, 1)); err != nil {
 		t.Fatal(err)
@@ -72,7 +110,9 @@ func helperSingleFlight(t *testing.T) {
 		if err != nil {
 			return Entry{}, err
 		}
-		time.Sleep(100 * time.Millisecond)
+		if err := peersWaiting(ctx); err != nil {
+			return Entry{}, err
+		}
 		now := time.Now()
 		return Entry{Username: "u", Secret: fmt.Sprintf("secret-%s-%d", keyID, os.Getpid()), FetchedAt: now, ExpiresAt: now.Add(time.Hour)}, nil
 	})
@@ -99,10 +139,13 @@ func TestMultiProcessSingleFlight(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cleanEnv(t)
 			tmp := t.TempDir()
 			dir := filepath.Join(tmp, "cache")
 			counter := filepath.Join(tmp, "counter")
+			waitDir := filepath.Join(tmp, "waiting")
+			if err := os.Mkdir(waitDir, 0o700); err != nil {
+				t.Fatal(err)
+			}
 
 			type child struct {
 				cmd    *exec.Cmd
@@ -113,7 +156,8 @@ func TestMultiProcessSingleFlight(t *testing.T) {
 			children := make([]*child, tt.procs)
 			for i := range children {
 				c := &child{cmd: helperCmd(t, "singleflight",
-					envDir+"="+dir, envCounter+"="+counter, envKeyID+"="+strconv.Itoa(i%tt.keys))}
+					envDir+"="+dir, envCounter+"="+counter, envKeyID+"="+strconv.Itoa(i%tt.keys),
+					envWaitDir+"="+waitDir, envPeers+"="+strconv.Itoa(tt.procs/tt.keys-1))}
 				c.cmd.Stderr = &c.stderr
 				var err error
 				if c.stdin, err = c.cmd.StdinPipe(); err != nil {
@@ -230,15 +274,19 @@ func helperWriter(t *testing.T) {
 		t.Fatal(err)
 	}
 	key := Key("torture")
-	seq := 0
+	seq, wrote := 0, false
 	if e, ok := s.readToken(key, ""); ok {
 		seq, _ = strconv.Atoi(e.Username)
 	}
 	fmt.Println("READY")
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
 		seq++
-		if err := s.Put(key, tortureEntry(seq)); err != nil {
+		if err := s.put(key, tortureEntry(seq)); err != nil {
 			t.Fatal(err)
+		}
+		if !wrote {
+			wrote = true
+			fmt.Println("WROTE")
 		}
 	}
 }

@@ -76,6 +76,9 @@ type Registry struct {
 	ExternalID      string
 	ExpireDuration  int // seconds
 	RoleSessionName string
+	// Profile names the base credentials of the entry: the Alibaba Cloud CLI profile of that name,
+	// else the credentials file's section, instead of the default chain.
+	Profile string
 	// Base credentials from AssumeRoleWithOIDC (RRSA) instead of the default chain.
 	RRSARoleARN         string
 	RRSAOIDCProviderARN string

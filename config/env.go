@@ -27,6 +27,9 @@ const (
 	EnvCREndpoint  = "DOCKER_CREDENTIAL_ACR_CR_ENDPOINT"
 	EnvSTSEndpoint = "ALIBABA_CLOUD_STS_ENDPOINT"
 	EnvVPC         = "ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED"
+	// EnvOIDCAudience is the audience the helper asks a CI's token service for (GitHub Actions);
+	// unset, sts.aliyuncs.com.
+	EnvOIDCAudience = "DOCKER_CREDENTIAL_ACR_OIDC_AUDIENCE"
 )
 
 const appName = "docker-credential-acr"

@@ -158,6 +158,7 @@ func (r *Registry) fields() []field {
 		{[]string{"rrsarolearn"}, stringSetter(&r.RRSARoleARN)},
 		{[]string{"rrsaoidcproviderrolearn", "oidcproviderarn"}, stringSetter(&r.RRSAOIDCProviderARN)},
 		{[]string{"oidctokenfile"}, stringSetter(&r.OIDCTokenFile)},
+		{[]string{"profile"}, stringSetter(&r.Profile)},
 	}
 }
 
@@ -181,6 +182,9 @@ func (r *Registry) validate(p, k string, n *yaml.Node) error {
 	}
 	if (r.RRSARoleARN == "") != (r.RRSAOIDCProviderARN == "") {
 		return fileError(p, n, k, "rrsaRoleARN and rrsaOIDCProviderRoleARN go together: set both, or neither")
+	}
+	if r.Profile != "" && r.RRSARoleARN != "" {
+		return fileError(p, n, k+".profile", "and rrsaRoleARN both name the entry's base credentials: keep one")
 	}
 	if r.ExternalID != "" && r.ArnService == "" && r.ArnUser == "" {
 		return fileError(p, n, k+".externalId", "is set but no role is: add arnUser (and arnService for two hops), or remove externalId")

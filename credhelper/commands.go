@@ -79,6 +79,9 @@ var commands = []command{
 	{names: []string{"doctor"}, withKeychain: true, run: func(inv *invocation, args []string) int {
 		return Doctor(inv.ctx, inv.k, args, inv.Stdout, inv.Stderr)
 	}},
+	{names: []string{"get-login-password"}, withKeychain: true, run: func(inv *invocation, args []string) int {
+		return GetLoginPassword(inv.ctx, inv.k, args, inv.Stdout, inv.Stderr)
+	}},
 	{names: []string{"kubelet"}, withKeychain: true, run: func(inv *invocation, _ []string) int {
 		if err := Kubelet(inv.ctx, inv.k, inv.Stdin, inv.Stdout); err != nil {
 			inv.log.Error(err.Error())
@@ -166,13 +169,13 @@ func openKeychain(cfg *config.Config, log *slog.Logger) *Keychain {
 	if !cfg.NoCache && cfg.CacheDir != "" {
 		c, err := cache.Open(cfg.CacheDir)
 		if err != nil {
-			log.Warn("running without the token cache: " + err.Error())
+			log.Warn("running without the token cache: " + err.Error() + " (DOCKER_CREDENTIAL_ACR_CACHE_DIR chooses another directory)")
 		}
 		k.Cache = c
 	}
 	if cfg.DataDir != "" {
 		if s, err := cache.OpenLoginsDir(cfg.DataDir); err != nil {
-			log.Warn("the store of `docker login` credentials is not available: " + err.Error())
+			log.Warn("the store of `docker login` credentials is not available: " + err.Error() + " (DOCKER_CREDENTIAL_ACR_DATA_DIR chooses another directory)")
 		} else {
 			k.Logins = s
 		}
@@ -193,6 +196,7 @@ func (b Build) resolve() (string, string) {
 
 const usage = `Usage: docker-credential-acr <get|store|erase|list|version>
        docker-credential-acr doctor [--json] [--online] HOST...
+       docker-credential-acr get-login-password [--username] HOST   (for ctr, crictl, helm registry login)
        docker-credential-acr configure-docker [--registries h1,h2] [--dry-run]
        docker-credential-acr kubelet               (image credential provider; also as acr-credential-provider)
        docker-credential-acr print-kubelet-config [--service-account-tokens] [--match-image HOST]...

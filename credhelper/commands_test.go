@@ -51,7 +51,9 @@ func TestCommandTable(t *testing.T) {
 		{name: "doctor offline: the report on stdout", argv: []string{"x", "doctor", "registry.cn-hangzhou.aliyuncs.com"}, config: good, code: 0,
 			env:        map[string]string{"ALIBABA_CLOUD_ACCESS_KEY_ID": "LTAI5tCommandTable01", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "s", "ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true"},
 			wantStdout: "environment AccessKey\n  ECS RAM role:      skipped: ALIBABA_CLOUD_ECS_METADATA_DISABLED=true", wantStderr: "-"},
-		{name: "doctor finds no credentials: exit 1", argv: []string{"x", "doctor", "registry.cn-hangzhou.aliyuncs.com"}, config: good, code: 1,
+		{name: "doctor finds no credentials: a note, exit 0", argv: []string{"x", "doctor", "registry.cn-hangzhou.aliyuncs.com"}, config: good, code: 0,
+			env: map[string]string{"ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true"}, wantStdout: "NOTE: no Alibaba Cloud credentials", wantStderr: "-"},
+		{name: "doctor --online finds no credentials: exit 1", argv: []string{"x", "doctor", "--online", "registry.cn-hangzhou.aliyuncs.com"}, config: good, code: 1,
 			env: map[string]string{"ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true"}, wantStdout: "PROBLEM: no Alibaba Cloud credentials", wantStderr: "-"},
 		{name: "bad log level is a warning", argv: []string{"x", "list"}, config: good, code: 0, wantStdout: "{}", wantStderr: "DOCKER_CREDENTIAL_ACR_LOG_LEVEL=\"loud\""},
 	}

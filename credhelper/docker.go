@@ -99,9 +99,14 @@ func (d *Docker) Get(serverURL string) (string, string, error) {
 	}
 	var nf *NotFoundError
 	if errors.As(err, &nf) {
-		if nf.Hint != "" {
+		switch {
+		case nf.NoCredentials:
+			// Not a failure: with no credentials the answer is "not found" and clients pull
+			// anonymously, so stderr stays quiet at the default level. doctor explains.
+			d.Keychain.log().Info(nf.Hint)
+		case nf.Hint != "":
 			d.Keychain.log().Warn(nf.Hint)
-		} else {
+		default:
 			d.Keychain.log().Debug("not an Alibaba Cloud ACR host, and no config entry lists it in domains: answering not found", "host", truncate(serverURL))
 		}
 		return "", "", credentials.NewErrCredentialsNotFound()

@@ -26,6 +26,7 @@ type DoctorReport struct {
 	How        []string       `json:"how,omitempty"`
 	ConfigFile string         `json:"configFile,omitempty"`
 	Entry      string         `json:"configEntry,omitempty"`
+	Profile    string         `json:"profile,omitempty"` // the entry's profile: its base credentials
 	RoleChain  []string       `json:"roleChain,omitempty"`
 	STS        string         `json:"stsEndpoint,omitempty"`
 	Sources    []string       `json:"credentialSources,omitempty"`
@@ -35,9 +36,13 @@ type DoctorReport struct {
 	CacheDir   string         `json:"cacheDir,omitempty"`
 	Cached     *CachedToken   `json:"cachedToken,omitempty"`
 	Challenge  *ChallengeRead `json:"registryChallenge,omitempty"`
-	Notes      []string       `json:"notes,omitempty"`
 	Steps      []DoctorStep   `json:"steps,omitempty"`
 	Problems   []string       `json:"problems,omitempty"`
+	// Notices are findings that do not stop the helper from doing its job: with no credentials on
+	// the machine it answers "not found" and clients pull anonymously (`--online` turns that one
+	// into a problem, since the token it is asked to prove cannot be had); personalInstanceTokens
+	// is experimental.
+	Notices []string `json:"notices,omitempty"`
 }
 
 // ChallengeRead is the registry's anonymous /v2/ challenge as doctor --online read it: the raw
@@ -122,7 +127,7 @@ func (k *Keychain) diagnose(ctx context.Context, input string, online bool) *Doc
 		ctx = withoutAPICalls(ctx)
 	}
 	if reg.Edition == acr.EditionPersonalInstance && k.Config.PersonalInstanceTokens {
-		r.Notes = append(r.Notes, personalInstanceNote)
+		r.Notices = append(r.Notices, personalInstanceNote)
 	}
 	p, err := k.Plan(ctx, reg)
 	if err != nil {
@@ -147,6 +152,7 @@ func (k *Keychain) diagnose(ctx context.Context, input string, online bool) *Doc
 	}
 	if p.Entry != nil {
 		r.Entry = p.Entry.Describe()
+		r.Profile = p.Entry.Profile
 	}
 	r.RoleChain = sts.ARNs(p.Hops)
 	if len(p.Hops) > 0 {
@@ -166,7 +172,11 @@ func (k *Keychain) diagnose(ctx context.Context, input string, online bool) *Doc
 		if p.Chain.ECSSkipped != "" {
 			msg += "; ECS RAM role not tried: " + p.Chain.ECSSkipped
 		}
-		r.Problems = append(r.Problems, msg)
+		if online {
+			r.Problems = append(r.Problems, msg)
+		} else {
+			r.Notices = append(r.Notices, msg+"; until then the helper answers \"not found\" and clients pull anonymously")
+		}
 		return r
 	}
 	if online {
@@ -262,6 +272,7 @@ func (r *DoctorReport) print(w io.Writer) {
 	}
 	line("config file", r.ConfigFile)
 	line("config entry", r.Entry)
+	line("profile", r.Profile)
 	if len(r.RoleChain) > 0 {
 		line("role chain", "base credentials → "+strings.Join(r.RoleChain, " → "))
 	}
@@ -269,7 +280,7 @@ func (r *DoctorReport) print(w io.Writer) {
 	if r.Host != "" && r.ACR {
 		line("credentials", r.Using)
 		if len(r.Sources) > 1 {
-			line("also present", strings.Join(r.Sources[1:], "; "))
+			line("present, not used", strings.Join(r.Sources[1:], "; "))
 		}
 		line("ECS RAM role", map[bool]string{true: "skipped: " + r.ECSSkipped, false: ""}[r.ECSSkipped != ""])
 		line("stored login", fmt.Sprint(r.Stored))
@@ -289,15 +300,15 @@ func (r *DoctorReport) print(w io.Writer) {
 		line("WWW-Authenticate", h)
 		line("challenge says", c.Concluded)
 	}
-	for _, n := range r.Notes {
-		line("note", n)
-	}
 	for _, s := range r.Steps {
 		status := "ok"
 		if !s.OK {
 			status = "FAILED"
 		}
 		fmt.Fprintf(w, "  step %-40s %-6s %8.1f ms  %s%s\n", s.Name, status, s.Millis, s.Detail, s.Failure)
+	}
+	for _, n := range r.Notices {
+		fmt.Fprintf(w, "  NOTE: %s\n", n)
 	}
 	for _, p := range r.Problems {
 		fmt.Fprintf(w, "  PROBLEM: %s\n", p)

@@ -20,8 +20,8 @@ var doctorKeys = map[string]bool{
 	"input": true, "acr": true, "storedLogin": true,
 	"host": false, "edition": false, "region": false, "instance": false, "how": false, "configFile": false,
 	"configEntry": false, "roleChain": false, "credentialSources": false, "credentialSource": false,
-	"ecsSkipped": false, "cacheDir": false, "cachedToken": false, "steps": false, "problems": false,
-	"registryChallenge": false, "notes": false, "stsEndpoint": false,
+	"ecsSkipped": false, "cacheDir": false, "cachedToken": false, "steps": false, "problems": false, "notices": false,
+	"registryChallenge": false, "stsEndpoint": false, "profile": false,
 }
 
 var stepKeys = []string{"detail", "failure", "ms", "name", "ok"}
@@ -61,7 +61,11 @@ func TestDoctor(t *testing.T) {
 		{name: "not ACR but a stored login", ak: devAK, sk: devSK, stored: "registry.example.org", args: []string{"registry.example.org"},
 			wantText: []string{"found by:", "a stored login (docker login) is used for this host", "no problem found"}},
 		{name: "personal instance without tokens", ak: devAK, sk: devSK, args: []string{"crpi-abc123.cn-hangzhou.personal.cr.aliyuncs.com"}, code: 1, problem: "run `docker login crpi-abc123.cn-hangzhou.personal.cr.aliyuncs.com` once"},
-		{name: "no credentials", args: []string{"registry.cn-hangzhou.aliyuncs.com"}, code: 1, problem: "no Alibaba Cloud credentials on this machine"},
+		// Offline, no credentials is a note: the helper still does its job (not found, anonymous
+		// pulls), so a fresh machine's first `doctor` exits 0. Online it is a problem.
+		{name: "no credentials", args: []string{"registry.cn-hangzhou.aliyuncs.com"},
+			wantText: []string{"credentials:", "none", "NOTE: no Alibaba Cloud credentials on this machine", "clients pull anonymously", "no problem found"}},
+		{name: "online: no credentials", args: []string{"--online", "registry.cn-hangzhou.aliyuncs.com"}, code: 1, problem: "no Alibaba Cloud credentials on this machine"},
 		{name: "online: no registry password", ak: noPwAK, sk: noPwSK, args: []string{"--online", "registry.cn-hangzhou.aliyuncs.com"}, code: 1,
 			wantSteps: []string{"base credentials (environment AccessKey)", "!registry token"}, problem: "registry token: Alibaba Cloud ACR login for registry.cn-hangzhou.aliyuncs.com failed: cr GetAuthorizationToken failed: USER_NOT_EXIST"},
 		{name: "online: wrong secret", ak: devAK, sk: "not-the-secret", args: []string{"--online", "registry.cn-hangzhou.aliyuncs.com"}, code: 1,
@@ -81,7 +85,7 @@ func TestDoctor(t *testing.T) {
 			challenge: `Bearer realm="https://dockerauth.cn-hangzhou.aliyuncs.com/auth",service="registry.aliyuncs.com:cn-hangzhou:26842"`,
 			wantText:  []string{"cached token:", "none", "no problem found"}},
 		{name: "personal instance tokens are experimental", ak: devAK, sk: devSK, crpi: true, args: []string{"crpi-abc123.cn-hangzhou.personal.cr.aliyuncs.com"},
-			wantText: []string{"note:", "personalInstanceTokens is experimental", "docker login", "no problem found"}},
+			wantText: []string{"NOTE: personalInstanceTokens is experimental", "docker login", "no problem found"}},
 		{name: "online: a hop refused stops the steps", ak: deniedAK, sk: deniedSK, regs: []config.Registry{cross}, args: []string{"--online", "cross.example.com"}, code: 1,
 			wantSteps: []string{"base credentials (environment AccessKey)", "!AssumeRole " + roleSvc}, problem: "AssumeRole " + roleSvc + ": "},
 	}

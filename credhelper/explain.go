@@ -16,6 +16,9 @@ import (
 type NotFoundError struct {
 	Host string
 	Hint string
+	// NoCredentials: the machine has no Alibaba Cloud credentials at all. That is how a laptop
+	// without an account is meant to work (anonymous pulls), so the hint is not a warning.
+	NoCredentials bool
 }
 
 func (e *NotFoundError) Error() string {

@@ -99,7 +99,7 @@ func (k *Keychain) login(ctx context.Context, p *Plan) (Login, error) {
 		if p.Chain.ECSSkipped != "" && k.Config.Env("ALIBABA_CLOUD_ECS_METADATA_DISABLED") == "" {
 			hint += "; the ECS RAM role was not tried: " + p.Chain.ECSSkipped
 		}
-		return Login{}, &NotFoundError{Host: p.Registry.Host, Hint: hint}
+		return Login{}, &NotFoundError{Host: p.Registry.Host, Hint: hint, NoCredentials: true}
 	}
 	threshold := k.Config.ExpiringThreshold
 	e, src, err := k.Cache.GetOrFetch(ctx, p.Key, "", threshold, func(ctx context.Context) (cache.Entry, error) {
@@ -128,6 +128,8 @@ func (k *Keychain) fetch(ctx context.Context, p *Plan) (crapi.Token, error) {
 	if err != nil {
 		return crapi.Token{}, err
 	}
+	// The identity the cache key names: the chain's one source in use, then the hops.
+	k.log().Debug("fetching a token", "host", p.Registry.Host, "credentials", p.Chain.Describe(), "roleChain", sts.ARNs(p.Hops))
 	api := func(region string) (*crapi.Client, error) { return k.crAPI(p.Kind, region, creds) }
 	if p.Kind == TargetPersonal {
 		a, err := api(p.Region)

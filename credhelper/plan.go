@@ -2,6 +2,7 @@ package credhelper
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -165,9 +166,10 @@ func (k *Keychain) credentials(p *Plan) error {
 		ECSMetadata: k.Config.ECSMetadata,
 		DMIDir:      k.DMIDir,
 		Getenv:      k.Config.Env,
-		OIDCFromEnv: func(role, provider, tokenFile, session string) sts.Provider {
-			return &sts.OIDC{RoleARN: role, ProviderARN: provider, TokenFile: tokenFile, SessionName: session, Endpoint: stsEndpoint, Retry: k.Retry}
-		},
+		STSEndpoint: stsEndpoint,
+		Retry:       k.Retry,
+		// The audience asked of a CI's token service (GitHub Actions).
+		OIDCAudience: k.Config.Env(config.EnvOIDCAudience),
 	}
 	switch {
 	case k.Credentials != nil:
@@ -184,7 +186,21 @@ func (k *Keychain) credentials(p *Plan) error {
 		}
 		opts.OIDC = &sts.OIDC{RoleARN: e.RRSARoleARN, ProviderARN: e.RRSAOIDCProviderARN, TokenFile: tf, SessionName: e.RoleSessionName, Endpoint: stsEndpoint, Retry: k.Retry}
 	}
-	p.Chain = sts.NewChain(opts)
+	if e != nil && e.Profile != "" && opts.OIDC == nil {
+		// The entry's own base credentials: a named profile, read now (the files are sts's).
+		ch, err := sts.NewProfileChain(opts, e.Profile)
+		if err != nil {
+			fix := "fix the profile's file"
+			var nf *sts.ProfileNotFoundError
+			if errors.As(err, &nf) {
+				fix = "name one of the profiles that exist, or create it (aliyun configure --profile " + e.Profile + ")"
+			}
+			return &TokenError{Host: p.Registry.Host, Err: fmt.Errorf("config file %s: %s.profile: %w", k.Config.Path, e.Describe(), err), Fix: fix}
+		}
+		p.Chain = ch
+	} else {
+		p.Chain = sts.NewChain(opts)
+	}
 	p.STSEndpoint = stsEndpoint
 	if e != nil {
 		p.Hops = sts.RoleChain(e.ArnService, e.ArnUser, e.ExternalID, e.RoleSessionName, time.Duration(e.ExpireDuration)*time.Second)

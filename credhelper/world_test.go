@@ -11,25 +11,28 @@ import (
 	"github.com/docker-credential-acr/docker-credential-acr/cache"
 	"github.com/docker-credential-acr/docker-credential-acr/config"
 	"github.com/docker-credential-acr/docker-credential-acr/internal/cloudapi"
+	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit"
 	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit/fakecloud"
 )
 
-// The test world: two accounts, a Personal user, Enterprise instances and the cross-account roles
-// of the ECI documents (ArnService in account A, ArnUser in account B).
-const (
-	acctA     = "111111111111"
-	acctB     = "222222222222"
-	devAK     = "LTAI5tDevUserKey0001"
-	devSK     = "dev-user-secret-value-0001"
-	noPwAK    = "LTAI5tNoPasswordKey01"
-	noPwSK    = "nopw-user-secret-value-01"
-	deniedAK  = "LTAI5tDeniedUserKey01"
-	deniedSK  = "denied-user-secret-value1"
-	teamID    = "cri-aaaaaaaaaaaaaaaa"
-	crossID   = "cri-bbbbbbbbbbbbbbbb"
-	roleSvc   = "acs:ram::" + acctA + ":role/role-assume"
-	roleUser  = "acs:ram::" + acctB + ":role/role-acr"
-	customDom = "registry.example.com"
+// The test world is the shared one (testdata/world.json, via internal/testkit): two accounts, a
+// Personal user, Enterprise instances and the cross-account roles of the ECI documents
+// (ArnService in account main, ArnUser in account partner). These names pick its parts.
+var (
+	theWorld  = testkit.Load()
+	acctA     = theWorld.Account("main")
+	acctB     = theWorld.Account("partner")
+	devAK     = theWorld.User("dev").AccessKeyID
+	devSK     = theWorld.User("dev").AccessKeySecret
+	noPwAK    = theWorld.User("nopw").AccessKeyID
+	noPwSK    = theWorld.User("nopw").AccessKeySecret
+	deniedAK  = theWorld.User("denied").AccessKeyID
+	deniedSK  = theWorld.User("denied").AccessKeySecret
+	teamID    = theWorld.Instance("team").ID // cn-beijing, custom domain customDom
+	crossID   = theWorld.Instance("cross").ID
+	roleSvc   = theWorld.Role("role-assume").ARN()
+	roleUser  = theWorld.Role("role-acr").ARN()
+	customDom = theWorld.Instance("team").CustomDomains[0]
 )
 
 type world struct {
@@ -43,23 +46,7 @@ type world struct {
 
 func newWorld(t testing.TB) *world {
 	t.Helper()
-	fc := fakecloud.New()
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	must(fc.AddUser(fakecloud.User{AccountID: acctA, Name: "dev", AccessKeyID: devAK, AccessKeySecret: devSK, RegistryPassword: true}))
-	must(fc.AddUser(fakecloud.User{AccountID: acctA, Name: "nopw", AccessKeyID: noPwAK, AccessKeySecret: noPwSK}))
-	must(fc.AddUser(fakecloud.User{AccountID: acctA, Name: "denied", AccessKeyID: deniedAK, AccessKeySecret: deniedSK, RegistryPassword: true,
-		Deny: []string{"cr:GetAuthorizationToken", "sts:AssumeRole"}}))
-	must(fc.AddInstance(fakecloud.Instance{AccountID: acctA, ID: teamID, Name: "team", Region: "cn-beijing", CustomDomains: []string{customDom}}))
-	must(fc.AddInstance(fakecloud.Instance{AccountID: acctB, ID: crossID, Name: "cross", Region: "cn-shanghai", CustomDomains: []string{"cross.example.com"}}))
-	must(fc.AddRole(fakecloud.Role{AccountID: acctA, Name: "role-assume", TrustedAccounts: []string{acctA}}))
-	must(fc.AddRole(fakecloud.Role{AccountID: acctB, Name: "role-acr", TrustedPrincipals: []string{roleSvc}}))
-	must(fc.Start())
-	t.Cleanup(fc.Close)
+	fc, _ := testkit.StartFake(t)
 	w := &world{fc: fc, dir: t.TempDir(), env: map[string]string{
 		"HOME":                                t.TempDir(),
 		"ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true",

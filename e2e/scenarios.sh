@@ -5,8 +5,8 @@
 # Inside: loopback is the only interface; a private /etc/hosts maps real ACR host names to
 # 127.0.0.x where distribution registries listen on :443 (TLS with a test CA, htpasswd user
 # cr_temp_user whose password is the token the fake Alibaba Cloud API hands out for that
-# registry); the fake (internal/testkit/fakecloud/cmd/fakecloud) serves the cr/STS APIs and an ECS
-# metadata proxy on 127.0.0.1. Each scenario runs the real clients with a clean environment
+# registry); the fake (internal/testkit/fakecloud/cmd/fakecloud) serves the cr/STS APIs on 127.0.0.1
+# and the ECS metadata service on its real address, 100.100.100.200:80, which lo carries here. Each scenario runs the real clients with a clean environment
 # (env -i), a fresh HOME, DOCKER_CONFIG holding only credHelpers, and its own helper cache.
 set -uo pipefail
 
@@ -14,12 +14,14 @@ WORK=${E2E_WORK_DIR:?run e2e/run.sh, not this file}
 BIN=${E2E_BIN:?}
 HERE=${E2E_HERE:?}
 read -ra SCENARIOS <<<"${E2E_SCENARIOS:?}"
-WORLD=$HERE/testdata/world.json
+# The one test world, shared with the Go tests (internal/testkit): accounts, users and their
+# AccessKeys, roles, instances and the fixed tokens the fake hands out.
+WORLD=$HERE/../testdata/world.json
 LOGS=$WORK/logs
 mkdir -p "$LOGS"
 export PATH="$BIN:$PATH"
-# Nothing here may go through a proxy, except the helper's ECS metadata calls in the one scenario
-# that sets HTTP_PROXY for them on purpose.
+# Nothing here may go through a proxy (the ecs-ram-role scenario sets a dead HTTP_PROXY to prove the
+# metadata service is reached directly).
 unset HTTP_PROXY HTTPS_PROXY ALL_PROXY NO_PROXY http_proxy https_proxy all_proxy no_proxy
 CLIENT_TIMEOUT=90
 SYS_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -41,23 +43,37 @@ die() {
   exit 1
 }
 
+# --- the world ------------------------------------------------------------------------------------
+
+[ -r "$WORLD" ] || die "no test world at $WORLD"
+w_inst() { jq -er --arg n "$1" '.instances[] | select(.name == $n) | .id' "$WORLD"; }
+w_role() { jq -er --arg n "$1" '.roles[] | select(.name == $n) | "acs:ram::\(.account):role/\(.name | ascii_downcase)"' "$WORLD"; }
+w_user() { jq -er --arg n "$1" '.users[] | select(.name == $n) | "acs:ram::\(.account):user/\(.name)"' "$WORLD"; }
+ROLE_ASSUME=$(w_role role-assume) && ROLE_ACR=$(w_role role-acr) && USER_DEV=$(w_user dev) && USER_SERVICE=$(w_user service) &&
+  ECS_ROLE_ARN=$(jq -er .ecsRole "$WORLD") || die "the test world lacks role-assume, role-acr, dev, service or ecsRole"
+ECS_ROLE=${ECS_ROLE_ARN##*/}
+ACCT_MAIN=${ROLE_ASSUME#acs:ram::} ACCT_MAIN=${ACCT_MAIN%%:*}
+ACCT_PARTNER=${ROLE_ACR#acs:ram::} ACCT_PARTNER=${ACCT_PARTNER%%:*}
+
 # --- the private network and names ------------------------------------------------------------
 
 ip link set lo up || die "ip link set lo up failed"
+# The ECS metadata service's real address, on lo: the helper always dials it directly.
+ip addr add 100.100.100.200/32 dev lo || die "ip addr add 100.100.100.200/32 dev lo failed"
 if ip -o link show | grep -v ': lo:' | grep -q .; then
   die "the network namespace has interfaces besides loopback: $(ip -o link show | tr '\n' ' ')"
 fi
 
-# id, address, host name, instance whose token is the registry password ("personal" for the
-# Personal Edition token; "-" for a registry without authentication).
+# id, address, host name, the world's instance whose token is the registry password ("personal"
+# for the Personal Edition token; "-" for a registry without authentication).
 REG_TABLE='
 personal 127.0.0.11 registry.cn-hangzhou.aliyuncs.com                 personal
-team     127.0.0.12 team-registry.cn-hangzhou.cr.aliyuncs.com         cri-e2eteam000000001
-corp     127.0.0.13 registry.example.com                              cri-e2ecorp000000002
-cross    127.0.0.14 cross.example.com                                 cri-e2ecross00000003
-edge     127.0.0.15 edge-registry.cn-shanghai.cr.aliyuncs.com         cri-e2eedge000000004
+team     127.0.0.12 team-registry.cn-beijing.cr.aliyuncs.com          team
+corp     127.0.0.13 corp.example.com                                  corp
+cross    127.0.0.14 cross.example.com                                 cross
+edge     127.0.0.15 edge-registry.cn-shanghai.cr.aliyuncs.com         edge
 public   127.0.0.16 registry.cn-qingdao.aliyuncs.com                  -
-deny     127.0.0.17 deny-registry.cn-hangzhou.cr.aliyuncs.com         cri-e2edeny000000005
+deny     127.0.0.17 deny-registry.cn-hangzhou.cr.aliyuncs.com         deny
 '
 declare -A HOST ADDR INST
 REG_IDS=()
@@ -66,7 +82,10 @@ while read -r id addr host inst; do
   REG_IDS+=("$id")
   HOST[$id]=$host
   ADDR[$id]=$addr
-  INST[$id]=$inst
+  case $inst in
+    personal | -) INST[$id]=$inst ;;
+    *) INST[$id]=$(w_inst "$inst") || die "no instance $inst in $WORLD" ;;
+  esac
 done <<<"$REG_TABLE"
 
 # The Alibaba Cloud API under its real names (default-api-endpoints): socat on 127.0.0.20:443
@@ -117,17 +136,17 @@ printf '{"default":[{"type":"insecureAcceptAnything"}]}\n' >"$POLICY"
 
 # --- the fake Alibaba Cloud API -----------------------------------------------------------------------
 
-"$BIN/fakecloud" -scenario "$WORLD" -calls "$LOGS/fake-calls.jsonl" >"$WORK/fake.out" 2>"$LOGS/fakecloud.log" &
+"$BIN/fakecloud" -scenario "$WORLD" -metadata-addr 100.100.100.200:80 -calls "$LOGS/fake-calls.jsonl" >"$WORK/fake.out" 2>"$LOGS/fakecloud.log" &
 PIDS+=($!)
-FAKE_URL='' MD_PROXY=''
+FAKE_URL='' MD_URL=''
 for _ in $(seq 1 100); do
   FAKE_URL=$(awk '$1 == "listening" {print $2}' "$WORK/fake.out")
-  MD_PROXY=$(awk '$1 == "metadata-proxy" {print $2}' "$WORK/fake.out")
-  [ -n "$FAKE_URL" ] && [ -n "$MD_PROXY" ] && break
+  MD_URL=$(awk '$1 == "metadata" {print $2}' "$WORK/fake.out")
+  [ -n "$FAKE_URL" ] && [ -n "$MD_URL" ] && break
   kill -0 "${PIDS[-1]}" 2>/dev/null || break
   sleep 0.1
 done
-if [ -z "$FAKE_URL" ] || [ -z "$MD_PROXY" ]; then
+if [ -z "$FAKE_URL" ] || [ -z "$MD_URL" ]; then
   die "fakecloud did not start: $(tail -n 5 "$LOGS/fakecloud.log")"
 fi
 FAKE_HOSTPORT=${FAKE_URL#http://}
@@ -414,19 +433,19 @@ sc_personal_classic() {
   local host=${HOST[personal]}
   local ref=$host/e2e-ns/personal:v1
   use_helper "$host"
-  with_access_key e2e-ci
+  with_access_key dev
   push_image "$ref"
   expect_401_without_helper "$ref"
   pull_all "$ref"
-  every_token_is '.edition == "personal" and .principal == "acs:ram::1234567890123456:user/e2e-ci"' \
-    "Personal Edition tokens of the RAM user e2e-ci"
+  every_token_is ".edition == \"personal\" and .principal == \"$USER_DEV\"" \
+    "Personal Edition tokens of the RAM user dev"
 }
 
 sc_enterprise_default_domain() {
   local host=${HOST[team]}
   local ref=$host/e2e-ns/enterprise:v1
   use_helper "$host"
-  with_access_key e2e-ci
+  with_access_key dev
   push_image "$ref"
   expect_401_without_helper "$ref"
   pull_all "$ref"
@@ -434,14 +453,14 @@ sc_enterprise_default_domain() {
   # the API's fuzzy filter, and its token would get 401).
   expect_count "ListInstance calls naming the instance team" \
     "$(new_calls '.action == "ListInstance" and .params.InstanceName == "team"')" -ge 1
-  every_token_is '.edition == "enterprise" and .instanceId == "cri-e2eteam000000001"' "tokens of instance team"
+  every_token_is ".edition == \"enterprise\" and .instanceId == \"${INST[team]}\"" "tokens of instance team"
 }
 
 sc_custom_domain_config() {
   local host=${HOST[corp]}
   local ref=$host/e2e-ns/custom:v1
   use_helper "$host"
-  with_access_key e2e-ci
+  with_access_key dev
   # Without the config entry, an unknown domain gets no token (the clients go on anonymously).
   local out
   if out=$(cenv crane manifest "$ref" 2>&1); then
@@ -454,36 +473,36 @@ sc_custom_domain_config() {
   write_config <<EOF
 registries:
   - domains: [$host]
-    instanceId: cri-e2ecorp000000002
-    regionId: cn-beijing
+    instanceId: ${INST[corp]}
+    regionId: $(jq -er '.instances[] | select(.name == "corp") | .region' "$WORLD")
 EOF
   push_image "$ref"
   expect_401_without_helper "$ref"
   pull_all "$ref"
-  every_token_is '.edition == "enterprise" and .instanceId == "cri-e2ecorp000000002"' "tokens of instance corp"
+  every_token_is ".edition == \"enterprise\" and .instanceId == \"${INST[corp]}\"" "tokens of instance corp"
 }
 
 sc_arn_chain() {
   local host=${HOST[cross]}
   local ref=$host/e2e-ns/chain:v1
   use_helper "$host"
-  with_access_key e2e-service
+  with_access_key service
   write_config <<EOF
 registries:
   - domains: [$host]
-    instanceId: cri-e2ecross00000003
-    regionId: cn-beijing
-    arnService: acs:ram::1111111111111111:role/role-assume
-    arnUser: acs:ram::2222222222222222:role/role-acr
+    instanceId: ${INST[cross]}
+    regionId: cn-shanghai
+    arnService: $ROLE_ASSUME
+    arnUser: $ROLE_ACR
 EOF
   push_image "$ref"
   expect_401_without_helper "$ref"
   pull_all "$ref"
   expect_count "AssumeRole of role-assume signed by the service user's AccessKey" \
-    "$(new_calls '.action == "AssumeRole" and .status == 200 and .params.RoleArn == "acs:ram::1111111111111111:role/role-assume" and .principal == "acs:ram::1111111111111111:user/e2e-service"')" -ge 1
+    "$(new_calls ".action == \"AssumeRole\" and .status == 200 and .params.RoleArn == \"$ROLE_ASSUME\" and .principal == \"$USER_SERVICE\"")" -ge 1
   expect_count "AssumeRole of role-acr signed by the role-assume session" \
-    "$(new_calls '.action == "AssumeRole" and .status == 200 and .params.RoleArn == "acs:ram::2222222222222222:role/role-acr" and (.principal | startswith("acs:ram::1111111111111111:assumed-role/role-assume/"))')" -ge 1
-  every_token_is '.instanceId == "cri-e2ecross00000003" and (.principal | startswith("acs:ram::2222222222222222:assumed-role/role-acr/"))' \
+    "$(new_calls ".action == \"AssumeRole\" and .status == 200 and .params.RoleArn == \"$ROLE_ACR\" and (.principal | startswith(\"acs:ram::$ACCT_MAIN:assumed-role/role-assume/\"))")" -ge 1
+  every_token_is ".instanceId == \"${INST[cross]}\" and (.principal | startswith(\"acs:ram::$ACCT_PARTNER:assumed-role/role-acr/\"))" \
     "tokens of instance cross asked for by a role-acr session"
 }
 
@@ -491,18 +510,19 @@ sc_ecs_ram_role() {
   local host=${HOST[edge]}
   local ref=$host/e2e-ns/ecs:v1
   use_helper "$host"
-  # No AccessKey: the ECS RAM role from the metadata service, reached through the fake's proxy
-  # for http://100.100.100.200 only. The registries are https and listed in NO_PROXY anyway.
+  # No AccessKey: the ECS RAM role from the metadata service on its real address. HTTP_PROXY
+  # points at a port where nothing listens: the metadata fetch works only because it never uses a
+  # proxy. The registries are https and listed in NO_PROXY.
   local noproxy
   noproxy=$(printf '%s,' "${HOST[@]}")"127.0.0.1,localhost,$FAKE_HOSTPORT"
-  SENV+=(ALIBABA_CLOUD_ECS_METADATA=e2e-ecs-role HTTP_PROXY="$MD_PROXY" http_proxy="$MD_PROXY"
+  SENV+=(ALIBABA_CLOUD_ECS_METADATA="$ECS_ROLE" HTTP_PROXY=http://127.0.0.1:9 http_proxy=http://127.0.0.1:9
     NO_PROXY="$noproxy" no_proxy="$noproxy")
   push_image "$ref"
   expect_401_without_helper "$ref"
   pull_all "$ref"
-  expect_count "metadata credential calls for e2e-ecs-role" \
-    "$(new_calls '.service == "ecs-metadata" and .status == 200 and (.path | endswith("/security-credentials/e2e-ecs-role"))')" -ge 1
-  every_token_is '.instanceId == "cri-e2eedge000000004" and (.principal | startswith("acs:ram::1234567890123456:assumed-role/e2e-ecs-role/"))' \
+  expect_count "metadata credential calls for $ECS_ROLE" \
+    "$(new_calls ".service == \"ecs-metadata\" and .status == 200 and (.path | endswith(\"/security-credentials/$ECS_ROLE\"))")" -ge 1
+  every_token_is ".instanceId == \"${INST[edge]}\" and (.principal | startswith(\"acs:ram::$ACCT_MAIN:assumed-role/$ECS_ROLE/\"))" \
     "tokens of instance edge asked for with the ECS role's credentials"
 }
 
@@ -510,7 +530,7 @@ sc_cache_second_pull() {
   local host=${HOST[team]}
   local ref=$host/e2e-ns/cache:v1 n
   use_helper "$host"
-  with_access_key e2e-ci
+  with_access_key dev
   push_image "$ref" # with its own cache directory: the pulls start cold
   TOKENS0=$(fake_get /_fake/tokens | jq length)
   CALLS0=$(fake_get /_fake/calls | jq length)
@@ -555,7 +575,7 @@ sc_registry_rejects_token() {
   local host=${HOST[deny]}
   local ref=$host/e2e-ns/rejected:v1 c dir out
   use_helper "$host"
-  with_access_key e2e-ci
+  with_access_key dev
   for c in crane skopeo regctl; do
     dir=$S/pull/$c
     if pull "$c" "$ref" "$dir"; then
@@ -566,7 +586,7 @@ sc_registry_rejects_token() {
     helper_answered "$c" "$host"
     note "$c: $(tail -n 2 <<<"$out" | tr '\n' ' ')"
   done
-  every_token_is '.instanceId == "cri-e2edeny000000005"' "tokens of instance deny"
+  every_token_is ".instanceId == \"${INST[deny]}\"" "tokens of instance deny"
   grep -q 'cr_temp_user' "$LOGS/registry-deny.log" ||
     note "(the registry's log does not name the rejected user)"
 }
@@ -577,7 +597,7 @@ sc_token_denied_anonymous_401() {
   use_helper "$host"
   # Base credentials whose RAM policy denies cr:GetAuthorizationToken: the helper says why on
   # stderr and answers "not found"; the client goes on anonymously and gets the registry's 401.
-  with_access_key e2e-denied
+  with_access_key denied
   for c in crane skopeo regctl; do
     dir=$S/pull/$c
     if pull "$c" "$ref" "$dir"; then
@@ -623,16 +643,16 @@ sc_default_api_endpoints() {
   write_config <<EOF
 registries:
   - domains: [${HOST[cross]}]
-    instanceId: cri-e2ecross00000003
-    regionId: cn-beijing
-    arnService: acs:ram::1111111111111111:role/role-assume
-    arnUser: acs:ram::2222222222222222:role/role-acr
+    instanceId: ${INST[cross]}
+    regionId: cn-shanghai
+    arnService: $ROLE_ASSUME
+    arnUser: $ROLE_ACR
 EOF
   base=("${SENV[@]}")
 
   host=${HOST[personal]}
   ref=$host/e2e-ns/endpoints:v1
-  with_access_key e2e-ci
+  with_access_key dev
   push_image "$ref"
   pull_verify crane "$ref"
   helper_answered crane "$host"
@@ -642,28 +662,28 @@ EOF
   SENV=("${base[@]}")
   host=${HOST[team]}
   ref=$host/e2e-ns/endpoints:v1
-  with_access_key e2e-ci
+  with_access_key dev
   push_image "$ref"
   pull_verify crane "$ref"
   helper_answered crane "$host"
-  expect_count "ListInstance calls to cr.cn-hangzhou.aliyuncs.com" \
-    "$(new_calls ".action == \"ListInstance\" and .status == 200 and $(api_host_is cr.cn-hangzhou.aliyuncs.com)")" -ge 1
+  expect_count "ListInstance calls to cr.cn-beijing.aliyuncs.com" \
+    "$(new_calls ".action == \"ListInstance\" and .status == 200 and $(api_host_is cr.cn-beijing.aliyuncs.com)")" -ge 1
 
   SENV=("${base[@]}")
   host=${HOST[cross]}
   ref=$host/e2e-ns/endpoints:v1
-  with_access_key e2e-service
+  with_access_key service
   push_image "$ref"
   pull_verify crane "$ref"
   helper_answered crane "$host"
   expect_count "AssumeRole calls to an STS endpoint under its real name" \
     "$(new_calls '.action == "AssumeRole" and .status == 200 and ((.host | split(":")[0]) | test("^sts(\\.[a-z0-9-]+)?\\.aliyuncs\\.com$"))')" -ge 2
-  expect_count "GetAuthorizationToken calls for cross to cr.cn-beijing.aliyuncs.com" \
-    "$(new_calls ".action == \"GetAuthorizationToken\" and .params.InstanceId == \"cri-e2ecross00000003\" and .status == 200 and $(api_host_is cr.cn-beijing.aliyuncs.com)")" -ge 1
+  expect_count "GetAuthorizationToken calls for cross to cr.cn-shanghai.aliyuncs.com" \
+    "$(new_calls ".action == \"GetAuthorizationToken\" and .params.InstanceId == \"${INST[cross]}\" and .status == 200 and $(api_host_is cr.cn-shanghai.aliyuncs.com)")" -ge 1
 
   expect_count "API calls to the fake's loopback address" "$(new_calls "$(api_host_is 127.0.0.1)")" -eq 0
   expect_count "API calls that failed" "$(new_calls '.status != 200')" -eq 0
-  every_token_is '(.edition == "personal" and .region == "cn-hangzhou") or (.instanceId == "cri-e2eteam000000001" and .region == "cn-hangzhou") or (.instanceId == "cri-e2ecross00000003" and .region == "cn-beijing")' \
+  every_token_is "(.edition == \"personal\" and .region == \"cn-hangzhou\") or (.instanceId == \"${INST[team]}\" and .region == \"cn-beijing\") or (.instanceId == \"${INST[cross]}\" and .region == \"cn-shanghai\")" \
     "tokens asked for in the right region"
 }
 

@@ -93,11 +93,27 @@ type OIDC struct {
 	Duration    time.Duration
 	Endpoint    cloudapi.Endpoint
 	Retry       cloudapi.Retry // zero: the production retry policy
+	// fetch, when Token and TokenFile are empty, asks a CI's token service for a fresh token at
+	// each call (GitHub Actions); fetchID names that service in the identity, since the token
+	// itself is known only after the call.
+	fetch   func(ctx context.Context) (string, error)
+	fetchID string
+	label   string // the source's name in messages; "" is "RRSA (OIDC) role <RoleARN>"
+}
+
+func (o *OIDC) name() string {
+	if o.label != "" {
+		return o.label
+	}
+	return "RRSA (OIDC) role " + o.RoleARN
 }
 
 func (o *OIDC) identity() string {
 	if o.TokenFile != "" {
 		return "file:" + o.TokenFile
+	}
+	if o.Token == "" && o.fetchID != "" {
+		return o.fetchID
 	}
 	if o.Subject != "" {
 		return "subject:" + o.Subject
@@ -114,6 +130,12 @@ func (o *OIDC) Credentials(ctx context.Context) (Credentials, error) {
 			return Credentials{}, fmt.Errorf("cannot read the OIDC token file %s: %v", o.TokenFile, errors.Unwrap(err))
 		}
 		token = strings.TrimSpace(string(b))
+	} else if token == "" && o.fetch != nil {
+		t, err := o.fetch(ctx)
+		if err != nil {
+			return Credentials{}, err
+		}
+		token = t
 	}
 	if token == "" {
 		return Credentials{}, errors.New("the OIDC token is empty")
@@ -144,7 +166,7 @@ func (o *OIDC) Credentials(ctx context.Context) (Credentials, error) {
 	if err != nil {
 		return Credentials{}, err
 	}
-	return decodeSTS(body, "RRSA (OIDC) role "+o.RoleARN)
+	return decodeSTS(body, o.name())
 }
 
 // The parameters sts-20150401 v2.1.0 uses for these actions.

@@ -2,18 +2,15 @@ package sts
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 
 	"github.com/aliyun/credentials-go/credentials/providers"
+
+	"github.com/docker-credential-acr/docker-credential-acr/internal/cloudapi"
 )
 
 // ChainOptions say how to build the base chain.
@@ -23,9 +20,13 @@ type ChainOptions struct {
 	// OIDC, when set, replaces the chain: the base credentials come from AssumeRoleWithOIDC
 	// (RRSA configured in the helper's config file, or a kubelet service-account token).
 	OIDC *OIDC
-	// OIDCFromEnv builds the RRSA source found in ALIBABA_CLOUD_ROLE_ARN and friends; the caller
-	// supplies the STS endpoint. Nil skips the source.
-	OIDCFromEnv func(roleARN, providerARN, tokenFile, sessionName string) Provider
+	// STSEndpoint and Retry are where and how the chain's own STS calls go (the OIDC exchange
+	// of ALIBABA_CLOUD_ROLE_ARN and friends, the role of a profile).
+	STSEndpoint cloudapi.Endpoint
+	Retry       cloudapi.Retry
+	// OIDCAudience is the audience asked of a CI's token service (GitHub Actions);
+	// "" is DefaultOIDCAudience.
+	OIDCAudience string
 	// DMIDir is where DMI identifies the machine ("/sys/class/dmi/id" when empty).
 	DMIDir string
 	// Getenv looks up the credential-chain variables (ALIBABA_CLOUD_ACCESS_KEY_ID and the others
@@ -65,6 +66,7 @@ type source struct {
 	name     string
 	identity string // what identifies the credentials without the network (no secrets)
 	get      func(ctx context.Context) (Credentials, error)
+	fix      string // what to do when it fails: fix it, or the switch that turns it off
 }
 
 // NewChain finds the sources of credentials present on this machine.
@@ -72,7 +74,7 @@ func NewChain(o ChainOptions) *Chain {
 	c := &Chain{}
 	env := o.env
 	if o.OIDC != nil {
-		c.sources = append(c.sources, source{"RRSA (OIDC) role " + o.OIDC.RoleARN, "oidc\x00" + o.OIDC.RoleARN + "\x00" + o.OIDC.ProviderARN + "\x00" + o.OIDC.identity(), o.OIDC.Credentials})
+		c.sources = append(c.sources, source{o.OIDC.name(), "oidc\x00" + o.OIDC.RoleARN + "\x00" + o.OIDC.ProviderARN + "\x00" + o.OIDC.identity(), o.OIDC.Credentials, "check the role, its trust policy for the OIDC provider, and the token"})
 		return c
 	}
 	if id := env("ALIBABA_CLOUD_ACCESS_KEY_ID"); id != "" && env("ALIBABA_CLOUD_ACCESS_KEY_SECRET") != "" {
@@ -83,57 +85,22 @@ func NewChain(o ChainOptions) *Chain {
 				SecurityToken:   env("ALIBABA_CLOUD_SECURITY_TOKEN"),
 				Source:          "environment AccessKey (ALIBABA_CLOUD_ACCESS_KEY_ID)",
 			}, nil
-		}})
+		}, "fix ALIBABA_CLOUD_ACCESS_KEY_ID/ALIBABA_CLOUD_ACCESS_KEY_SECRET, or unset them to use the next source"})
 	}
-	if role, pa, tf := env("ALIBABA_CLOUD_ROLE_ARN"), env("ALIBABA_CLOUD_OIDC_PROVIDER_ARN"), env("ALIBABA_CLOUD_OIDC_TOKEN_FILE"); role != "" && pa != "" && tf != "" && o.OIDCFromEnv != nil {
-		p := o.OIDCFromEnv(role, pa, tf, env("ALIBABA_CLOUD_ROLE_SESSION_NAME"))
-		c.sources = append(c.sources, source{"RRSA (OIDC) role " + role, "oidc\x00" + role + "\x00" + pa + "\x00" + tf, p.Credentials})
+	if src, ok := oidcFromEnv(o); ok {
+		c.sources = append(c.sources, src)
 	}
-	if !strings.EqualFold(env("ALIBABA_CLOUD_CLI_PROFILE_DISABLED"), "true") {
-		path := env("ALIBABA_CLOUD_CONFIG_FILE")
-		if path == "" {
-			if home := o.homeDir(); home != "" {
-				path = filepath.Join(home, ".aliyun", "config.json")
-			}
-		}
-		if name, digest, ok := cliProfile(path, env("ALIBABA_CLOUD_PROFILE")); ok {
-			c.sources = append(c.sources, source{fmt.Sprintf("Alibaba Cloud CLI profile %q (%s)", name, path), "cli\x00" + path + "\x00" + name + "\x00" + digest,
-				credentialsGo(fmt.Sprintf("CLI profile %q", name), func() (providers.CredentialsProvider, error) {
-					return providers.NewCLIProfileCredentialsProviderBuilder().WithProfileFile(path).WithProfileName(name).Build()
-				})})
-		}
-	}
-	{
-		path := env("ALIBABA_CLOUD_CREDENTIALS_FILE")
-		if path == "" {
-			if home := o.homeDir(); home != "" {
-				path = filepath.Join(home, ".alibabacloud", "credentials")
-			}
-		}
-		if data, err := readSmall(path); err == nil {
-			name := env("ALIBABA_CLOUD_PROFILE")
-			if name == "" {
-				name = "default"
-			}
-			c.sources = append(c.sources, source{fmt.Sprintf("credentials file profile %q (%s)", name, path), "ini\x00" + path + "\x00" + name + "\x00" + digest(data),
-				credentialsGo(fmt.Sprintf("credentials file profile %q", name), func() (providers.CredentialsProvider, error) {
-					// credentials-go reads the path from the process environment only: the
-					// same lookup as Getenv in production (main passes os.Getenv).
-					return providers.NewProfileCredentialsProviderBuilder().WithProfileName(name).Build()
-				})})
-		}
-	}
+	c.sources = append(c.sources, profileSources(o)...)
 	if ok, why := ecsAllowed(o); ok {
+		// The metadata service is asked directly (ecsmetadata.go), never through a proxy.
 		role := env("ALIBABA_CLOUD_ECS_METADATA")
 		label := "ECS RAM role"
 		if role != "" {
 			label += " " + role
 		}
-		c.sources = append(c.sources, source{label + " (instance metadata service)", "ecs\x00" + role,
-			credentialsGo(label, func() (providers.CredentialsProvider, error) {
-				return providers.NewECSRAMRoleCredentialsProviderBuilder().WithRoleName(role).
-					WithHttpOptions(&providers.HttpOptions{ConnectTimeout: 1000, ReadTimeout: 2000}).Build()
-			})})
+		ecs := newECSRAMRole(role, strings.EqualFold(env("ALIBABA_CLOUD_IMDSV1_DISABLED"), "true"))
+		c.sources = append(c.sources, source{name: label + " (instance metadata service)", identity: "ecs\x00" + role, get: ecs.Credentials,
+			fix: "check the RAM role attached to the instance (ECS console), or set ALIBABA_CLOUD_ECS_METADATA_DISABLED=true to use the next source"})
 	} else {
 		c.ECSSkipped = why
 	}
@@ -142,9 +109,41 @@ func NewChain(o ChainOptions) *Chain {
 			credentialsGo("credentials URI", func() (providers.CredentialsProvider, error) {
 				return providers.NewURLCredentialsProviderBuilder().WithUrl(uri).
 					WithHttpOptions(&providers.HttpOptions{ConnectTimeout: 2000, ReadTimeout: 5000}).Build()
-			})})
+			}), "check the service at ALIBABA_CLOUD_CREDENTIALS_URI"})
 	}
 	return c
+}
+
+// oidcFromEnv is the OIDC source of the environment, as credentials-go finds it: the role
+// and provider (ALIBABA_CLOUD_ROLE_ARN, ALIBABA_CLOUD_OIDC_PROVIDER_ARN) with the token itself
+// (ALIBABA_CLOUD_OIDC_TOKEN, as GitLab's id_tokens set it) or a token file (RRSA); failing both,
+// in a GitHub Actions job with `id-token: write`, a token asked of the job's token service.
+func oidcFromEnv(o ChainOptions) (source, bool) {
+	env := o.env
+	role, pa := env("ALIBABA_CLOUD_ROLE_ARN"), env("ALIBABA_CLOUD_OIDC_PROVIDER_ARN")
+	if role == "" || pa == "" {
+		return source{}, false
+	}
+	p := &OIDC{RoleARN: role, ProviderARN: pa, SessionName: env("ALIBABA_CLOUD_ROLE_SESSION_NAME"), Endpoint: o.STSEndpoint, Retry: o.Retry}
+	fix := "fix the role, its trust policy or the token file, or unset ALIBABA_CLOUD_ROLE_ARN to use the next source"
+	switch tok, tf := env("ALIBABA_CLOUD_OIDC_TOKEN"), env("ALIBABA_CLOUD_OIDC_TOKEN_FILE"); {
+	case tok != "":
+		p.Token = tok
+		p.label = "OIDC token of ALIBABA_CLOUD_OIDC_TOKEN for role " + role
+		fix = "check the role's trust policy for the OIDC provider and the token's audience (sts.aliyuncs.com), or unset ALIBABA_CLOUD_ROLE_ARN to use the next source"
+	case tf != "":
+		p.TokenFile = tf
+	case env(envGitHubTokenURL) != "" && env(envGitHubTokenToken) != "":
+		aud := o.OIDCAudience
+		if aud == "" {
+			aud = DefaultOIDCAudience
+		}
+		p = githubActionsOIDC(role, pa, p.SessionName, env(envGitHubTokenURL), env(envGitHubTokenToken), aud, o.STSEndpoint, o.Retry)
+		fix = "check that the job has the id-token permission (write), that the role trusts the OIDC provider for this repository, and the audience (DOCKER_CREDENTIAL_ACR_OIDC_AUDIENCE), or unset ALIBABA_CLOUD_ROLE_ARN to use the next source"
+	default:
+		return source{}, false
+	}
+	return source{name: p.name(), identity: "oidc\x00" + role + "\x00" + pa + "\x00" + p.identity(), get: p.Credentials, fix: fix}, true
 }
 
 // Empty reports whether no source of credentials is present.
@@ -176,41 +175,48 @@ func (c *Chain) Sources() []string {
 	return names
 }
 
-// Credentials tries the sources in order and returns the first credentials found.
+// Credentials asks the first source present, and only it. A source that is present but fails is
+// an error naming it: the chain never falls back to a later source, whose identity would differ
+// from the one the cache key, the log line and doctor name (credentials-go's rule: the first
+// source present is the one used).
 func (c *Chain) Credentials(ctx context.Context) (Credentials, error) {
 	if len(c.sources) == 0 {
 		return Credentials{}, ErrNoCredentials
 	}
-	var errs []error
-	for _, s := range c.sources {
-		if err := ctx.Err(); err != nil {
-			errs = append(errs, err)
-			break
-		}
-		cr, err := s.get(ctx)
-		if err == nil && cr.valid() {
-			return cr, nil
-		}
-		if err == nil {
-			err = errors.New("returned an empty AccessKey")
-		}
-		errs = append(errs, fmt.Errorf("%s: %w", s.name, err))
+	s := c.sources[0]
+	if err := ctx.Err(); err != nil {
+		return Credentials{}, &ChainError{Source: s.name, Fix: s.fix, Err: err}
 	}
-	return Credentials{}, &ChainError{Errs: errs}
+	cr, err := s.get(ctx)
+	if err == nil && !cr.valid() {
+		err = errors.New("returned an empty AccessKey")
+	}
+	if err != nil {
+		return Credentials{}, &ChainError{Source: s.name, Fix: s.fix, Others: len(c.sources) - 1, Err: err}
+	}
+	return cr, nil
 }
 
-// ChainError says why every source present failed.
-type ChainError struct{ Errs []error }
+// ChainError says that the source of credentials in use failed, and how to fix or switch it.
+type ChainError struct {
+	Source string // the source's name, as Describe gives it
+	Fix    string // how to fix it, or to stop using it so that the next source present is used
+	Others int    // how many other sources are present (never tried)
+	Err    error
+}
 
 func (e *ChainError) Error() string {
-	var parts []string
-	for _, err := range e.Errs {
-		parts = append(parts, err.Error())
+	s := e.Source + ": " + e.Err.Error()
+	if e.Others > 0 {
+		s += fmt.Sprintf(" (the first source of credentials present is the one used; %d other source(s) present were not tried)", e.Others)
 	}
-	return "no source of Alibaba Cloud credentials worked: " + strings.Join(parts, "; ")
+	if e.Fix != "" {
+		s += "; " + e.Fix
+	}
+	return s
 }
 
-func (e *ChainError) Unwrap() []error { return e.Errs }
+func (e *ChainError) Unwrap() error { return e.Err }
 
 // credentialsGo adapts a credentials-go provider, turning its panics into errors (it panics on
 // some malformed STS and metadata answers).
@@ -254,6 +260,14 @@ func credentialsGo(label string, build func() (providers.CredentialsProvider, er
 	}
 }
 
+// unreadable is a source that is present but cannot be read: it fails with the reason, so that
+// the next source present is not used in its place.
+func unreadable(name, identity string, err error, fix string) source {
+	return source{name: name, identity: identity + "\x00unreadable", fix: fix, get: func(context.Context) (Credentials, error) {
+		return Credentials{}, fmt.Errorf("cannot read it: %v", errors.Unwrap(err))
+	}}
+}
+
 // ecsAllowed says whether the ECS metadata service may exist here: asked for by the user, or on a
 // machine whose DMI names Alibaba Cloud. Elsewhere asking it costs seconds of timeouts for nothing.
 func ecsAllowed(o ChainOptions) (bool, string) {
@@ -275,50 +289,4 @@ func ecsAllowed(o ChainOptions) (bool, string) {
 		}
 	}
 	return false, "this machine does not look like an Alibaba Cloud ECS instance (DMI); set ALIBABA_CLOUD_ECS_METADATA=<role name> or ecsMetadata: true in the config to use the instance's RAM role"
-}
-
-// cliProfile finds the profile of the Alibaba Cloud CLI config that credentials-go would use, and
-// a digest of it so that editing the profile changes the identity.
-func cliProfile(path, name string) (string, string, bool) {
-	data, err := readSmall(path)
-	if err != nil {
-		return "", "", false
-	}
-	var conf struct {
-		Current  string            `json:"current"`
-		Profiles []json.RawMessage `json:"profiles"`
-	}
-	if json.Unmarshal(data, &conf) != nil {
-		return "", "", false
-	}
-	if name == "" {
-		name = conf.Current
-	}
-	for _, raw := range conf.Profiles {
-		var p struct {
-			Name string `json:"name"`
-		}
-		if json.Unmarshal(raw, &p) == nil && p.Name == name {
-			return name, digest(raw), true
-		}
-	}
-	// A profile that is not there: credentials-go will say so; keep the source for its message.
-	return name, digest(data), true
-}
-
-func readSmall(path string) ([]byte, error) {
-	if path == "" {
-		return nil, os.ErrNotExist
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return io.ReadAll(io.LimitReader(f, 256<<10))
-}
-
-func digest(b []byte) string {
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:8])
 }

@@ -2,6 +2,7 @@ package sts
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -166,5 +167,29 @@ func TestCredentialsGoAdapterRecoversAndHonoursDeadline(t *testing.T) {
 	defer cancel()
 	if _, err := get(ctx); err == nil || !strings.Contains(err.Error(), "gave up") {
 		t.Errorf("deadline: err = %v", err)
+	}
+}
+
+// The first source present is the one used: when it fails, the error names it and the later
+// sources are never asked (their identity is not the one the cache key names).
+func TestChainNeverFallsBack(t *testing.T) {
+	t.Parallel()
+	var laterCalls int
+	c := &Chain{sources: []source{
+		{name: "first", identity: "a", fix: "fix first", get: func(context.Context) (Credentials, error) {
+			return Credentials{}, fmt.Errorf("boom")
+		}},
+		{name: "second", identity: "b", get: func(context.Context) (Credentials, error) {
+			laterCalls++
+			return Credentials{AccessKeyID: "x", AccessKeySecret: "y"}, nil
+		}},
+	}}
+	_, err := c.Credentials(context.Background())
+	var ce *ChainError
+	if !errors.As(err, &ce) || ce.Source != "first" || !strings.Contains(err.Error(), "boom") || !strings.Contains(err.Error(), "fix first") {
+		t.Fatalf("err = %v", err)
+	}
+	if laterCalls != 0 || c.Identity() != "a" || c.Describe() != "first" {
+		t.Errorf("later source called %d times; identity %q, describe %q", laterCalls, c.Identity(), c.Describe())
 	}
 }

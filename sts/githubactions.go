@@ -9,6 +9,9 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
+
+	"github.com/docker-credential-acr/docker-credential-acr/internal/cloudapi"
 )
 
 // GitHub Actions hands a job with `permissions: id-token: write` two variables: a URL that issues
@@ -22,6 +25,27 @@ const (
 	DefaultOIDCAudience = "sts.aliyuncs.com"
 )
 
+// githubActionsOIDC is the OIDC source of a GitHub Actions job: each call asks the job's token
+// service for a fresh ID token. Its identity is the role, the provider and the audience, never the
+// token, so the job's later pulls read the cache.
+func githubActionsOIDC(role, provider, session, requestURL, requestToken, audience string, endpoint cloudapi.Endpoint, retry cloudapi.Retry) *OIDC {
+	return &OIDC{
+		RoleARN: role, ProviderARN: provider, SessionName: session, Endpoint: endpoint, Retry: retry,
+		fetch: func(ctx context.Context) (string, error) {
+			return githubIDToken(ctx, githubClient, requestURL, requestToken, audience)
+		},
+		fetchID: "github-actions:" + audience,
+		label:   "GitHub Actions OIDC token (audience " + audience + ") for role " + role,
+	}
+}
+
+// githubClient asks the token service: through the environment's proxy (it is an ordinary https
+// service on the internet), never following redirects (the request token must not travel on).
+var githubClient = &http.Client{
+	Transport:     &http.Transport{Proxy: http.ProxyFromEnvironment, TLSHandshakeTimeout: 10 * time.Second, ResponseHeaderTimeout: 10 * time.Second},
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+}
+
 // githubIDTokenLimit bounds the answer: an ID token is a few KiB.
 const githubIDTokenLimit = 256 << 10
 
@@ -31,7 +55,7 @@ const githubIDTokenLimit = 256 << 10
 func githubIDToken(ctx context.Context, client *http.Client, requestURL, requestToken, audience string) (string, error) {
 	u, err := url.Parse(requestURL)
 	if err != nil || u.Host == "" || u.User != nil {
-		return "", fmt.Errorf("%s is not a URL; it is set by GitHub Actions for jobs with `permissions: id-token: write`", envGitHubTokenURL)
+		return "", fmt.Errorf("%s is not a URL; it is set by GitHub Actions for jobs granted the id-token permission (write)", envGitHubTokenURL)
 	}
 	if u.Scheme != "https" && !(u.Scheme == "http" && isLoopbackHost(u.Hostname())) {
 		return "", fmt.Errorf("%s must be an https URL (the request token is a secret); got scheme %q", envGitHubTokenURL, u.Scheme)
@@ -58,7 +82,7 @@ func githubIDToken(ctx context.Context, client *http.Client, requestURL, request
 		return "", fmt.Errorf("reading the GitHub Actions token service's answer: %v", err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("the GitHub Actions token service at %s answered HTTP %d: does the job have `permissions: id-token: write`?", u.Host, resp.StatusCode)
+		return "", fmt.Errorf("the GitHub Actions token service at %s answered HTTP %d: does the job have the id-token permission (write)?", u.Host, resp.StatusCode)
 	}
 	if len(body) > githubIDTokenLimit {
 		return "", fmt.Errorf("the GitHub Actions token service's answer is over %d KiB", githubIDTokenLimit>>10)

@@ -122,7 +122,7 @@ func (s *Server) crPersonalToken(rc *reqCtx, p *principal) *response {
 		"data": map[string]any{
 			"authorizationToken": t.Token,
 			"tempUserName":       t.Username,
-			"expireDate":         t.ExpiresAt.UnixMilli(),
+			"expireDate":         s.expiry(t.ExpiresAt),
 		},
 		"requestId": rc.reqID,
 	})
@@ -154,7 +154,7 @@ func (s *Server) crGetAuthorizationToken(rc *reqCtx, p *principal) *response {
 	return jsonResponse(http.StatusOK, map[string]any{
 		"AuthorizationToken": t.Token,
 		"TempUsername":       t.Username,
-		"ExpireTime":         t.ExpiresAt.UnixMilli(),
+		"ExpireTime":         s.expiry(t.ExpiresAt),
 		"IsSuccess":          true,
 		"Code":               "success",
 		"RequestId":          rc.reqID,
@@ -212,13 +212,13 @@ func (s *Server) crListInstance(rc *reqCtx, p *principal) *response {
 			"InstanceStatus":        in.Status,
 			"InstanceSpecification": in.Specification,
 			"ResourceGroupId":       resourceGroupID(in.AccountID),
-			"CreateTime":            "1700000000000",
-			"ModifiedTime":          "1700000000000",
+			"CreateTime":            s.listInstanceTime(),
+			"ModifiedTime":          s.listInstanceTime(),
 		})
 	}
 	return jsonResponse(http.StatusOK, map[string]any{
 		"Instances":  items,
-		"TotalCount": len(matched),
+		"TotalCount": s.totalCount(len(matched)),
 		"PageNo":     pageNo,
 		"PageSize":   pageSize,
 		"IsSuccess":  true,
@@ -238,8 +238,8 @@ func (s *Server) crGetInstance(rc *reqCtx, p *principal) *response {
 		"InstanceStatus":        in.Status,
 		"InstanceSpecification": in.Specification,
 		"ResourceGroupId":       resourceGroupID(in.AccountID),
-		"CreateTime":            int64(1700000000000),
-		"ModifiedTime":          int64(1700000000000),
+		"CreateTime":            s.getInstanceTime(),
+		"ModifiedTime":          s.getInstanceTime(),
 		"IsSuccess":             true,
 		"Code":                  "success",
 		"RequestId":             rc.reqID,

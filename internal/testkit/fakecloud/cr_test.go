@@ -131,7 +131,7 @@ func TestEnterpriseToken(t *testing.T) {
 		t.Fatalf("issued = %+v", issued)
 	}
 	c := lastCall(t, fc, fakecloud.ActionEnterpriseToken)
-	if c.Params["InstanceId"] != instID || c.Method != "POST" || c.Path != "/" || c.Principal != "acs:ram::"+acct+":user/ci" {
+	if c.Params["InstanceId"] != instID || c.Method != "POST" || c.Path != "/" || c.Principal != "acs:ram::"+acct+":user/dev" {
 		t.Fatalf("call = %+v", c)
 	}
 
@@ -188,11 +188,12 @@ func TestListInstance(t *testing.T) {
 		wantTotal  int32
 		wantPageNo int32
 	}{
-		{"exact name also matches fuzzily", "acme", 1, 10, []string{"acme", "acme-staging"}, 2, 1},
-		{"substring", "staging", 1, 10, []string{"acme-staging"}, 1, 1},
-		{"no filter, first page", "", 1, 3, []string{"acme", "acme-staging", "team-3"}, 7, 1},
-		{"no filter, last page", "", 3, 3, []string{"team-7"}, 7, 3},
-		{"beyond the end", "team", 5, 3, nil, 5, 5},
+		// The world's main account holds team, team-archive, corp, edge and deny; team-3…7 are added above.
+		{"exact name also matches fuzzily", "team", 1, 10, []string{"team", "team-archive", "team-3", "team-4", "team-5", "team-6", "team-7"}, 7, 1},
+		{"substring", "archive", 1, 10, []string{"team-archive"}, 1, 1},
+		{"no filter, first page", "", 1, 3, []string{"team", "team-archive", "corp"}, 10, 1},
+		{"no filter, last page", "", 4, 3, []string{"team-7"}, 10, 4},
+		{"beyond the end", "team", 5, 3, nil, 7, 5},
 		{"no match", "zzz", 1, 10, nil, 0, 1},
 	}
 	for _, tc := range tests {
@@ -220,9 +221,10 @@ func TestListInstance(t *testing.T) {
 			}
 		})
 	}
-	// The other account sees none of these.
+	// The other account sees none of these, only its own two.
 	res, err := crClient(t, config(fc, otherAK, otherSK, "")).ListInstance(&cr.ListInstanceRequest{})
-	if err != nil || tea.Int32Value(res.Body.TotalCount) != 0 {
+	if err != nil || tea.Int32Value(res.Body.TotalCount) != 2 || len(res.Body.Instances) != 2 ||
+		tea.StringValue(res.Body.Instances[0].InstanceName) != "cross" || tea.StringValue(res.Body.Instances[1].InstanceName) != "cross2" {
 		t.Fatalf("other account: %v %v", res, err)
 	}
 	_, err = crClient(t, config(fc, deniedAK, deniedSK, "")).ListInstance(&cr.ListInstanceRequest{})
@@ -236,7 +238,7 @@ func TestGetInstanceAndEndpoints(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tea.StringValue(gi.Body.InstanceName) != "acme" || tea.StringValue(gi.Body.InstanceId) != instID || !tea.BoolValue(gi.Body.IsSuccess) {
+	if tea.StringValue(gi.Body.InstanceName) != "corp" || tea.StringValue(gi.Body.InstanceId) != instID || !tea.BoolValue(gi.Body.IsSuccess) {
 		t.Fatalf("GetInstance = %s", gi.Body)
 	}
 	res, err := cl.ListInstanceEndpoint(&cr.ListInstanceEndpointRequest{InstanceId: tea.String(instID), ModuleName: tea.String("Registry")})
@@ -253,9 +255,9 @@ func TestGetInstanceAndEndpoints(t *testing.T) {
 		}
 	}
 	want := map[string]string{
-		"acme-registry.cn-hangzhou.cr.aliyuncs.com":     "internet/SYSTEM",
-		"registry.acme.example":                         "internet/USER",
-		"acme-registry-vpc.cn-hangzhou.cr.aliyuncs.com": "vpc/SYSTEM",
+		"corp-registry.cn-hangzhou.cr.aliyuncs.com":     "internet/SYSTEM",
+		"corp.example.com":                              "internet/USER",
+		"corp-registry-vpc.cn-hangzhou.cr.aliyuncs.com": "vpc/SYSTEM",
 	}
 	if len(got) != len(want) {
 		t.Fatalf("domains = %v", got)
@@ -279,9 +281,9 @@ func TestRegionFromHost(t *testing.T) {
 		host  string
 		names string
 	}{
-		{"cr.cn-shanghai.aliyuncs.com", "acme-staging"},
-		{"cr-vpc.cn-hangzhou.aliyuncs.com", "acme"},
-		{fc.Endpoint(), "acme,acme-staging"},
+		{"cr.cn-shanghai.aliyuncs.com", "edge"},
+		{"cr-vpc.cn-hangzhou.aliyuncs.com", "corp,deny"},
+		{fc.Endpoint(), "team,team-archive,corp,edge,deny"},
 	} {
 		c := config(fc, userAK, userSK, "")
 		c.Endpoint = tea.String(tc.host)

@@ -3,10 +3,7 @@ package fakecloud_test
 import (
 	"errors"
 	"net/http"
-	"os"
-	"strings"
 	"testing"
-	"time"
 
 	cr "github.com/alibabacloud-go/cr-20181201/v2/client"
 	openapi "github.com/alibabacloud-go/darabonba-openapi/v2/client"
@@ -14,75 +11,43 @@ import (
 	"github.com/alibabacloud-go/tea/dara"
 	"github.com/alibabacloud-go/tea/tea"
 
+	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit"
 	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit/fakecloud"
 )
 
-const (
-	acct      = "1234567890123456"
-	otherAcct = "6543210987654321"
+// The fake's own tests run in the shared test world (testdata/world.json); these pick its parts.
+var (
+	world     = testkit.Load()
+	acct      = world.Account("main")
+	otherAcct = world.Account("partner")
 
-	userAK, userSK     = "LTAI5tTestUser000001", "test-secret-user-000001"
-	noPwdAK, noPwdSK   = "LTAI5tTestNoPwd00002", "test-secret-nopwd-00002"
-	deniedAK, deniedSK = "LTAI5tTestDenied0003", "test-secret-denied-0003"
-	rootAK, rootSK     = "LTAI5tTestRoot000004", "test-secret-root-000004"
-	otherAK, otherSK   = "LTAI5tTestOther00005", "test-secret-other-00005"
+	userAK, userSK     = world.User("dev").AccessKeyID, world.User("dev").AccessKeySecret
+	noPwdAK, noPwdSK   = world.User("nopw").AccessKeyID, world.User("nopw").AccessKeySecret
+	deniedAK, deniedSK = world.User("locked-down").AccessKeyID, world.User("locked-down").AccessKeySecret
+	rootAK, rootSK     = world.User("root").AccessKeyID, world.User("root").AccessKeySecret
+	otherAK, otherSK   = world.User("partner").AccessKeyID, world.User("partner").AccessKeySecret
 
-	pullerARN   = "acs:ram::" + acct + ":role/acr-puller"
-	chainedARN  = "acs:ram::" + acct + ":role/acr-chained"
-	crossARN    = "acs:ram::" + acct + ":role/cross-account"
-	rrsaARN     = "acs:ram::" + acct + ":role/rrsa-role"
-	ecsRoleARN  = "acs:ram::" + acct + ":role/ecs-role"
-	providerARN = "acs:ram::" + acct + ":oidc-provider/ack-rrsa-test"
-	oidcToken   = "eyJhbGciOiJSUzI1NiJ9.test-oidc.sig"
+	pullerARN   = world.Role("acr-puller").ARN()  // max session 2h, trusts the main account
+	chainedARN  = world.Role("acr-chained").ARN() // trusts acr-puller sessions
+	crossARN    = world.Role("cross-account").ARN()
+	rrsaARN     = world.Role("rrsa-role").ARN()
+	ecsRoleARN  = world.Role("ecs-node").ARN()
+	providerARN = world.OIDCToken("rrsa-role").ProviderARN
+	oidcToken   = world.OIDCToken("rrsa-role").Token
 
-	instID  = "cri-testinstance0001"
-	instID2 = "cri-testinstance0002"
+	instID  = world.Instance("corp").ID // cn-hangzhou, custom domain corp.example.com
+	instID2 = world.Instance("edge").ID // cn-shanghai
 )
 
 // cleanEnv keeps the SDKs away from the developer's configuration, proxies and the real
 // metadata service.
-func cleanEnv(t *testing.T) {
-	t.Helper()
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, "ALIBABA_CLOUD_") || strings.HasPrefix(k, "ALICLOUD_") {
-			t.Setenv(k, "")
-		}
-	}
-	for _, k := range []string{"HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "no_proxy", "all_proxy"} {
-		t.Setenv(k, "")
-	}
-	t.Setenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
-}
+func cleanEnv(t *testing.T) { testkit.ScrubEnv(t) }
 
-// newWorld starts a fake with one account holding users, roles and two instances.
+// newWorld starts a fake holding the shared world.
 func newWorld(t *testing.T) *fakecloud.Server {
 	t.Helper()
 	cleanEnv(t)
-	fc := fakecloud.New()
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	must(fc.AddUser(fakecloud.User{AccountID: acct, Name: "ci", AccessKeyID: userAK, AccessKeySecret: userSK, RegistryPassword: true}))
-	must(fc.AddUser(fakecloud.User{AccountID: acct, Name: "nopwd", AccessKeyID: noPwdAK, AccessKeySecret: noPwdSK}))
-	must(fc.AddUser(fakecloud.User{AccountID: acct, Name: "denied", AccessKeyID: deniedAK, AccessKeySecret: deniedSK,
-		RegistryPassword: true, Deny: []string{"cr:GetAuthorizationToken", "cr:ListInstance", "cr:ListInstanceEndpoint", "sts:AssumeRole"}}))
-	must(fc.AddUser(fakecloud.User{AccountID: acct, Root: true, AccessKeyID: rootAK, AccessKeySecret: rootSK}))
-	must(fc.AddUser(fakecloud.User{AccountID: otherAcct, Name: "other", AccessKeyID: otherAK, AccessKeySecret: otherSK}))
-	must(fc.AddRole(fakecloud.Role{AccountID: acct, Name: "acr-puller", TrustedAccounts: []string{acct}, MaxSessionDuration: 2 * time.Hour}))
-	must(fc.AddRole(fakecloud.Role{AccountID: acct, Name: "acr-chained", TrustedPrincipals: []string{pullerARN}}))
-	must(fc.AddRole(fakecloud.Role{AccountID: acct, Name: "cross-account", TrustedAccounts: []string{otherAcct}, ExternalID: "abcd-1234"}))
-	must(fc.AddRole(fakecloud.Role{AccountID: acct, Name: "rrsa-role"}))
-	must(fc.AddRole(fakecloud.Role{AccountID: acct, Name: "ecs-role"}))
-	must(fc.AddInstance(fakecloud.Instance{AccountID: acct, ID: instID, Name: "acme", Region: "cn-hangzhou",
-		CustomDomains: []string{"registry.acme.example"}}))
-	must(fc.AddInstance(fakecloud.Instance{AccountID: acct, ID: instID2, Name: "acme-staging", Region: "cn-shanghai"}))
-	must(fc.AddOIDCToken(fakecloud.OIDCToken{ProviderARN: providerARN, RoleARN: rrsaARN, Token: oidcToken}))
-	must(fc.Start())
-	t.Cleanup(fc.Close)
+	fc, _ := testkit.StartFake(t)
 	return fc
 }
 
@@ -92,10 +57,13 @@ func config(fc *fakecloud.Server, ak, sk, token string) *openapi.Config {
 
 func configAt(endpoint, ak, sk, token string) *openapi.Config {
 	c := &openapi.Config{
-		Endpoint:       tea.String(endpoint),
-		Protocol:       tea.String("http"),
-		ConnectTimeout: tea.Int(2000),
-		ReadTimeout:    tea.Int(5000),
+		Endpoint: tea.String(endpoint),
+		Protocol: tea.String("http"),
+		// Generous bounds that only stop a hung test: a loaded machine (load 10 on 2 cores) can
+		// take seconds to schedule a fresh process's first answer. Tests about timeouts set
+		// their own.
+		ConnectTimeout: tea.Int(60000),
+		ReadTimeout:    tea.Int(60000),
 	}
 	if ak != "" {
 		c.AccessKeyId, c.AccessKeySecret = tea.String(ak), tea.String(sk)

@@ -14,7 +14,7 @@ import (
 	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit/fakecloud"
 )
 
-const (
+var (
 	ghcrLogin   = `{"username":"octocat","password":"ghp_SECRETVALUE0001"}`
 	rotated     = `{"username":"octocat","password":"ghp_SECRETVALUE0002"}`
 	readerRole  = "acs:ram::" + acct + ":role/secrets-reader"

@@ -48,7 +48,7 @@ func ecsProvider(t *testing.T, fc *fakecloud.Server) *providers.ECSRAMRoleCreden
 	t.Helper()
 	t.Setenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "")
 	p, err := providers.NewECSRAMRoleCredentialsProviderBuilder().
-		WithHttpOptions(&providers.HttpOptions{Proxy: fc.MetadataProxyURL(), ConnectTimeout: 2000, ReadTimeout: 2000}).
+		WithHttpOptions(&providers.HttpOptions{Proxy: fc.MetadataProxyURL(), ConnectTimeout: 60000, ReadTimeout: 60000}).
 		Build()
 	if err != nil {
 		t.Fatal(err)
@@ -68,10 +68,10 @@ func TestMetadataService(t *testing.T) {
 		t.Fatalf("token: %d %s", st, tok)
 	}
 	hdr := map[string]string{"X-aliyun-ecs-metadata-token": tok}
-	if st, name := do(t, cl, "GET", base+"/meta-data/ram/security-credentials/", hdr); st != 200 || name != "ecs-role" {
+	if st, name := do(t, cl, "GET", base+"/meta-data/ram/security-credentials/", hdr); st != 200 || name != "ecs-node" {
 		t.Fatalf("role name: %d %q", st, name)
 	}
-	st, body := do(t, cl, "GET", base+"/meta-data/ram/security-credentials/ecs-role", hdr)
+	st, body := do(t, cl, "GET", base+"/meta-data/ram/security-credentials/ecs-node", hdr)
 	for _, k := range []string{`"AccessKeyId":"STS.`, `"AccessKeySecret"`, `"SecurityToken"`, `"Expiration"`, `"LastUpdated"`, `"Code":"Success"`} {
 		if st != 200 || !strings.Contains(body, k) {
 			t.Fatalf("credentials: %d %s (want %s)", st, body, k)
@@ -132,7 +132,7 @@ func TestMetadataWithCredentialsGo(t *testing.T) {
 	if _, err := enterpriseToken(crClient(t, config(fc, cc.AccessKeyId, cc.AccessKeySecret, cc.SecurityToken)), instID); err != nil {
 		t.Fatal(err)
 	}
-	if c := lastCall(t, fc, "GetAuthorizationToken"); c.AccessKeyID != cc.AccessKeyId || c.Principal != "acs:ram::"+acct+":assumed-role/ecs-role/fakecloud-ecs" {
+	if c := lastCall(t, fc, "GetAuthorizationToken"); c.AccessKeyID != cc.AccessKeyId || c.Principal != "acs:ram::"+acct+":assumed-role/ecs-node/fakecloud-ecs" {
 		t.Fatalf("call %+v", c)
 	}
 	for _, a := range []string{fakecloud.MetadataToken, fakecloud.MetadataRoleName, fakecloud.MetadataCredentials} {

@@ -19,6 +19,7 @@ import (
 	"github.com/alibabacloud-go/tea/tea"
 	"github.com/aliyun/credentials-go/credentials/providers"
 
+	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit"
 	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit/fakecloud"
 )
 
@@ -51,7 +52,7 @@ func TestChallenge(t *testing.T) {
 
 func TestScenarioFile(t *testing.T) {
 	cleanEnv(t)
-	sc, err := fakecloud.LoadScenario(filepath.Join("testdata", "scenario.json"))
+	sc, err := fakecloud.LoadScenario(testkit.Path("world.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,16 +64,18 @@ func TestScenarioFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer fc.Close()
-	u := sc.Users[0]
-	body, err := personalToken(crClient(t, config(fc, u.AccessKeyID, u.AccessKeySecret, "")))
+	if len(sc.Users) != len(world.Users) || len(sc.Instances) != len(world.Instances) || len(sc.Accounts) != 2 {
+		t.Fatalf("scenario %+v", sc)
+	}
+	body, err := personalToken(crClient(t, config(fc, userAK, userSK, "")))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if body["data"].(map[string]any)["authorizationToken"] != "fixed-personal-token" {
+	if body["data"].(map[string]any)["authorizationToken"] != world.FixedToken("") {
 		t.Fatalf("body %v", body)
 	}
-	res, err := enterpriseToken(crClient(t, config(fc, u.AccessKeyID, u.AccessKeySecret, "")), "cri-fakeinstance0001")
-	if err != nil || tea.StringValue(res.Body.AuthorizationToken) != "fixed-enterprise-token" {
+	res, err := enterpriseToken(crClient(t, config(fc, userAK, userSK, "")), instID)
+	if err != nil || tea.StringValue(res.Body.AuthorizationToken) != world.FixedToken(instID) {
 		t.Fatalf("%v %v", res, err)
 	}
 	bad := filepath.Join(t.TempDir(), "bad.json")
@@ -109,8 +112,19 @@ func TestCommand(t *testing.T) {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	callsFile, caFile := filepath.Join(dir, "calls.jsonl"), filepath.Join(dir, "ca.pem")
-	cmd := exec.Command(bin, "-scenario", filepath.Join("testdata", "scenario.json"), "-calls", callsFile,
-		"-tls", "-ca-file", caFile, "-challenge-region", "cn-hangzhou", "-challenge-suffix", "china:cri-fakeinstance0001")
+	// The world plus one challenge variant served by Host.
+	scenario := filepath.Join(dir, "scenario.json")
+	w := testkit.Load()
+	w.Challenges = fakecloud.Challenges{"registry.aliyuncs.com": fakecloud.RegionlessRegistryChallenge()}
+	b, err := json.Marshal(w.Scenario)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(scenario, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-scenario", scenario, "-calls", callsFile,
+		"-tls", "-ca-file", caFile, "-challenge-region", "cn-hangzhou", "-challenge-suffix", "china:"+instID)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -135,10 +149,10 @@ func TestCommand(t *testing.T) {
 	go func() { _, _ = io.Copy(io.Discard, stdout) }()
 	endpoint := strings.TrimPrefix(lines["listening"], "http://")
 
-	// Personal token with the scenario's user.
-	c := configAt(endpoint, "LTAI5tFakeCiUser000001", "fakeSecretCiUser000000000000001", "")
+	// Personal token with the world's user.
+	c := configAt(endpoint, userAK, userSK, "")
 	body, err := personalToken(crClient(t, c))
-	if err != nil || body["data"].(map[string]any)["authorizationToken"] != "fixed-personal-token" {
+	if err != nil || body["data"].(map[string]any)["authorizationToken"] != world.FixedToken("") {
 		t.Fatalf("%v %v", body, err)
 	}
 	// The same over TLS, trusting the written certificate.
@@ -147,13 +161,13 @@ func TestCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.Endpoint, c.Protocol, c.Ca = tea.String(strings.TrimPrefix(lines["tls"], "https://")), tea.String("https"), tea.String(string(pem))
-	if _, err := enterpriseToken(crClient(t, c), "cri-fakeinstance0001"); err != nil {
+	if _, err := enterpriseToken(crClient(t, c), instID); err != nil {
 		t.Fatal(err)
 	}
 	// The metadata proxy.
 	t.Setenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "")
 	p, err := providers.NewECSRAMRoleCredentialsProviderBuilder().
-		WithHttpOptions(&providers.HttpOptions{Proxy: lines["metadata-proxy"], ConnectTimeout: 2000, ReadTimeout: 2000}).Build()
+		WithHttpOptions(&providers.HttpOptions{Proxy: lines["metadata-proxy"], ConnectTimeout: 60000, ReadTimeout: 60000}).Build()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,8 +180,22 @@ func TestCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if !strings.Contains(resp.Header.Get("WWW-Authenticate"), `service="registry.aliyuncs.com:cn-hangzhou:china:cri-fakeinstance0001"`) {
+	if !strings.Contains(resp.Header.Get("WWW-Authenticate"), `service="registry.aliyuncs.com:cn-hangzhou:china:`+instID+`"`) {
 		t.Fatalf("challenge %q", resp.Header.Get("WWW-Authenticate"))
+	}
+	// The scenario's challenge, by Host.
+	req, err := http.NewRequest("GET", lines["challenge"]+"/v2/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Host = "registry.aliyuncs.com"
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := resp.Header.Get("WWW-Authenticate"); resp.StatusCode != 401 || got != fakecloud.RegionlessRegistryChallenge().Header() {
+		t.Fatalf("registry.aliyuncs.com challenge %d %q", resp.StatusCode, got)
 	}
 	// What a shell test would look at.
 	get := func(path string) string {
@@ -202,7 +230,7 @@ func TestCommand(t *testing.T) {
 		if err != nil {
 			t.Fatalf("exit: %v", err)
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(time.Minute): // only stops a hung test; a loaded machine may be slow to exit
 		t.Fatal("still running after SIGTERM")
 	}
 	log, err := os.ReadFile(callsFile)

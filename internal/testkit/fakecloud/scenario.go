@@ -8,9 +8,14 @@ import (
 	"time"
 )
 
-// Scenario is the JSON form of a fake's configuration (cmd/fakecloud -scenario; see
-// testdata/scenario.json). Unknown fields are an error.
+// Scenario is the JSON form of a fake's configuration (cmd/fakecloud -scenario). The one test
+// world, testdata/world.json at the top of the repository, is a Scenario; internal/testkit loads
+// it for Go tests. Unknown fields are an error.
 type Scenario struct {
+	// Accounts name the world's accounts for the tests that read the file (accounts exist
+	// implicitly in the fake); Regions are the regions the world's tests use.
+	Accounts  []Account   `json:"accounts,omitempty"`
+	Regions   []string    `json:"regions,omitempty"`
 	Users     []User      `json:"users,omitempty"`
 	Roles     []Role      `json:"roles,omitempty"`
 	Instances []Instance  `json:"instances,omitempty"`
@@ -25,6 +30,17 @@ type Scenario struct {
 	// Faults are queued per action (see Server.Inject); PersistentFaults apply to every call.
 	Faults           map[string][]Fault `json:"faults,omitempty"`
 	PersistentFaults map[string]Fault   `json:"persistentFaults,omitempty"`
+	// WireVariants are the field-type variants the fake answers with (see SetWireVariants).
+	WireVariants []WireVariant `json:"wireVariants,omitempty"`
+	// Challenges are registry hosts and the /v2/ challenge each answers (cmd/fakecloud serves
+	// them on its challenge listener, by Host).
+	Challenges Challenges `json:"challenges,omitempty"`
+}
+
+// Account is a named Alibaba Cloud account id of a scenario.
+type Account struct {
+	Name string `json:"name"`
+	ID   string `json:"id"`
 }
 
 // LoadScenario reads a scenario file.
@@ -44,6 +60,11 @@ func LoadScenario(path string) (*Scenario, error) {
 
 // Apply adds everything in sc to the server.
 func (s *Server) Apply(sc *Scenario) error {
+	for _, a := range sc.Accounts {
+		if !reAccount.MatchString(a.ID) {
+			return fmt.Errorf("fakecloud: account %q: bad id %q", a.Name, a.ID)
+		}
+	}
 	for _, u := range sc.Users {
 		if err := s.AddUser(u); err != nil {
 			return err
@@ -84,6 +105,14 @@ func (s *Server) Apply(sc *Scenario) error {
 	}
 	for action, f := range sc.PersistentFaults {
 		s.InjectPersistent(action, f)
+	}
+	if err := s.SetWireVariants(sc.WireVariants...); err != nil {
+		return err
+	}
+	for host, c := range sc.Challenges {
+		if err := c.validate(); err != nil {
+			return fmt.Errorf("fakecloud: challenge of %s: %w", host, err)
+		}
 	}
 	return nil
 }

@@ -33,7 +33,8 @@ type Server struct {
 	onCall        func(Call)
 	debug         bool
 	tokenKey      []byte
-	kms           kmsStore // KMS Secrets Manager (kms.go)
+	kms           kmsStore             // KMS Secrets Manager (kms.go)
+	wire          map[WireVariant]bool // see SetWireVariants
 
 	ecsRole       string // role ARN attached to the fake ECS instance
 	ecsSession    *session

@@ -3,16 +3,17 @@
 // Command fakecloud runs the fake Alibaba Cloud API (package fakecloud) as its own process, for
 // tests of separate binaries and shell scripts. It listens on 127.0.0.1 only.
 //
-//	fakecloud -scenario internal/testkit/fakecloud/testdata/scenario.json [-port 0] [-metadata-port 0]
-//	          [-tls] [-ca-file ca.pem] [-calls calls.jsonl] [-latency 0s]
+//	fakecloud -scenario testdata/world.json [-port 0] [-metadata-port 0]
+//	          [-metadata-addr 100.100.100.200:80] [-tls] [-ca-file ca.pem] [-calls calls.jsonl] [-latency 0s]
 //	          [-challenge-region cn-hangzhou -challenge-suffix 26842]
 //
 // Standard output, one line each, in this order, then nothing more:
 //
 //	listening http://127.0.0.1:PORT          the API (plus GET /_fake/calls, /_fake/tokens, /_fake/count?action=A)
 //	metadata-proxy http://127.0.0.1:PORT     HTTP_PROXY value that reaches http://100.100.100.200
+//	metadata http://ADDR                     with -metadata-addr: the metadata service served directly
 //	tls https://127.0.0.1:PORT               with -tls (certificate in -ca-file)
-//	challenge http://127.0.0.1:PORT          with -challenge-region
+//	challenge http://127.0.0.1:PORT          with -challenge-region or a scenario's challenges (by Host)
 //
 // It stops on SIGTERM or SIGINT.
 package main
@@ -43,13 +44,14 @@ func main() {
 }
 
 func run() error {
-	scenario := flag.String("scenario", "", "scenario JSON file (see internal/testkit/fakecloud/testdata/scenario.json)")
+	scenario := flag.String("scenario", "", "scenario JSON file (the shared test world is testdata/world.json)")
 	port := flag.Int("port", 0, "API port on 127.0.0.1 (0: random)")
 	mdPort := flag.Int("metadata-port", 0, "metadata proxy port on 127.0.0.1 (0: random)")
 	withTLS := flag.Bool("tls", false, "also serve the API over HTTPS with a fresh self-signed certificate")
 	caFile := flag.String("ca-file", "", "with -tls: write the certificate (PEM) here")
 	callsFile := flag.String("calls", "", "append every call as a JSON line to this file")
 	latency := flag.Duration("latency", 0, "added latency per call")
+	mdAddr := flag.String("metadata-addr", "", "also serve the metadata service directly on this address: 100.100.100.200:80 inside a network namespace whose lo carries that address (or 127.0.0.1:PORT)")
 	chRegion := flag.String("challenge-region", "", "also serve a registry /v2/ challenge for this region")
 	chSuffix := flag.String("challenge-suffix", "26842", "service suffix of the challenge: 26842 or china:cri-…")
 	flag.Parse()
@@ -58,6 +60,7 @@ func run() error {
 	}
 
 	fc := fakecloud.New()
+	var challenges fakecloud.Challenges
 	if *scenario != "" {
 		sc, err := fakecloud.LoadScenario(*scenario)
 		if err != nil {
@@ -66,6 +69,7 @@ func run() error {
 		if err := fc.Apply(sc); err != nil {
 			return err
 		}
+		challenges = sc.Challenges
 	}
 	if *latency > 0 {
 		fc.SetLatency(*latency)
@@ -94,6 +98,21 @@ func run() error {
 	out := bufio.NewWriter(os.Stdout)
 	fmt.Fprintln(out, "listening "+fc.URL())
 	fmt.Fprintln(out, "metadata-proxy "+fc.MetadataProxyURL())
+	if *mdAddr != "" {
+		// Only the two addresses that cannot leave the machine: loopback, and the metadata address,
+		// which exists on this machine only where a namespace put it on lo.
+		if h, _, err := net.SplitHostPort(*mdAddr); err != nil || (h != "127.0.0.1" && h != "100.100.100.200") {
+			return fmt.Errorf("-metadata-addr %q: want 100.100.100.200:80 or 127.0.0.1:PORT", *mdAddr)
+		}
+		ln, err := net.Listen("tcp", *mdAddr)
+		if err != nil {
+			return err
+		}
+		srv := &http.Server{Handler: fc.MetadataProxyHandler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = srv.Serve(ln) }()
+		defer srv.Close()
+		fmt.Fprintln(out, "metadata http://"+ln.Addr().String())
+	}
 
 	if *withTLS {
 		if err := fc.StartTLS(); err != nil {
@@ -106,12 +125,29 @@ func run() error {
 		}
 		fmt.Fprintln(out, "tls https://"+fc.TLSEndpoint())
 	}
-	if *chRegion != "" {
+	if *chRegion != "" || len(challenges) > 0 {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return err
 		}
-		srv := &http.Server{Handler: fakecloud.Challenge(*chRegion, *chSuffix), ReadHeaderTimeout: 10 * time.Second}
+		// The scenario's challenges by Host; any other host gets -challenge-region's, if given.
+		var fallback http.Handler = http.NotFoundHandler()
+		if *chRegion != "" {
+			fallback = fakecloud.Challenge(*chRegion, *chSuffix)
+		}
+		byHost := challenges.Handler()
+		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			host := strings.ToLower(r.Host)
+			if hh, _, err := net.SplitHostPort(host); err == nil {
+				host = hh
+			}
+			if _, ok := challenges[host]; ok {
+				byHost.ServeHTTP(w, r)
+				return
+			}
+			fallback.ServeHTTP(w, r)
+		})
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 		go func() { _ = srv.Serve(ln) }()
 		defer srv.Close()
 		fmt.Fprintln(out, "challenge http://"+ln.Addr().String())

@@ -1,0 +1,132 @@
+package cache
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+const (
+	formatVersion = 1
+	kindToken     = "token"
+	kindLookup    = "lookup"
+
+	// maxEntrySize is the largest entry file that is read or written.
+	maxEntrySize = 64 << 10
+)
+
+// tokenFile is the on-disk form of a token entry. Times are RFC 3339 with
+// nanoseconds, in UTC.
+type tokenFile struct {
+	V         int       `json:"v"`
+	Kind      string    `json:"kind"`
+	Host      string    `json:"host"`
+	Username  string    `json:"username"`
+	Secret    string    `json:"secret"`
+	ExpiresAt time.Time `json:"expiresAt"`
+	FetchedAt time.Time `json:"fetchedAt"`
+}
+
+// lookupFile is the on-disk form of a lookup value.
+type lookupFile struct {
+	V         int             `json:"v"`
+	Kind      string          `json:"kind"`
+	ExpiresAt time.Time       `json:"expiresAt"`
+	FetchedAt time.Time       `json:"fetchedAt"`
+	Value     json.RawMessage `json:"value"`
+}
+
+// encodeEntry returns the file content for e. Errors never contain the
+// secret.
+func encodeEntry(e Entry) ([]byte, error) {
+	if e.Host == "" {
+		return nil, errors.New("cache: refusing to store a token without host")
+	}
+	if e.ExpiresAt.IsZero() {
+		return nil, fmt.Errorf("cache: refusing to store a token for %s without expiry", e.Host)
+	}
+	data, err := json.Marshal(tokenFile{
+		V:         formatVersion,
+		Kind:      kindToken,
+		Host:      e.Host,
+		Username:  e.Username,
+		Secret:    e.Secret,
+		ExpiresAt: e.ExpiresAt.UTC(),
+		FetchedAt: e.FetchedAt.UTC(),
+	})
+	if err != nil {
+		// Only the times can fail to encode (year outside 0..9999); the
+		// error names the time, not the secret.
+		return nil, fmt.Errorf("cache: encode token for %s: %w", e.Host, err)
+	}
+	if len(data) > maxEntrySize {
+		return nil, fmt.Errorf("cache: token entry for %s is too large (%d bytes, limit %d)", e.Host, len(data), maxEntrySize)
+	}
+	return data, nil
+}
+
+// decodeEntry decodes a token entry file. Anything but a complete token
+// entry of the current format version is rejected (a cache miss).
+func decodeEntry(data []byte) (Entry, bool) {
+	if len(data) > maxEntrySize {
+		return Entry{}, false
+	}
+	var f tokenFile
+	if err := json.Unmarshal(data, &f); err != nil {
+		return Entry{}, false
+	}
+	if f.V != formatVersion || f.Kind != kindToken || f.Host == "" || f.Secret == "" ||
+		f.ExpiresAt.IsZero() || !encodable(f.ExpiresAt) || !encodable(f.FetchedAt) {
+		return Entry{}, false
+	}
+	return Entry{
+		Host:      f.Host,
+		Username:  f.Username,
+		Secret:    f.Secret,
+		ExpiresAt: f.ExpiresAt.UTC(),
+		FetchedAt: f.FetchedAt.UTC(),
+	}, true
+}
+
+// encodable reports whether t, in UTC, can be written back (RFC 3339 needs
+// a year in 0..9999; "0000-01-01T00:00:00+01:00" is year -1 in UTC).
+func encodable(t time.Time) bool {
+	y := t.UTC().Year()
+	return y >= 0 && y <= 9999
+}
+
+func encodeLookup(v any, fetchedAt, expiresAt time.Time) ([]byte, error) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("cache: encode lookup value: %w", err)
+	}
+	data, err := json.Marshal(lookupFile{
+		V:         formatVersion,
+		Kind:      kindLookup,
+		ExpiresAt: expiresAt.UTC(),
+		FetchedAt: fetchedAt.UTC(),
+		Value:     raw,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cache: encode lookup: %w", err)
+	}
+	if len(data) > maxEntrySize {
+		return nil, fmt.Errorf("cache: lookup entry is too large (%d bytes, limit %d)", len(data), maxEntrySize)
+	}
+	return data, nil
+}
+
+func decodeLookup(data []byte) (json.RawMessage, time.Time, bool) {
+	if len(data) > maxEntrySize {
+		return nil, time.Time{}, false
+	}
+	var f lookupFile
+	if err := json.Unmarshal(data, &f); err != nil {
+		return nil, time.Time{}, false
+	}
+	if f.V != formatVersion || f.Kind != kindLookup || f.ExpiresAt.IsZero() || !encodable(f.ExpiresAt) || len(f.Value) == 0 {
+		return nil, time.Time{}, false
+	}
+	return f.Value, f.ExpiresAt, true
+}

@@ -1,0 +1,124 @@
+package cache
+
+import (
+	"errors"
+	"os"
+	"strings"
+	"time"
+)
+
+const (
+	// pruneAfter is how long an expired entry or lookup stays before prune
+	// removes it.
+	pruneAfter = 24 * time.Hour
+	// pruneEvery is how often a fetch runs prune: it reads every file of
+	// the directory, which costs tens of milliseconds with thousands of keys.
+	pruneEvery = time.Hour
+	// pruneName records when prune last ran (RFC 3339).
+	pruneName = ".last-prune"
+)
+
+// maybePrune runs prune if it has not run in the last pruneEvery.
+func (s *Store) maybePrune() {
+	now := s.now()
+	if data, release, ok := s.readEntryFile(pruneName); ok {
+		last, err := time.Parse(time.RFC3339Nano, string(data))
+		release()
+		if err == nil && !last.After(now) && now.Sub(last) < pruneEvery {
+			return
+		}
+	}
+	if err := s.writeAtomic(pruneName, []byte(now.UTC().Format(time.RFC3339Nano))); err != nil {
+		return // a read-only or full disk: prune would not get far either
+	}
+	s.prune()
+	s.rotateEraseLog()
+}
+
+// prune removes, so that a node whose workloads come and go (one entry per
+// service-account token) does not gather files for ever:
+//   - token entries that expired more than a day ago, with their lock file;
+//   - lookups that expired more than a day ago;
+//   - lock files older than a day whose entry is gone.
+//
+// A token entry and its lock file are removed only while holding the lock,
+// taken without blocking (a held lock means a fetch in progress: skip it).
+// Removing a lock file is safe for others because every taker of a lock
+// checks, once it holds it, that the file it locked is still linked under
+// its name, and starts again on a fresh file otherwise (see fileLock). On
+// platforms without that check (Windows, no flock) lock files are kept.
+//
+// A lookup is removed without a lock: if a new one is written between the
+// read and the removal, the next lookup misses once (lookups are not
+// secret and are fetched again).
+//
+// prune runs after a fetch (at most every pruneEvery), never on the cached
+// path; errors are ignored.
+// It returns how many token entries it removed.
+func (s *Store) prune() int {
+	if s == nil {
+		return 0
+	}
+	names, err := s.d.names()
+	if err != nil {
+		return 0
+	}
+	present := make(map[string]bool, len(names))
+	for _, name := range names {
+		present[name] = true
+	}
+	cutoff := s.now().Add(-pruneAfter)
+	n := 0
+	for _, name := range names {
+		switch {
+		case isKey(name):
+			if e, ok := s.readToken(name, ""); ok && !e.ExpiresAt.After(cutoff) && s.pruneKey(name, cutoff) {
+				n++
+			}
+		case strings.HasSuffix(name, lookupSuffix) && isKey(strings.TrimSuffix(name, lookupSuffix)):
+			s.pruneLookup(name, cutoff)
+		case strings.HasSuffix(name, lockSuffix) && isKey(strings.TrimSuffix(name, lockSuffix)):
+			key := strings.TrimSuffix(name, lockSuffix)
+			if _, mtime, err := s.d.stat(name); !present[key] && err == nil && mtime.Before(cutoff) {
+				s.pruneKey(key, cutoff)
+			}
+		}
+	}
+	return n
+}
+
+// pruneKey holds the lock of key (if free), removes the entry if it expired
+// at or before cutoff, then the lock file if the entry is gone. It reports
+// whether it removed the entry.
+func (s *Store) pruneKey(key string, cutoff time.Time) bool {
+	lk, err := openLock(s.d, key+lockSuffix)
+	if err != nil {
+		return false
+	}
+	defer lk.close()
+	if got, err := lk.tryLock(); err != nil || !got || !lk.linked() {
+		return false // a fetch of key is in progress
+	}
+	// No fetch of key runs now: the entry cannot change under us.
+	removed := false
+	if e, ok := s.readToken(key, ""); ok && !e.ExpiresAt.After(cutoff) {
+		removed = s.d.remove(key) == nil
+	}
+	if _, _, err := s.d.stat(key); errors.Is(err, os.ErrNotExist) {
+		lk.removeHeld()
+	}
+	return removed
+}
+
+// pruneLookup removes the lookup file name if it expired before cutoff.
+func (s *Store) pruneLookup(name string, cutoff time.Time) {
+	data, release, ok := s.readEntryFile(name)
+	if !ok {
+		return
+	}
+	_, expiresAt, ok := decodeLookup(data)
+	release()
+	if ok && expiresAt.Before(cutoff) {
+		s.d.remove(name)
+	}
+}

@@ -1,0 +1,56 @@
+package credhelper
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+)
+
+// GetLoginPassword runs `get-login-password [--username] HOST`: for tools that take a username
+// and password instead of running a credential helper (ctr --user, crictl --creds, helm registry
+// login --password-stdin), like `aws ecr get-login-password`. stdout carries the temporary password
+// and nothing else (or, with --username, the user name alone), so that `$(…)` and
+// `--password-stdin` take it as is; the user name goes to stderr. It returns the exit code.
+func GetLoginPassword(ctx context.Context, k *Keychain, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("get-login-password", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	username := fs.Bool("username", false, "print the registry user name instead of the password")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: docker-credential-acr get-login-password [--username] HOST\n\nPrints the temporary Alibaba Cloud ACR password for HOST on stdout (the user name on stderr).")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return 2
+	}
+	host := fs.Arg(0)
+	l, err := k.Get(ctx, host)
+	if err != nil {
+		var nf *NotFoundError
+		if errors.As(err, &nf) {
+			msg := "no Alibaba Cloud ACR login for " + truncate(host)
+			if nf.Hint != "" {
+				msg = nf.Hint
+			}
+			fmt.Fprintln(stderr, msg+" (run `docker-credential-acr doctor "+truncate(host)+"` to see why)")
+			return 1
+		}
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	if *username {
+		fmt.Fprintln(stdout, l.Username)
+		return 0
+	}
+	fmt.Fprintln(stderr, "Username: "+l.Username)
+	fmt.Fprintln(stdout, l.Secret)
+	return 0
+}
