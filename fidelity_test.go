@@ -4,12 +4,14 @@ package main
 // really send, played by the fake, must give the right token, from the right API, on the right
 // endpoint host, signed by the right key (hop 2's STS key when the entry has hops). The helper
 // runs with its default endpoints; the internet stand-in (internet_test.go) routes the real
-// host names to the fake and to the registries' challenges.
+// host names to the fake and to the registries' challenges, which the fake's named modes play
+// (fakecloud.ChallengeSpec, Challenges, SetWireVariants; the sources are in its package doc).
 
 import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/docker/docker-credential-helpers/credentials"
 
@@ -108,7 +110,7 @@ func checkToken(t *testing.T, fc *fakecloud.Server, c *credentials.Credentials, 
 // registry.aliyuncs.com, with no region, is the cn-hangzhou Personal registry.
 func TestFidelityRegionlessPersonalRegistry(t *testing.T) {
 	e := newEnv(t)
-	e.useInternet(newInternet(t, e.fc.URL(), registryHosts{}))
+	e.useInternet(newInternet(t, e.fc.URL(), fakecloud.Challenges{"registry.aliyuncs.com": fakecloud.RegionlessRegistryChallenge()}.Handler()))
 	c, err := e.get("registry.aliyuncs.com")
 	if err != nil {
 		t.Fatalf("%v; stderr: %s", err, lastStderr())
@@ -123,33 +125,28 @@ func TestFidelityRegionlessPersonalRegistry(t *testing.T) {
 // entry naming only the instance is chosen for its default domain, with its hops.
 func TestFidelityChallengeVariants(t *testing.T) {
 	const host = "cross-registry.cn-shanghai.cr.aliyuncs.com"
-	service := `service="registry.aliyuncs.com:cn-shanghai:china:` + crossID
-	for name, realm := range map[string]string{
-		"classic":                    "dockerauth.cn-shanghai.aliyuncs.com",
-		"classic-vpc":                "dockerauth-vpc.cn-shanghai.aliyuncs.com",
-		"ee":                         "dockerauth-ee.cn-shanghai.aliyuncs.com",
-		"ee-vpc":                     "dockerauth-ee-vpc.cn-shanghai.aliyuncs.com",
-		"hyphen":                     "dockerauth-cn-shanghai.aliyuncs.com",
-		"regionless":                 "dockerauth.aliyuncs.com",
-		"realm region ≠ service":     "dockerauth.cn-hangzhou.aliyuncs.com",
-		"ee realm in another region": "dockerauth-ee.cn-hangzhou.aliyuncs.com",
-	} {
-		for _, extra := range []string{"", ":2a"} {
-			t.Run(name+extra, func(t *testing.T) {
-				e := newEnv(t)
-				e.config(hopsEntry(crossID))
-				header := `Bearer realm="https://` + realm + `/auth",` + service + extra + `"`
-				e.useInternet(newInternet(t, e.fc.URL(), registryHosts{host: challengeOf(header)}))
-				c, err := e.get(host)
-				if err != nil {
-					t.Fatalf("%v; stderr: %s", err, lastStderr())
+	for _, family := range fakecloud.RealmFamilies {
+		for _, realmRegion := range []string{"", "cn-hangzhou"} {
+			for _, extra := range [][]string{nil, {"2a"}} {
+				spec := fakecloud.ChallengeSpec{Realm: family, Region: "cn-shanghai", RealmRegion: realmRegion, Suffix: "china:" + crossID, ExtraParts: extra}
+				if family == fakecloud.RealmRegionless && realmRegion != "" {
+					continue // no region in the realm at all
 				}
-				checkToken(t, e.fc, c, "cr.cn-shanghai.aliyuncs.com", crossID, hop2)
-				checkHops(t, e.fc, "sts.cn-shanghai.aliyuncs.com")
-				if n := len(callsOf(e.fc, "ListInstanceEndpoint")) + len(callsOf(e.fc, "ListInstance")); n != 0 {
-					t.Errorf("%d instance look-ups, want none: the challenge said it", n)
-				}
-			})
+				t.Run(spec.Header(), func(t *testing.T) {
+					e := newEnv(t)
+					e.config(hopsEntry(crossID))
+					e.useInternet(newInternet(t, e.fc.URL(), fakecloud.Challenges{host: spec}.Handler()))
+					c, err := e.get(host)
+					if err != nil {
+						t.Fatalf("%v; stderr: %s", err, lastStderr())
+					}
+					checkToken(t, e.fc, c, "cr.cn-shanghai.aliyuncs.com", crossID, hop2)
+					checkHops(t, e.fc, "sts.cn-shanghai.aliyuncs.com")
+					if n := len(callsOf(e.fc, "ListInstanceEndpoint")) + len(callsOf(e.fc, "ListInstance")); n != 0 {
+						t.Errorf("%d instance look-ups, want none: the challenge said it", n)
+					}
+				})
+			}
 		}
 	}
 }
@@ -170,7 +167,8 @@ func TestFidelitySTSEndpointMap(t *testing.T) {
 			e.vars["ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED"] = "true"
 			crHost = "cr-vpc.ap-south-1.aliyuncs.com"
 		}
-		e.useInternet(newInternet(t, e.fc.URL(), registryHosts{host: fakecloud.Challenge("ap-south-1", "china:"+southID)}))
+		spec := fakecloud.ChallengeSpec{Realm: fakecloud.RealmEE, Region: "ap-south-1", Suffix: "china:" + southID}
+		e.useInternet(newInternet(t, e.fc.URL(), fakecloud.Challenges{host: spec}.Handler()))
 		c, err := e.get(host)
 		if err != nil {
 			t.Fatalf("vpc %v: %v; stderr: %s", vpc, err, lastStderr())
@@ -186,7 +184,7 @@ func TestFidelityVPCEndpoints(t *testing.T) {
 	t.Run("personal", func(t *testing.T) {
 		e := newEnv(t)
 		e.vars["ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED"] = "true"
-		e.useInternet(newInternet(t, e.fc.URL(), registryHosts{}))
+		e.useInternet(newInternet(t, e.fc.URL(), fakecloud.Challenges{"registry-vpc.cn-hangzhou.aliyuncs.com": {Realm: fakecloud.RealmClassicVPC, Region: "cn-hangzhou", Suffix: "26842"}}.Handler()))
 		c, err := e.get("registry-vpc.cn-hangzhou.aliyuncs.com")
 		if err != nil {
 			t.Fatalf("%v; stderr: %s", err, lastStderr())
@@ -198,8 +196,8 @@ func TestFidelityVPCEndpoints(t *testing.T) {
 		e := newEnv(t)
 		e.vars["ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED"] = "true"
 		e.config(hopsEntry(crossID))
-		header := `Bearer realm="https://dockerauth-ee-vpc.cn-shanghai.aliyuncs.com/auth",service="registry.aliyuncs.com:cn-shanghai:china:` + crossID + `"`
-		e.useInternet(newInternet(t, e.fc.URL(), registryHosts{host: challengeOf(header)}))
+		spec := fakecloud.ChallengeSpec{Realm: fakecloud.RealmEEVPC, Region: "cn-shanghai", Suffix: "china:" + crossID}
+		e.useInternet(newInternet(t, e.fc.URL(), fakecloud.Challenges{host: spec}.Handler()))
 		c, err := e.get(host)
 		if err != nil {
 			t.Fatalf("%v; stderr: %s", err, lastStderr())
@@ -260,7 +258,7 @@ func TestFidelityInstanceEntryCannotBeEstablished(t *testing.T) {
 	e.vars["ALIBABA_CLOUD_ACCESS_KEY_ID"] = "LTAI5tFidelityNoHops1"
 	e.vars["ALIBABA_CLOUD_ACCESS_KEY_SECRET"] = "fidelity-nohops-secret-0001"
 	e.config(hopsEntry(crossID) + "  - {}\n")
-	e.useInternet(newInternet(t, e.fc.URL(), registryHosts{}))
+	e.useInternet(newInternet(t, e.fc.URL(), fakecloud.Challenges{}.Handler()))
 	r := e.run(host, "get")
 	if r.code != 1 || strings.TrimSpace(r.stdout) != notFound {
 		t.Fatalf("exit %d stdout %q stderr %s", r.code, r.stdout, r.stderr)
@@ -282,7 +280,7 @@ func TestFidelityInstanceEntryNotInTheHostsRegion(t *testing.T) {
 	const host = "team-registry.cn-beijing.cr.aliyuncs.com"
 	e := newEnv(t)
 	e.config(hopsEntry(crossID) + "  - {}\n")
-	e.useInternet(newInternet(t, e.fc.URL(), registryHosts{}))
+	e.useInternet(newInternet(t, e.fc.URL(), fakecloud.Challenges{}.Handler()))
 	r := e.run(host, "get")
 	if r.code != 1 || !strings.Contains(r.stderr, "INSTANCE_NOT_EXIST") || !strings.Contains(r.stderr, "regionId") {
 		t.Fatalf("exit %d stdout %q stderr %s", r.code, r.stdout, r.stderr)
@@ -299,10 +297,10 @@ func TestFidelityInstanceEntryNotInTheHostsRegion(t *testing.T) {
 // A custom domain without instanceId: the challenge (any realm family) names the instance, its
 // own endpoint list must name the domain before a token goes to it.
 func TestFidelityCustomDomainChallenge(t *testing.T) {
-	header := `Bearer realm="https://dockerauth-ee.cn-hangzhou.aliyuncs.com/auth",service="registry.aliyuncs.com:cn-beijing:china:` + teamID + `:2a"`
+	spec := fakecloud.ChallengeSpec{Realm: fakecloud.RealmEE, Region: "cn-beijing", RealmRegion: "cn-hangzhou", Suffix: "china:" + teamID, ExtraParts: []string{"2a"}}
 	e := newEnv(t)
 	e.config("registries:\n  - domains: [registry.example.com, evil.example.com]\n")
-	e.useInternet(newInternet(t, e.fc.URL(), registryHosts{"registry.example.com": challengeOf(header), "evil.example.com": challengeOf(header)}))
+	e.useInternet(newInternet(t, e.fc.URL(), fakecloud.Challenges{"registry.example.com": spec, "evil.example.com": spec}.Handler()))
 	c, err := e.get("registry.example.com")
 	if err != nil {
 		t.Fatalf("%v; stderr: %s", err, lastStderr())
@@ -323,8 +321,9 @@ func TestFidelityCustomDomainChallenge(t *testing.T) {
 func TestFidelityPersonalInstance(t *testing.T) {
 	const host = "crpi-abcd1234efgh5678.cn-hangzhou.personal.cr.aliyuncs.com"
 	e := newEnv(t)
-	classic := `Bearer realm="https://dockerauth.cn-hangzhou.aliyuncs.com/auth",service="registry.aliyuncs.com:cn-hangzhou:26842"`
-	e.useInternet(newInternet(t, e.fc.URL(), registryHosts{host: challengeOf(classic)}))
+	spec := fakecloud.PersonalChallenge("cn-hangzhou")
+	classic := spec.Header()
+	e.useInternet(newInternet(t, e.fc.URL(), fakecloud.Challenges{host: spec}.Handler()))
 	r := e.run(host, "get")
 	if r.code != 1 || strings.TrimSpace(r.stdout) != notFound || len(e.fc.Calls()) != 0 {
 		t.Fatalf("exit %d stdout %q, %d API calls", r.code, r.stdout, len(e.fc.Calls()))
@@ -346,8 +345,9 @@ func TestFidelityPersonalInstance(t *testing.T) {
 func TestFidelityDoctorPrintsTheRawChallenge(t *testing.T) {
 	const host = "team-registry.cn-beijing.cr.aliyuncs.com"
 	e := newEnv(t)
-	header := `Bearer realm="https://dockerauth-ee.cn-hangzhou.aliyuncs.com/auth",service="registry.aliyuncs.com:cn-beijing:china:` + teamID + `:2a"`
-	e.useInternet(newInternet(t, e.fc.URL(), registryHosts{host: challengeOf(header)}))
+	spec := fakecloud.ChallengeSpec{Realm: fakecloud.RealmEE, Region: "cn-beijing", RealmRegion: "cn-hangzhou", Suffix: "china:" + teamID, ExtraParts: []string{"2a"}}
+	header := spec.Header()
+	e.useInternet(newInternet(t, e.fc.URL(), fakecloud.Challenges{host: spec}.Handler()))
 	r := e.run("", "doctor", "--online", host)
 	for _, want := range []string{"challenge URL:", "https://" + host + "/v2/", "WWW-Authenticate:", header, "challenge says:", "Enterprise Edition instance " + teamID + " in cn-beijing", "step registry token", "no problem found"} {
 		if !strings.Contains(r.stdout, want) {
@@ -356,5 +356,38 @@ func TestFidelityDoctorPrintsTheRawChallenge(t *testing.T) {
 	}
 	if r.code != 0 {
 		t.Errorf("exit %d: %s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// The answers' types vary (fakecloud.WireVariants): expiries as numeric strings, TotalCount as a
+// string, CreateTime swapped. Every token still comes through with the expiry the API gave.
+func TestFidelityWireVariants(t *testing.T) {
+	for _, variants := range [][]fakecloud.WireVariant{nil, fakecloud.WireVariants} {
+		e := newEnv(t)
+		if err := e.fc.SetWireVariants(variants...); err != nil {
+			t.Fatal(err)
+		}
+		// No challenge: the instance of the default domain is found with ListInstance by name.
+		e.useInternet(newInternet(t, e.fc.URL(), fakecloud.Challenges{}.Handler()))
+		for _, host := range []string{"registry.cn-hangzhou.aliyuncs.com", "team-registry.cn-beijing.cr.aliyuncs.com"} {
+			c, err := e.get(host)
+			if err != nil {
+				t.Fatalf("%v %s: %v; stderr: %s", variants, host, err, lastStderr())
+			}
+			toks := e.fc.IssuedTokens()
+			tok := toks[len(toks)-1]
+			if c.Secret != tok.Token {
+				t.Errorf("%v %s: answered another token than issued", variants, host)
+			}
+			// The cached expiry is the API's, to the second (doctor shows it).
+			r := e.run("", "doctor", host)
+			want := "expires " + tok.ExpiresAt.UTC().Format(time.RFC3339)
+			if !strings.Contains(r.stdout, want) {
+				t.Errorf("%v %s: doctor lacks %q:\n%s", variants, host, want, r.stdout)
+			}
+		}
+		if li := callsOf(e.fc, "ListInstance"); len(li) != 1 || li[0].Host != "cr.cn-beijing.aliyuncs.com" || e.fc.IssuedTokens()[1].InstanceID != teamID {
+			t.Errorf("%v: ListInstance %+v, tokens %+v", variants, li, e.fc.IssuedTokens())
+		}
 	}
 }
