@@ -1,6 +1,8 @@
 // Package crapi calls the ACR API (cr 2018-12-01 through the cr-20181201 SDK, and the Personal
 // Edition's GET /tokens of cr 2016-06-07 through the same client's generic CallApi) for one region
-// with one set of credentials: temporary logins and the instance look-ups that find them.
+// with one set of credentials: temporary logins and the instance look-ups that find them. Answers
+// are decoded as the SDK decodes them, tolerant of the service's varying types, and only in the
+// fields read (decode.go).
 package crapi
 
 import (
