@@ -32,12 +32,21 @@ func notChallenge(reason string) error {
 //	Bearer realm="https://dockerauth.<region>.aliyuncs.com/auth",service="registry.aliyuncs.com:<region>:<suffix>"
 //
 // The header may hold several challenges (RFC 9110 §11.6.1); exactly one must use the Bearer scheme (any
-// case). Its parameters may come in any order, quoted or not, with extra parameters. The realm must be an
-// https URL on exactly dockerauth.<region>.aliyuncs.com or dockerauth-vpc.<region>.aliyuncs.com (no port,
-// no userinfo, no query); the service must be "registry.aliyuncs.com:<region>:<suffix>" with the same
-// region, where the suffix is a number (Personal Edition) or "<partition>:cri-<16 alphanumerics>"
-// (Enterprise Edition, partition "china" seen). Anything else is an error wrapping errNotACRChallenge.
-// Headers longer than 8 KiB are rejected.
+// case). Its parameters may come in any order, quoted or not, with extra parameters.
+//
+// The region and the instance come from the service, "registry.aliyuncs.com:<region>:<suffix>", where the
+// suffix is a number (Personal Edition, e.g. 26842 or 26888) or "<partition>:cri-<16 alphanumerics>"
+// (Enterprise Edition, partition "china" seen); parts after the number or the instance id are ignored
+// (a third-party adapter's fixtures carry "…:cri-…:2a"). The realm only has to be an Alibaba Cloud
+// registry auth host (see isAuthHost): its region may differ from the service's or be absent, as real
+// captures show (a cn-hangzhou realm with a cn-shenzhen or cn-shanghai service; the region-less
+// https://dockerauth.aliyuncs.com/auth). It must be an https URL without port (other than 443),
+// userinfo or query. Anything else is an error wrapping errNotACRChallenge. Headers longer than 8 KiB
+// are rejected.
+//
+// The challenge is a hint about who the registry says it is, never a reason on its own to send a
+// token anywhere: callers give tokens only to hosts the config lists or the instance's own endpoint
+// list names.
 func ParseChallenge(header string) (Challenge, error) {
 	if len(header) > maxChallengeLen {
 		return Challenge{}, notChallenge("header longer than 8 KiB")
@@ -67,32 +76,38 @@ func ParseChallenge(header string) (Challenge, error) {
 	if !ok {
 		return Challenge{}, notChallenge("missing service")
 	}
-
-	realmRegion, err := realmRegion(realm)
-	if err != nil {
+	if err := checkRealm(realm); err != nil {
 		return Challenge{}, err
 	}
+	return parseService(service)
+}
 
+// parseService reads "registry.aliyuncs.com:<region>:<number>[:…]" (Personal Edition) or
+// "registry.aliyuncs.com:<region>:<partition>:cri-<id>[:…]" (Enterprise Edition).
+func parseService(service string) (Challenge, error) {
 	rest, ok := strings.CutPrefix(service, servicePrefix)
 	if !ok {
 		return Challenge{}, notChallenge("service is not registry.aliyuncs.com")
 	}
-	region, suffix, ok := strings.Cut(rest, ":")
-	if !ok || !ValidRegion(region) {
+	parts := strings.Split(rest, ":")
+	if len(parts) > maxServiceParts {
+		return Challenge{}, notChallenge("service has too many parts")
+	}
+	region := parts[0]
+	if !ValidRegion(region) {
 		return Challenge{}, notChallenge("service has no valid region")
 	}
-	if region != realmRegion {
-		return Challenge{}, notChallenge("realm and service name different regions")
-	}
-	if isDigits(suffix) && len(suffix) <= 20 {
+	if len(parts) >= 2 && isDigits(parts[1]) && len(parts[1]) <= 20 {
 		return Challenge{Region: region, Personal: true}, nil
 	}
-	partition, id, ok := strings.Cut(suffix, ":")
-	if !ok || !isAlnum(partition) || len(partition) > 32 || !isEnterpriseID(id) {
+	if len(parts) < 3 || !isAlnum(parts[1]) || len(parts[1]) > 32 || !isEnterpriseID(parts[2]) {
 		return Challenge{}, notChallenge("service suffix is neither a Personal nor an Enterprise instance")
 	}
-	return Challenge{Region: region, InstanceID: id}, nil
+	return Challenge{Region: region, InstanceID: parts[2]}, nil
 }
+
+// maxServiceParts bounds the parts of a service after "registry.aliyuncs.com:".
+const maxServiceParts = 16
 
 // ReadChallenge asks url (https://<host>/v2/) anonymously for its challenge: GET without credentials,
 // redirects not followed (whatever client's CheckRedirect says; nil client is a zero http.Client). The
@@ -138,28 +153,51 @@ func isEnterpriseID(s string) bool {
 	return true
 }
 
-// realmRegion checks that realm is https://dockerauth[-vpc].<region>.aliyuncs.com[/path] and returns the region.
-func realmRegion(realm string) (string, error) {
+// checkRealm checks that realm is an https URL on an Alibaba Cloud registry auth host (isAuthHost),
+// with no port other than 443, no userinfo and no query.
+func checkRealm(realm string) error {
 	if len(realm) < len("https://") || !strings.EqualFold(realm[:len("https://")], "https://") {
-		return "", notChallenge("realm is not an https URL")
+		return notChallenge("realm is not an https URL")
 	}
 	if strings.ContainsAny(realm, " \t\r\n\v\f") {
-		return "", notChallenge("whitespace in realm")
+		return notChallenge("whitespace in realm")
 	}
 	h, err := parseServerURL(realm)
 	if err != nil {
-		return "", notChallenge("realm is not a valid URL")
+		return notChallenge("realm is not a valid URL")
 	}
-	if h.IP || h.Key() != h.Hostname { // no port other than 443
-		return "", notChallenge("realm host is not dockerauth")
+	if h.IP || h.Key() != h.Hostname || !isAuthHost(h.Hostname) { // no port other than 443
+		return notChallenge("realm host is not an Alibaba Cloud registry auth host (dockerauth…aliyuncs.com)")
 	}
-	rest, ok := strings.CutSuffix(h.Hostname, aliyunSuffix)
+	return nil
+}
+
+// isAuthHost reports whether host (lower case) is one of the registry auth hosts seen in the wild:
+//
+//	dockerauth.<region>.aliyuncs.com, dockerauth-vpc.<region>.aliyuncs.com   (Personal and Enterprise)
+//	dockerauth-ee.<region>.aliyuncs.com, dockerauth-ee-vpc.<region>.aliyuncs.com (Enterprise: Alibaba's
+//	    blog on reverse proxies in front of ACR; ACK's network requirements list dockerauth-ee.{region})
+//	dockerauth-<region>.aliyuncs.com   (ACK docs: "if the region is cn-zhangjiakou, change the Docker
+//	    endpoint to dockerauth-{region}.aliyuncs.com")
+//	dockerauth.aliyuncs.com            (region-less; quoted in giantswarm's tests with a cn-shanghai service)
+//
+// All are under aliyuncs.com, which only Alibaba Cloud controls; the region in the name is not used.
+func isAuthHost(host string) bool {
+	rest, ok := strings.CutSuffix(host, aliyunSuffix)
 	if !ok {
-		return "", notChallenge("realm host is not dockerauth")
+		return false
 	}
-	first, region, ok := strings.Cut(rest, ".")
-	if !ok || (first != "dockerauth" && first != "dockerauth-vpc") || !ValidRegion(region) {
-		return "", notChallenge("realm host is not dockerauth")
+	first, region, twoLabels := strings.Cut(rest, ".")
+	if !twoLabels {
+		if first == "dockerauth" {
+			return true
+		}
+		r, ok := strings.CutPrefix(first, "dockerauth-")
+		return ok && ValidRegion(r)
 	}
-	return region, nil
+	switch first {
+	case "dockerauth", "dockerauth-vpc", "dockerauth-ee", "dockerauth-ee-vpc":
+		return ValidRegion(region)
+	}
+	return false
 }

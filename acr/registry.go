@@ -21,7 +21,8 @@ const (
 	// EditionUnknown is a host that is not an ACR default domain (it may still be a configured custom domain).
 	EditionUnknown Edition = iota
 	// EditionPersonal is the classic Personal Edition:
-	// registry[-vpc|-internal|-intl|-intl-vpc].<region>.aliyuncs.com.
+	// registry[-vpc|-internal|-intl|-intl-vpc].<region>.aliyuncs.com, and registry.aliyuncs.com
+	// (cn-hangzhou).
 	EditionPersonal
 	// EditionPersonalInstance is a Personal Edition instance created since 2024-09:
 	// crpi-<id>[-vpc].<region>.personal.cr.aliyuncs.com.
@@ -73,6 +74,9 @@ type Registry struct {
 
 const aliyunSuffix = ".aliyuncs.com"
 
+// personalDefaultRegion is the region of the region-less Personal registry registry.aliyuncs.com.
+const personalDefaultRegion = "cn-hangzhou"
+
 // isInstanceName matches 3–30 characters of [a-z0-9-], not starting or ending with '-'.
 func isInstanceName(s string) bool {
 	if len(s) < 3 || len(s) > 30 || s[0] == '-' || s[len(s)-1] == '-' {
@@ -117,6 +121,12 @@ func classify(r *Registry) {
 	labels := strings.Split(rest, ".")
 	n := len(labels)
 	switch {
+	case n == 1 && labels[0] == "registry":
+		// registry.aliyuncs.com, without region, is the cn-hangzhou Personal registry: a real
+		// token's audience for it is "registry.aliyuncs.com:cn-hangzhou:26842" (issue 10; the
+		// fixed image names registry.aliyuncs.com/acs/… in Alibaba's own docs pull from it).
+		r.Edition, r.Region = EditionPersonal, personalDefaultRegion
+
 	case n == 2:
 		// registry[-vpc|-internal|-intl|-intl-vpc].<region>.aliyuncs.com
 		var vpc, intl bool

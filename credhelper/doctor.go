@@ -11,36 +11,49 @@ import (
 	"time"
 
 	"github.com/docker-credential-acr/docker-credential-acr/acr"
+	"github.com/docker-credential-acr/docker-credential-acr/internal/cloudapi"
 	"github.com/docker-credential-acr/docker-credential-acr/sts"
 )
 
 // DoctorReport explains one host: what the helper would do for it and, online, what happened.
 type DoctorReport struct {
-	Input      string       `json:"input"`
-	Host       string       `json:"host,omitempty"`
-	ACR        bool         `json:"acr"`
-	Edition    string       `json:"edition,omitempty"`
-	Region     string       `json:"region,omitempty"`
-	Instance   string       `json:"instance,omitempty"`
-	How        []string     `json:"how,omitempty"`
-	ConfigFile string       `json:"configFile,omitempty"`
-	Entry      string       `json:"configEntry,omitempty"`
-	Profile    string       `json:"profile,omitempty"` // the entry's profile: its base credentials
-	RoleChain  []string     `json:"roleChain,omitempty"`
-	Sources    []string     `json:"credentialSources,omitempty"`
-	Using      string       `json:"credentialSource,omitempty"`
-	ECSSkipped string       `json:"ecsSkipped,omitempty"`
-	Stored     bool         `json:"storedLogin"`
-	CacheDir   string       `json:"cacheDir,omitempty"`
-	Cached     *CachedToken `json:"cachedToken,omitempty"`
-	Steps      []DoctorStep `json:"steps,omitempty"`
-	Problems   []string     `json:"problems,omitempty"`
+	Input      string         `json:"input"`
+	Host       string         `json:"host,omitempty"`
+	ACR        bool           `json:"acr"`
+	Edition    string         `json:"edition,omitempty"`
+	Region     string         `json:"region,omitempty"`
+	Instance   string         `json:"instance,omitempty"`
+	How        []string       `json:"how,omitempty"`
+	ConfigFile string         `json:"configFile,omitempty"`
+	Entry      string         `json:"configEntry,omitempty"`
+	Profile    string         `json:"profile,omitempty"` // the entry's profile: its base credentials
+	RoleChain  []string       `json:"roleChain,omitempty"`
+	STS        string         `json:"stsEndpoint,omitempty"`
+	Sources    []string       `json:"credentialSources,omitempty"`
+	Using      string         `json:"credentialSource,omitempty"`
+	ECSSkipped string         `json:"ecsSkipped,omitempty"`
+	Stored     bool           `json:"storedLogin"`
+	CacheDir   string         `json:"cacheDir,omitempty"`
+	Cached     *CachedToken   `json:"cachedToken,omitempty"`
+	Challenge  *ChallengeRead `json:"registryChallenge,omitempty"`
+	Steps      []DoctorStep   `json:"steps,omitempty"`
+	Problems   []string       `json:"problems,omitempty"`
 	// Notices are findings that do not stop the helper from doing its job: with no credentials on
-	// the machine it answers "not found" and clients pull anonymously. `--online` turns them into
-	// problems, since the token it is asked to prove cannot be had.
+	// the machine it answers "not found" and clients pull anonymously (`--online` turns that one
+	// into a problem, since the token it is asked to prove cannot be had); personalInstanceTokens
+	// is experimental.
 	Notices []string `json:"notices,omitempty"`
 	// Secret is set for a host served from a KMS secret (secret.go).
 	Secret *SecretReport `json:"secret,omitempty"`
+}
+
+// ChallengeRead is the registry's anonymous /v2/ challenge as doctor --online read it: the raw
+// WWW-Authenticate header and what the helper concluded from it, so that a new variant seen on a
+// real account can be reported in one paste.
+type ChallengeRead struct {
+	URL       string `json:"url"`
+	Header    string `json:"wwwAuthenticate"`
+	Concluded string `json:"concluded"`
 }
 
 // CachedToken describes a cache entry without its secret.
@@ -114,6 +127,14 @@ func (k *Keychain) diagnose(ctx context.Context, input string, online bool) *Doc
 	if k.Logins != nil {
 		_, _, r.Stored = k.Logins.Get(reg.Host)
 	}
+	if online {
+		r.Challenge = k.readChallengeForDoctor(ctx, reg.Host)
+	} else {
+		ctx = withoutAPICalls(ctx)
+	}
+	if reg.Edition == acr.EditionPersonalInstance && k.Config.PersonalInstanceTokens {
+		r.Notices = append(r.Notices, personalInstanceNote)
+	}
 	p, err := k.Plan(ctx, reg)
 	if err != nil {
 		var nf *NotFoundError
@@ -137,13 +158,16 @@ func (k *Keychain) diagnose(ctx context.Context, input string, online bool) *Doc
 		r.Edition = "enterprise (custom domain)"
 	}
 	if r.Instance == "" && reg.InstanceName != "" {
-		r.Instance = "name " + reg.InstanceName + " (id found at run time: challenge, else ListInstance)"
+		r.Instance = "name " + reg.InstanceName + " (id found at run time: the registry's challenge, else ListInstance by exact name)"
 	}
 	if p.Entry != nil {
 		r.Entry = p.Entry.Describe()
 		r.Profile = p.Entry.Profile
 	}
 	r.RoleChain = sts.ARNs(p.Hops)
+	if len(p.Hops) > 0 {
+		r.STS = p.STSEndpoint.String()
+	}
 	r.Sources = p.Chain.Sources()
 	r.Using = p.Chain.Describe()
 	r.ECSSkipped = p.Chain.ECSSkipped
@@ -218,6 +242,31 @@ func (k *Keychain) runSteps(ctx context.Context, p *Plan, r *DoctorReport) {
 	})
 }
 
+// personalInstanceNote is doctor's word on personalInstanceTokens.
+const personalInstanceNote = "personalInstanceTokens is experimental: nothing shows GetAuthorizationToken working for Personal Edition instances (crpi-), and a real crpi- host answers with the classic Personal challenge; if the token call fails, run `docker login` once with the instance's fixed password and set personalInstanceTokens: false"
+
+// readChallengeForDoctor reads host's anonymous challenge afresh (not from the cache) and says
+// what the helper makes of it.
+func (k *Keychain) readChallengeForDoctor(ctx context.Context, host string) *ChallengeRead {
+	url := "https://" + host + "/v2/"
+	if k.ChallengeURL != nil {
+		url = k.ChallengeURL(host)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	ch, header, err := acr.ReadChallenge(ctx, cloudapi.HTTPClient(), url)
+	c := &ChallengeRead{URL: url, Header: header}
+	switch {
+	case err != nil:
+		c.Concluded = "not an ACR challenge: " + cloudapi.Scrub(err.Error())
+	case ch.Personal:
+		c.Concluded = "Personal Edition registry in " + ch.Region
+	default:
+		c.Concluded = "Enterprise Edition instance " + ch.InstanceID + " in " + ch.Region
+	}
+	return c
+}
+
 func (r *DoctorReport) print(w io.Writer) {
 	fmt.Fprintf(w, "%s\n", r.Input)
 	line := func(k, v string) {
@@ -242,6 +291,7 @@ func (r *DoctorReport) print(w io.Writer) {
 	if len(r.RoleChain) > 0 {
 		line("role chain", "base credentials → "+strings.Join(r.RoleChain, " → "))
 	}
+	line("STS endpoint", r.STS)
 	if r.Host != "" && (r.ACR || r.Secret != nil) {
 		line("credentials", r.Using)
 		if len(r.Sources) > 1 {
@@ -255,6 +305,15 @@ func (r *DoctorReport) print(w io.Writer) {
 		} else {
 			line("cached token", "none")
 		}
+	}
+	if c := r.Challenge; c != nil {
+		line("challenge URL", c.URL)
+		h := c.Header
+		if h == "" {
+			h = "(none)"
+		}
+		line("WWW-Authenticate", h)
+		line("challenge says", c.Concluded)
 	}
 	for _, s := range r.Steps {
 		status := "ok"

@@ -3,6 +3,7 @@ package credhelper
 import (
 	"bytes"
 	"encoding/json"
+	"net/http"
 	"reflect"
 	"regexp"
 	"slices"
@@ -20,6 +21,7 @@ var doctorKeys = map[string]bool{
 	"host": false, "edition": false, "region": false, "instance": false, "how": false, "configFile": false,
 	"configEntry": false, "roleChain": false, "credentialSources": false, "credentialSource": false,
 	"ecsSkipped": false, "cacheDir": false, "cachedToken": false, "steps": false, "problems": false, "notices": false,
+	"registryChallenge": false, "stsEndpoint": false, "profile": false,
 }
 
 var stepKeys = []string{"detail", "failure", "ms", "name", "ok"}
@@ -39,6 +41,8 @@ func TestDoctor(t *testing.T) {
 		wantText  []string // lines (substrings) of the text report, in order
 		wantSteps []string // names of the --online steps, in order; "!" prefix = failed
 		problem   string   // substring of the one problem; "" = none
+		challenge string   // the WWW-Authenticate the registry answers; "" = a 404
+		crpi      bool     // personalInstanceTokens: true
 	}{
 		{name: "personal host, offline", ak: devAK, sk: devSK, args: []string{"registry.cn-hangzhou.aliyuncs.com"},
 			wantText: []string{"registry.cn-hangzhou.aliyuncs.com", "host:", "Alibaba Cloud ACR: true", "edition:", "personal", "region:", "cn-hangzhou",
@@ -49,7 +53,7 @@ func TestDoctor(t *testing.T) {
 			wantText:  []string{"step base credentials (environment AccessKey)", "ok", "AccessKey " + devAK[:8], "step registry token", "ok", "user cr_temp_user", "no problem found"}},
 		{name: "cross-account chain, online", ak: devAK, sk: devSK, regs: []config.Registry{cross}, args: []string{"--online", "cross.example.com"},
 			wantSteps: []string{"base credentials (environment AccessKey)", "AssumeRole " + roleSvc, "AssumeRole " + roleUser, "registry token"},
-			wantText:  []string{"edition:", "enterprise (custom domain)", "instance:", crossID, "config entry:", "registries[0] (cross.example.com)", "role chain:", "base credentials → " + roleSvc + " → " + roleUser, "no problem found"}},
+			wantText:  []string{"edition:", "enterprise (custom domain)", "instance:", crossID, "config entry:", "registries[0] (cross.example.com)", "role chain:", "base credentials → " + roleSvc + " → " + roleUser, "STS endpoint:", "http://", "no problem found"}},
 		{name: "usage: no host", ak: devAK, sk: devSK, args: nil, code: 2},
 		{name: "usage: unknown flag", ak: devAK, sk: devSK, args: []string{"--frob", "registry.cn-hangzhou.aliyuncs.com"}, code: 2},
 		{name: "not a host", ak: devAK, sk: devSK, args: []string{"https://"}, code: 1, problem: "write the registry host as it appears in the image name"},
@@ -66,6 +70,22 @@ func TestDoctor(t *testing.T) {
 			wantSteps: []string{"base credentials (environment AccessKey)", "!registry token"}, problem: "registry token: Alibaba Cloud ACR login for registry.cn-hangzhou.aliyuncs.com failed: cr GetAuthorizationToken failed: USER_NOT_EXIST"},
 		{name: "online: wrong secret", ak: devAK, sk: "not-the-secret", args: []string{"--online", "registry.cn-hangzhou.aliyuncs.com"}, code: 1,
 			wantSteps: []string{"base credentials (environment AccessKey)", "!registry token"}, problem: "ALIBABA_CLOUD_ACCESS_KEY_SECRET"},
+		// --online prints the raw challenge and what it concluded, even for a variant realm.
+		{name: "online: the raw challenge of an Enterprise default domain", ak: devAK, sk: devSK, args: []string{"--online", "team-registry.cn-beijing.cr.aliyuncs.com"},
+			challenge: `Bearer realm="https://dockerauth-ee.cn-beijing.aliyuncs.com/auth",service="registry.aliyuncs.com:cn-beijing:china:` + teamID + `:2a"`,
+			wantSteps: []string{"base credentials (environment AccessKey)", "registry token"},
+			wantText: []string{"challenge URL:", "/v2/", "WWW-Authenticate:", `Bearer realm="https://dockerauth-ee.cn-beijing.aliyuncs.com/auth",service="registry.aliyuncs.com:cn-beijing:china:` + teamID + `:2a"`,
+				"challenge says:", "Enterprise Edition instance " + teamID + " in cn-beijing", "no problem found"}},
+		{name: "online: a challenge that is not ACR's is shown as read", ak: devAK, sk: devSK, args: []string{"--online", "registry.cn-hangzhou.aliyuncs.com"},
+			challenge: `Bearer realm="https://auth.example.com/token",service="registry.example.com"`,
+			wantSteps: []string{"base credentials (environment AccessKey)", "registry token"},
+			wantText: []string{"WWW-Authenticate:", `Bearer realm="https://auth.example.com/token",service="registry.example.com"`,
+				"challenge says:", "not an ACR challenge: ", "realm host is not an Alibaba Cloud registry auth host", "no problem found"}},
+		{name: "offline: no challenge lines", ak: devAK, sk: devSK, args: []string{"registry.cn-hangzhou.aliyuncs.com"},
+			challenge: `Bearer realm="https://dockerauth.cn-hangzhou.aliyuncs.com/auth",service="registry.aliyuncs.com:cn-hangzhou:26842"`,
+			wantText:  []string{"cached token:", "none", "no problem found"}},
+		{name: "personal instance tokens are experimental", ak: devAK, sk: devSK, crpi: true, args: []string{"crpi-abc123.cn-hangzhou.personal.cr.aliyuncs.com"},
+			wantText: []string{"NOTE: personalInstanceTokens is experimental", "docker login", "no problem found"}},
 		{name: "online: a hop refused stops the steps", ak: deniedAK, sk: deniedSK, regs: []config.Registry{cross}, args: []string{"--online", "cross.example.com"}, code: 1,
 			wantSteps: []string{"base credentials (environment AccessKey)", "!AssumeRole " + roleSvc}, problem: "AssumeRole " + roleSvc + ": "},
 	}
@@ -75,8 +95,12 @@ func TestDoctor(t *testing.T) {
 			if tt.ak != "" {
 				w.useAK(t, tt.ak, tt.sk)
 			}
+			if tt.challenge != "" {
+				w.setChallenge(rawChallenge(tt.challenge))
+			}
 			doctor := func(asJSON bool) (int, string, string) {
 				k := w.keychain(t, slices.Clone(tt.regs)...)
+				k.Config.PersonalInstanceTokens = tt.crpi
 				logins, err := cache.OpenLoginsDir(w.dir + "-logins")
 				if err != nil {
 					t.Fatal(err)
@@ -188,8 +212,23 @@ func TestDoctor(t *testing.T) {
 			if r.Input != tt.args[len(tt.args)-1] {
 				t.Errorf("input %q", r.Input)
 			}
+			online := slices.Contains(tt.args, "--online")
+			if online != (r.Challenge != nil) || online && r.Challenge.Header != tt.challenge {
+				t.Errorf("online %v, challenge %+v, want header %q", online, r.Challenge, tt.challenge)
+			}
+			if strings.Contains(text, "WWW-Authenticate:") != online {
+				t.Errorf("challenge lines shown = %v, online %v", !online, online)
+			}
 		})
 	}
+}
+
+// rawChallenge answers /v2/ with 401 and exactly this WWW-Authenticate header.
+func rawChallenge(header string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Www-Authenticate", header)
+		w.WriteHeader(http.StatusUnauthorized)
+	})
 }
 
 // A line of the text report per step: name, status, latency, then detail or failure.

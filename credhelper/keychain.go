@@ -163,13 +163,7 @@ func (k *Keychain) fetch(ctx context.Context, p *Plan) (crapi.Token, error) {
 	}
 	// The identity the cache key names: the chain's one source in use, then the hops.
 	k.log().Debug("fetching a token", "host", p.Registry.Host, "credentials", p.Chain.Describe(), "roleChain", sts.ARNs(p.Hops))
-	api := func(region string) (*crapi.Client, error) {
-		ep, err := cloudapi.ResolveEndpoint(k.Config.Endpoints.CR, "cr", region, k.Config.VPC)
-		if err != nil {
-			return nil, err
-		}
-		return &crapi.Client{Endpoint: ep, Region: region, Creds: creds, Retry: k.Retry}, nil
-	}
+	api := func(region string) (*crapi.Client, error) { return k.crAPI(p.Kind, region, creds) }
 	if p.Kind == TargetPersonal {
 		a, err := api(p.Region)
 		if err != nil {

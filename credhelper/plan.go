@@ -67,7 +67,9 @@ func (k *Keychain) listingEntry(reg acr.Registry) *config.Registry {
 
 // Plan works out how to get a token for reg, from local facts only, with one exception: an
 // Enterprise default domain whose instance id is needed to pick its config entry (entries that
-// name only an instanceId), where the registry's anonymous challenge, remembered on disk, says it.
+// name only an instanceId). There the registry's anonymous challenge says it, else each such
+// entry's instance is asked (ListInstanceEndpoint, with that entry's credentials) whether it
+// serves the host; the answer is remembered on disk (instanceOf).
 func (k *Keychain) Plan(ctx context.Context, reg acr.Registry) (*Plan, error) {
 	cfg := k.Config
 	if e := k.secretEntry(reg); e != nil {
@@ -91,7 +93,7 @@ func (k *Keychain) Plan(ctx context.Context, reg acr.Registry) (*Plan, error) {
 		p.Entry = cfg.Match(reg.MatchesDomain, reg.InstanceID)
 		if !cfg.PersonalInstanceTokens {
 			return nil, &NotFoundError{Host: reg.Host, Hint: fmt.Sprintf(
-				"%s is a Personal Edition instance (crpi-), which has no temporary tokens: run `docker login %s` once with the instance's fixed password; the helper keeps it (set personalInstanceTokens: true in the config to try GetAuthorizationToken instead)",
+				"%s is a Personal Edition instance (crpi-), which has no temporary tokens: run `docker login %s` once with the instance's fixed password; the helper keeps it (personalInstanceTokens: true in the config tries GetAuthorizationToken instead; experimental, nothing shows it working)",
 				reg.Host, reg.Host)}
 		}
 		p.How = append(p.How, "Personal Edition instance "+reg.InstanceID+" (personalInstanceTokens: true)")
@@ -104,11 +106,20 @@ func (k *Keychain) Plan(ctx context.Context, reg acr.Registry) (*Plan, error) {
 		if p.Entry != nil && p.Entry.InstanceID != "" {
 			p.InstanceID = p.Entry.InstanceID
 			p.How = append(p.How, "instance "+p.InstanceID+" from "+p.Entry.Describe())
-		} else if hasInstanceEntries(cfg) {
-			if ch, err := k.cachedChallenge(ctx, reg.Host); err == nil && ch.InstanceID != "" && ch.Region == reg.Region {
-				p.InstanceID = ch.InstanceID
-				p.How = append(p.How, "instance "+p.InstanceID+" from the registry's anonymous challenge")
+		} else if cands := instanceEntries(cfg, reg); p.Entry == nil && len(cands) > 0 {
+			// Which entry applies depends on the instance: establish it, or fail; never go on
+			// silently with a chain that lacks the hops of the entry that names it.
+			hi, err := k.instanceOf(ctx, reg, cands)
+			if err != nil {
+				return nil, err
 			}
+			if hi.ID != "" {
+				p.InstanceID = hi.ID
+				if hi.Region != "" {
+					p.Region = hi.Region
+				}
+			}
+			p.How = append(p.How, hi.How)
 		}
 		if p.InstanceID == "" {
 			p.How = append(p.How, fmt.Sprintf("Enterprise Edition default domain of instance %q in %s", reg.InstanceName, reg.Region))
@@ -158,13 +169,19 @@ func (k *Keychain) planRegion(p *Plan) error {
 		Fix: "a host that names its region keeps it: correct or remove regionId in that entry"}
 }
 
-func hasInstanceEntries(cfg *config.Config) bool {
-	for _, r := range cfg.Registries {
+// instanceEntries are the entries that name only an instanceId (they apply to that instance's
+// default domains) and so could be the instance behind reg. One whose regionId differs from the
+// host's is a candidate too: if it is the instance, the config contradicts the host, and
+// planRegion says so instead of serving the host without that entry's hops.
+func instanceEntries(cfg *config.Config, reg acr.Registry) []*config.Registry {
+	var out []*config.Registry
+	for i := range cfg.Registries {
+		r := &cfg.Registries[i]
 		if r.InstanceID != "" && len(r.Domains) == 0 {
-			return true
+			out = append(out, r)
 		}
 	}
-	return false
+	return out
 }
 
 // credentials fills in the plan's base chain, the STS endpoint and the entry's role hops.
@@ -179,16 +196,13 @@ func (k *Keychain) credentials(p *Plan) error {
 	if stsRegion == "" {
 		stsRegion = p.Region
 	}
-	stsEndpoint, err := cloudapi.ResolveEndpoint(k.Config.Endpoints.STS, "sts", stsRegion, k.Config.VPC)
-	switch {
-	case err == nil:
-	case k.Config.Endpoints.STS == "" && errors.Is(err, cloudapi.ErrNoRegion):
-		// No region known (a custom domain without regionId): the global endpoint serves every region.
-		stsEndpoint = cloudapi.Endpoint{Host: "sts.aliyuncs.com", Scheme: "https"}
-	default:
+	// As the sts-20150401 SDK resolves it (its endpoint map, then sts[-vpc].<region>), the
+	// global endpoint when no region is known, an override always first.
+	stsEndpoint, err := sts.ResolveEndpoint(k.Config.Endpoints.STS, stsRegion, k.Config.VPC)
+	if err != nil {
 		// The override was checked when the config was read; what is left is a {region} with no
-		// region known. Never fall back silently to another endpoint.
-		return &TokenError{Host: p.Registry.Host, Err: err, Fix: "add regionId to " + entryName(p) + ", or set ALIBABA_CLOUD_STS_REGION"}
+		// region known, or a region that is not one. Never fall back silently to another endpoint.
+		return &TokenError{Host: p.Registry.Host, Err: err, Fix: "add regionId to " + entryName(p) + ", or set ALIBABA_CLOUD_STS_REGION to a region id"}
 	}
 	opts := sts.ChainOptions{
 		ECSMetadata: k.Config.ECSMetadata,

@@ -53,8 +53,15 @@ func TestPlanSTSEndpoint(t *testing.T) {
 	for _, tt := range []struct {
 		name, override, stsRegion string
 		regionID                  string
+		vpc                       bool
 		want                      string // endpoint, or "error: <substring>"
 	}{
+		{name: "the SDK's endpoint map: ap-south-1 goes to the global endpoint", regionID: "ap-south-1", want: "https://sts.aliyuncs.com"},
+		{name: "the SDK's endpoint map wins over vpc: cn-wuhan", regionID: "cn-wuhan", vpc: true, want: "https://sts.aliyuncs.com"},
+		{name: "vpc: the SDK's regional rule", regionID: "cn-beijing", vpc: true, want: "https://sts-vpc.cn-beijing.aliyuncs.com"},
+		{name: "finance region", regionID: "cn-shanghai-finance-1", want: "https://sts.cn-shanghai-finance-1.aliyuncs.com"},
+		{name: "override wins over the SDK's map", override: "sts-proxy.{region}.example.com", regionID: "ap-south-1", vpc: true, want: "https://sts-proxy.ap-south-1.example.com"},
+		{name: "ALIBABA_CLOUD_STS_REGION not a region", stsRegion: "cn_beijing", regionID: "cn-beijing", want: "error: not a region id"},
 		{name: "default, region from the entry", regionID: "cn-beijing", want: "https://sts.cn-beijing.aliyuncs.com"},
 		{name: "default, no region known: the global endpoint", want: "https://sts.aliyuncs.com"},
 		{name: "ALIBABA_CLOUD_STS_REGION", stsRegion: "cn-shanghai", regionID: "cn-beijing", want: "https://sts.cn-shanghai.aliyuncs.com"},
@@ -67,7 +74,7 @@ func TestPlanSTSEndpoint(t *testing.T) {
 			e.RegionID = tt.regionID
 			vars := maps.Clone(env)
 			vars["ALIBABA_CLOUD_STS_REGION"] = tt.stsRegion
-			k := &Keychain{DMIDir: t.TempDir(), Config: &config.Config{Endpoints: config.Endpoints{STS: tt.override}, Registries: []config.Registry{e},
+			k := &Keychain{DMIDir: t.TempDir(), Config: &config.Config{VPC: tt.vpc, Endpoints: config.Endpoints{STS: tt.override}, Registries: []config.Registry{e},
 				Getenv: func(k string) string { return vars[k] }}}
 			reg, _ := acr.Parse("registry.example.com")
 			p, err := k.Plan(t.Context(), reg)

@@ -1,11 +1,12 @@
 // Package crapi calls the ACR API (cr 2018-12-01 through the cr-20181201 SDK, and the Personal
 // Edition's GET /tokens of cr 2016-06-07 through the same client's generic CallApi) for one region
-// with one set of credentials: temporary logins and the instance look-ups that find them.
+// with one set of credentials: temporary logins and the instance look-ups that find them. Answers
+// are decoded as the SDK decodes them, tolerant of the service's varying types, and only in the
+// fields read (decode.go).
 package crapi
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -52,13 +53,14 @@ func (a *Client) sdk() (*cr.Client, error) {
 	return c, nil
 }
 
-func (a *Client) call(ctx context.Context, params *openapi.Params, query map[string]*string, out any) error {
-	_, err := a.callDated(ctx, params, query, out)
+// call performs one API call and decodes the fields read of its answer into out (decode).
+func (a *Client) call(ctx context.Context, params *openapi.Params, query map[string]*string, read fields, out any) error {
+	_, err := a.callDated(ctx, params, query, read, out)
 	return err
 }
 
 // callDated is call that also returns the answer's Date header (zero if none).
-func (a *Client) callDated(ctx context.Context, params *openapi.Params, query map[string]*string, out any) (time.Time, error) {
+func (a *Client) callDated(ctx context.Context, params *openapi.Params, query map[string]*string, read fields, out any) (time.Time, error) {
 	c, err := a.sdk()
 	if err != nil {
 		return time.Time{}, err
@@ -67,12 +69,8 @@ func (a *Client) callDated(ctx context.Context, params *openapi.Params, query ma
 	if err != nil {
 		return time.Time{}, err
 	}
-	raw, err := json.Marshal(res.Body)
-	if err == nil {
-		err = json.Unmarshal(raw, out)
-	}
-	if err != nil {
-		return time.Time{}, fmt.Errorf("cr %s: the answer from %s does not have the expected shape", dara.StringValue(params.Action), a.Endpoint)
+	if err := decode(res.Body, read, out); err != nil {
+		return time.Time{}, fmt.Errorf("cr %s: the answer from %s does not have the expected shape (%s)", dara.StringValue(params.Action), a.Endpoint, err)
 	}
 	return res.ServerDate, nil
 }
@@ -98,41 +96,51 @@ func failed(action string, ok *bool, code, requestID *string) error {
 	return &cloudapi.Error{Service: "cr", Action: action, Code: c, RequestID: dara.StringValue(requestID)}
 }
 
+// personalTokenBody is the answer of GET /tokens (cr 2016-06-07), for which no SDK model exists
+// (cr-20160607 is generated with body type "none"): {"data":{"authorizationToken","tempUserName",
+// "expireDate"},"requestId"}, expireDate in milliseconds, a number or a numeric string.
+type personalTokenBody struct {
+	Data *struct {
+		AuthorizationToken *string `json:"authorizationToken"`
+		TempUserName       *string `json:"tempUserName"`
+		ExpireDate         *int64  `json:"expireDate"`
+	} `json:"data"`
+	RequestID *string `json:"requestId"`
+}
+
+var personalTokenRead = fields{"data": {"authorizationToken": nil, "tempUserName": nil, "expireDate": nil}, "requestId": nil}
+
 // PersonalToken asks for a temporary login to the Personal Edition (classic) registries of the
 // region: GET /tokens of cr 2016-06-07, through the cr-20181201 client's generic CallApi (the
 // cr-20160607 module discards this answer's body).
 func (a *Client) PersonalToken(ctx context.Context) (Token, error) {
-	var resp struct {
-		Data *struct {
-			AuthorizationToken string          `json:"authorizationToken"`
-			TempUserName       string          `json:"tempUserName"`
-			ExpireDate         json.RawMessage `json:"expireDate"`
-		} `json:"data"`
-	}
+	var resp personalTokenBody
 	params := &openapi.Params{
 		Action: dara.String("GetAuthorizationToken"), Version: dara.String("2016-06-07"), Protocol: dara.String("HTTPS"),
 		Pathname: dara.String("/tokens"), Method: dara.String("GET"), AuthType: dara.String("AK"),
 		Style: dara.String("ROA"), ReqBodyType: dara.String("json"), BodyType: dara.String("json"),
 	}
-	date, err := a.callDated(ctx, params, nil, &resp)
+	date, err := a.callDated(ctx, params, nil, personalTokenRead, &resp)
 	if err != nil {
 		return Token{}, err
 	}
-	if resp.Data == nil || resp.Data.AuthorizationToken == "" || resp.Data.TempUserName == "" {
+	if resp.Data == nil || dara.StringValue(resp.Data.AuthorizationToken) == "" || dara.StringValue(resp.Data.TempUserName) == "" {
 		return Token{}, errors.New("cr GET /tokens: the answer lacks data.authorizationToken or data.tempUserName")
 	}
 	exp, err := millis(resp.Data.ExpireDate)
 	if err != nil {
 		return Token{}, fmt.Errorf("cr GET /tokens: data.expireDate %s", err)
 	}
-	return Token{Username: resp.Data.TempUserName, Password: resp.Data.AuthorizationToken, ExpiresAt: exp, ServerDate: date}, nil
+	return Token{Username: *resp.Data.TempUserName, Password: *resp.Data.AuthorizationToken, ExpiresAt: exp, ServerDate: date}, nil
 }
 
+var enterpriseTokenRead = fields{"AuthorizationToken": nil, "TempUsername": nil, "ExpireTime": nil, "IsSuccess": nil, "Code": nil, "RequestId": nil}
+
 // EnterpriseToken asks for a temporary login to an Enterprise Edition instance (also tried for
-// crpi- Personal instances when the user opts in).
+// crpi- Personal instances when the user opts in; experimental).
 func (a *Client) EnterpriseToken(ctx context.Context, instanceID string) (Token, error) {
 	var resp cr.GetAuthorizationTokenResponseBody
-	date, err := a.callDated(ctx, rpc("GetAuthorizationToken"), map[string]*string{"InstanceId": dara.String(instanceID)}, &resp)
+	date, err := a.callDated(ctx, rpc("GetAuthorizationToken"), map[string]*string{"InstanceId": dara.String(instanceID)}, enterpriseTokenRead, &resp)
 	if err != nil {
 		return Token{}, err
 	}
@@ -142,7 +150,11 @@ func (a *Client) EnterpriseToken(ctx context.Context, instanceID string) (Token,
 	if dara.StringValue(resp.AuthorizationToken) == "" || dara.StringValue(resp.TempUsername) == "" || resp.ExpireTime == nil {
 		return Token{}, errors.New("cr GetAuthorizationToken: the answer lacks AuthorizationToken, TempUsername or ExpireTime")
 	}
-	return Token{Username: *resp.TempUsername, Password: *resp.AuthorizationToken, ExpiresAt: time.UnixMilli(*resp.ExpireTime), ServerDate: date}, nil
+	exp, err := millis(resp.ExpireTime)
+	if err != nil {
+		return Token{}, fmt.Errorf("cr GetAuthorizationToken: ExpireTime %s", err)
+	}
+	return Token{Username: *resp.TempUsername, Password: *resp.AuthorizationToken, ExpiresAt: exp, ServerDate: date}, nil
 }
 
 // Instance is an Enterprise Edition instance.
@@ -150,6 +162,11 @@ type Instance struct {
 	ID     string `json:"id"`
 	Name   string `json:"name"`
 	Region string `json:"region"`
+}
+
+var listInstanceRead = fields{
+	"Instances":  {"InstanceId": nil, "InstanceName": nil, "RegionId": nil},
+	"TotalCount": nil, "IsSuccess": nil, "Code": nil, "RequestId": nil,
 }
 
 // FindInstance looks an Enterprise instance up by its exact name. ListInstance filters names
@@ -163,7 +180,7 @@ func (a *Client) FindInstance(ctx context.Context, name string) (Instance, error
 			"PageNo":       dara.String(strconv.Itoa(page)),
 			"PageSize":     dara.String(strconv.Itoa(pageSize)),
 		}
-		if err := a.call(ctx, rpc("ListInstance"), q, &resp); err != nil {
+		if err := a.call(ctx, rpc("ListInstance"), q, listInstanceRead, &resp); err != nil {
 			return Instance{}, err
 		}
 		if err := failed("ListInstance", resp.IsSuccess, resp.Code, resp.RequestId); err != nil {
@@ -185,12 +202,17 @@ func (a *Client) FindInstance(ctx context.Context, name string) (Instance, error
 	return Instance{}, &NotFoundError{what: fmt.Sprintf("Enterprise instance named %q", name), region: a.Region}
 }
 
+var listInstanceEndpointRead = fields{
+	"Endpoints": {"Domains": {"Domain": nil}},
+	"IsSuccess": nil, "Code": nil, "RequestId": nil,
+}
+
 // InstanceDomains lists the registry domains of an instance (SYSTEM and USER) from
 // ListInstanceEndpoint, lower-cased.
 func (a *Client) InstanceDomains(ctx context.Context, instanceID string) ([]string, error) {
 	var resp cr.ListInstanceEndpointResponseBody
 	q := map[string]*string{"InstanceId": dara.String(instanceID), "ModuleName": dara.String("Registry")}
-	if err := a.call(ctx, rpc("ListInstanceEndpoint"), q, &resp); err != nil {
+	if err := a.call(ctx, rpc("ListInstanceEndpoint"), q, listInstanceEndpointRead, &resp); err != nil {
 		return nil, err
 	}
 	if err := failed("ListInstanceEndpoint", resp.IsSuccess, resp.Code, resp.RequestId); err != nil {
@@ -220,12 +242,11 @@ func (e *NotFoundError) Error() string {
 	return fmt.Sprintf("no %s in region %s visible to these credentials", e.what, e.region)
 }
 
-// millis reads a time in milliseconds since the epoch, as a number or a numeric string.
-func millis(raw json.RawMessage) (time.Time, error) {
-	s := strings.Trim(string(raw), `"`)
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n <= 0 {
-		return time.Time{}, fmt.Errorf("%q is not a time in milliseconds", s)
+// millis reads a time in milliseconds since the epoch (tea's decoder has already taken a number
+// or a numeric string).
+func millis(ms *int64) (time.Time, error) {
+	if ms == nil || *ms <= 0 {
+		return time.Time{}, errors.New("is not a time in milliseconds")
 	}
-	return time.UnixMilli(n), nil
+	return time.UnixMilli(*ms), nil
 }

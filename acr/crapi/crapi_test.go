@@ -1,27 +1,11 @@
 package crapi
 
 import (
-	"encoding/json"
 	"errors"
 	"testing"
-	"time"
 
 	"github.com/docker-credential-acr/docker-credential-acr/internal/cloudapi"
 )
-
-func TestMillis(t *testing.T) {
-	want := time.UnixMilli(1700000000123)
-	for _, raw := range []string{`1700000000123`, `"1700000000123"`} {
-		if got, err := millis(json.RawMessage(raw)); err != nil || !got.Equal(want) {
-			t.Errorf("millis(%s) = %v, %v; want %v", raw, got, err, want)
-		}
-	}
-	for _, raw := range []string{``, `null`, `0`, `-5`, `"soon"`, `1.5e12`, `{}`} {
-		if got, err := millis(json.RawMessage(raw)); err == nil {
-			t.Errorf("millis(%s) = %v, want an error", raw, got)
-		}
-	}
-}
 
 func TestFailed(t *testing.T) {
 	yes, no := true, false
