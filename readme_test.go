@@ -1,0 +1,160 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit"
+	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit/fakecloud"
+)
+
+// The README is a contract: its first commands and its doctor walk-through are run here as
+// written.
+
+// readmeBlocks returns the fenced code blocks of the README section whose heading starts with
+// heading, in order.
+func readmeBlocks(t *testing.T, heading string) []string {
+	t.Helper()
+	data, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(data)
+	i := strings.Index(text, "\n## "+heading)
+	if i < 0 {
+		t.Fatalf("README has no section %q", heading)
+	}
+	section := text[i+1:]
+	if j := strings.Index(section[3:], "\n## "); j >= 0 {
+		section = section[:j+3]
+	}
+	var blocks []string
+	for _, part := range strings.Split(section, "```")[1:] {
+		blocks = append(blocks, part)
+	}
+	var out []string
+	for k := 0; k+1 < len(blocks); k += 2 { // opening fences only
+		b := blocks[k]
+		if nl := strings.IndexByte(b, '\n'); nl >= 0 {
+			b = b[nl+1:] // drop the language tag
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+// goEnv keeps the Go tool's caches and settings for a command run with a scrubbed HOME.
+func goEnv(t *testing.T, vars map[string]string) {
+	t.Helper()
+	out, err := exec.Command("go", "env", "GOCACHE", "GOMODCACHE", "GOPATH", "GOROOT").Output()
+	if err != nil {
+		t.Skipf("no go tool: %v", err)
+	}
+	for i, k := range []string{"GOCACHE", "GOMODCACHE", "GOPATH", "GOROOT"} {
+		vars[k] = strings.Split(strings.TrimSpace(string(out)), "\n")[i]
+	}
+	for _, k := range []string{"PATH", "GOFLAGS", "GOTOOLCHAIN", "GOPROXY", "GONOSUMDB", "GOPRIVATE", "GOSUMDB", "GOINSECURE"} {
+		if v, ok := os.LookupEnv(k); ok {
+			vars[k] = v
+		}
+	}
+}
+
+// TestREADMETwoCommands runs the README's first command exactly as written, from the checkout,
+// on a machine with no Alibaba Cloud account; and checks that the second is the command CI runs.
+func TestREADMETwoCommands(t *testing.T) {
+	blocks := readmeBlocks(t, "Two commands")
+	if len(blocks) < 2 {
+		t.Fatalf("the Two commands section has %d code blocks, want 2", len(blocks))
+	}
+	first := strings.TrimSpace(blocks[0])
+	if strings.Contains(first, "\n") {
+		t.Fatalf("the first command is more than one line: %q", first)
+	}
+	testkit.ScrubEnv(t)
+	vars, _ := testkit.ChildEnv(t.TempDir())
+	goEnv(t, vars)
+	cmd := exec.Command("sh", "-c", first)
+	cmd.Env = testkit.Environ(vars)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", first, err, out)
+	}
+	for _, want := range []string{"Alibaba Cloud ACR: true", "edition:           personal", "region:            cn-hangzhou", "NOTE: no Alibaba Cloud credentials", "no problem found"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("%s: output lacks %q:\n%s", first, want, out)
+		}
+	}
+
+	second := strings.TrimSpace(blocks[1])
+	ci, err := os.ReadFile(".ci/run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(second) + `$`).Match(ci) {
+		t.Errorf("the README's test command %q is not a line of .ci/run", second)
+	}
+}
+
+// TestREADMEDoctorWalkThrough runs the doctor walk-through of the README against the fake with a
+// RAM user that never set a registry password, and compares it line by line: "…" in the README
+// stands for text that differs from machine to machine, and latencies are not compared.
+func TestREADMEDoctorWalkThrough(t *testing.T) {
+	blocks := readmeBlocks(t, "doctor: why did a pull fail?")
+	if len(blocks) == 0 {
+		t.Fatal("no walk-through in the doctor section")
+	}
+	lines := strings.Split(strings.TrimRight(blocks[0], "\n"), "\n")
+	const prompt = "$ docker-credential-acr "
+	if !strings.HasPrefix(lines[0], prompt) {
+		t.Fatalf("the walk-through does not start with %q: %q", prompt, lines[0])
+	}
+	e := newEnv(t)
+	// The real host names, reached through a stand-in for the internet: the registry answers
+	// with ACR's Personal Edition challenge, the API hosts are the fake.
+	e.useInternet(newInternet(t, e.fc.URL(), fakecloud.Challenges{"registry.cn-beijing.aliyuncs.com": fakecloud.PersonalChallenge("cn-beijing")}.Handler()))
+	nopw := testkit.Load().User("nopw")
+	e.vars["ALIBABA_CLOUD_ACCESS_KEY_ID"], e.vars["ALIBABA_CLOUD_ACCESS_KEY_SECRET"] = nopw.AccessKeyID, nopw.AccessKeySecret
+	r := e.run("", strings.Fields(strings.TrimPrefix(lines[0], prompt))...)
+	if r.code != 1 {
+		t.Errorf("exit %d, want 1 (a problem found); stderr %s", r.code, r.stderr)
+	}
+	ms := regexp.MustCompile(`[0-9]+\.[0-9] ms`)
+	got := strings.Split(strings.TrimRight(ms.ReplaceAllString(r.stdout, "N ms"), "\n"), "\n")
+	want := lines[1:]
+	if len(got) != len(want) {
+		t.Fatalf("doctor printed %d lines, the README shows %d:\n%s", len(got), len(want), r.stdout)
+	}
+	for i, w := range want {
+		w = ms.ReplaceAllString(w, "N ms")
+		if !matchesElided(strings.Join(strings.Fields(got[i]), " "), strings.Join(strings.Fields(w), " ")) {
+			t.Errorf("line %d:\n got  %s\n README %s", i+1, got[i], w)
+		}
+	}
+	if strings.Contains(r.stdout, nopw.AccessKeySecret) {
+		t.Error("doctor printed the AccessKey secret")
+	}
+}
+
+// matchesElided reports whether s matches pattern, where each "…" in pattern matches any text.
+func matchesElided(s, pattern string) bool {
+	parts := strings.Split(pattern, "…")
+	if !strings.HasPrefix(s, parts[0]) {
+		return false
+	}
+	s = s[len(parts[0]):]
+	for i, p := range parts[1:] {
+		if i == len(parts)-2 {
+			return strings.HasSuffix(s, p)
+		}
+		j := strings.Index(s, p)
+		if j < 0 {
+			return false
+		}
+		s = s[j+len(p):]
+	}
+	return s == ""
+}
