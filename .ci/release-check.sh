@@ -1,13 +1,22 @@
 #!/usr/bin/env bash
 # Release check for docker-credential-acr:
-#   1. installs goreleaser (go install from the Go module proxy, cached in ~/.cache/dca-tools),
+#   1. installs goreleaser and cyclonedx-gomod (go install from the Go module proxy, cached by
+#      version in ~/.cache/dca-tools; cyclonedx-gomod at the version packaging/sbom.sh pins),
 #   2. `goreleaser check`,
 #   3. two `goreleaser release --snapshot --clean --skip=publish` of the same commit, from two
 #      clones at different paths, the second with an empty Go build cache (everything compiled
-#      anew), and compares every artifact's sha256 (archives, raw binaries, checksums file),
-#   4. rebuilds every binary with plain `go build` and the documented flags and compares it with
+#      anew), and compares every file's sha256 (archives, raw binaries, .deb/.rpm/.apk, SBOMs,
+#      checksums file, Homebrew formula),
+#   4. checks the checksums file lists exactly the published artifacts, each SBOM is CycloneDX and
+#      names every module linked into its binary, the formula carries the archives' sha256,
+#   5. rebuilds every binary with plain `go build` and the documented flags and compares it with
 #      goreleaser's (so anyone can reproduce a release without goreleaser),
-#   5. runs the linux/amd64 binary's `version`.
+#   6. lists each package's files (dpkg-deb -c, rpm -qlvp when rpm is installed or installable,
+#      tar for the .apk) and checks the paths they must install,
+#   7. unpacks the host's .deb into a throwaway root (dpkg-deb -x) and runs the installed binary's
+#      `version`, a `get` and the kubelet plugin (by its symlinked name) against the fake Alibaba
+#      Cloud API on loopback, with a clean environment,
+#   8. runs the linux/amd64 binary's `version`.
 # Prints the artifacts with their sizes and one summary line; exits non-zero on any failure.
 #
 # It checks the committed HEAD (a clone of it), as CI sees it. Environment:
