@@ -158,20 +158,30 @@ if [ -n "$GORELEASER" ]; then
   # --- goreleaser check and two snapshot releases ------------------------------------------------
   if ! (cd "$A" && "$GORELEASER" check </dev/null 2>&1) | plain; then fail "goreleaser check"; fi
 
-  snapshot() { # checkout logfile
-    (cd "$1" && timeout 900 "$GORELEASER" release --snapshot --clean --skip=publish </dev/null >"$2" 2>&1) || {
-      tail -n 40 "$2" | plain
-      fail "goreleaser release --snapshot in $1"
+  snapshot() { # checkout logfile [command prefix...]
+    local dir=$1 log=$2
+    shift 2
+    (cd "$dir" && timeout 900 "$@" "$GORELEASER" release --snapshot --clean --skip=publish </dev/null >"$log" 2>&1) || {
+      tail -n 40 "$log" | plain
+      fail "goreleaser release --snapshot in $dir"
     }
   }
   t0=$(date +%s)
   snapshot "$A" "$WORK/snapshot-a.log"
   T_A=$(( $(date +%s) - t0 ))
   say "snapshot 1 (usual build cache) in ${T_A}s"
+  # The second build changes what must not matter: the checkout path, the build cache, the umask,
+  # the time zone and, where a UTS namespace can be made, the host name (rpm records one).
+  OTHER_HOST=()
+  OTHER_DESC=""
+  if [ "$(id -u)" = 0 ] && unshare --uts true 2>/dev/null; then
+    OTHER_HOST=(unshare --uts sh -c 'hostname release-check-elsewhere && exec "$@"' sh)
+    OTHER_DESC=", host name release-check-elsewhere"
+  fi
   t0=$(date +%s)
-  GOCACHE=$(second_cache) snapshot "$B" "$WORK/snapshot-b.log"
+  (umask 077 && GOCACHE=$(second_cache) TZ=Pacific/Kiritimati snapshot "$B" "$WORK/snapshot-b.log" ${OTHER_HOST[@]+"${OTHER_HOST[@]}"})
   T_B=$(( $(date +%s) - t0 ))
-  say "snapshot 2 (other path, build cache $( [ "$(second_cache)" = "$FRESH_CACHE" ] && echo empty || echo usual )) in ${T_B}s"
+  say "snapshot 2 (other path, build cache $( [ "$(second_cache)" = "$FRESH_CACHE" ] && echo empty || echo usual ), umask 077, TZ=Pacific/Kiritimati$OTHER_DESC) in ${T_B}s"
 
   VERSION=$(sed -n 's/.*"version": *"\([^"]*\)".*/\1/p' "$A/dist/metadata.json" | head -n1)
   [ -n "$VERSION" ] || fail "no version in dist/metadata.json"
@@ -309,7 +319,7 @@ if [ -n "$GORELEASER" ]; then
     esac
     if [ ! -s "$WORK/list" ]; then say "  $p: (rpm not installed: not listed)"; continue; fi
     say "  $p ($(size "$f") bytes):"
-    sed 's/^/      /' "$WORK/list"
+    sed 's/ *$//; s/^/      /' "$WORK/list"
     for w in $WANT_PATHS; do
       grep -q " /$w\( \|$\)" "$WORK/list" || fail "$p does not install /$w"
     done
