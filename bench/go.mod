@@ -9,8 +9,8 @@ require (
 	github.com/alibabacloud-go/sts-20150401/v2 v2.1.0
 	github.com/aliyun/credentials-go v1.4.14
 	github.com/docker-credential-acr/docker-credential-acr v0.0.0-00010101000000-000000000000
-	github.com/docker/docker-credential-helpers v0.9.12
-	gopkg.in/yaml.v3 v3.0.1
+	github.com/docker/docker-credential-helpers v0.9.13
+	go.yaml.in/yaml/v3 v3.0.6
 )
 
 require (
@@ -27,8 +27,8 @@ require (
 	github.com/modern-go/concurrent v0.0.0-20180306012644-bacd9c7ef1dd // indirect
 	github.com/modern-go/reflect2 v1.0.2 // indirect
 	github.com/tjfoc/gmsm v1.4.1 // indirect
-	golang.org/x/net v0.26.0 // indirect
-	golang.org/x/sys v0.26.0 // indirect
+	golang.org/x/net v0.62.0 // indirect
+	golang.org/x/sys v0.50.0 // indirect
 	gopkg.in/ini.v1 v1.67.0 // indirect
 )
 

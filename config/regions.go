@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"github.com/docker-credential-acr/docker-credential-acr/acr"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // The region rule. Every ACR default domain names its region (registry.<region>.aliyuncs.com,

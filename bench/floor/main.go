@@ -19,7 +19,7 @@ import (
 	sts "github.com/alibabacloud-go/sts-20150401/v2/client"
 	"github.com/aliyun/credentials-go/credentials/providers"
 	"github.com/docker/docker-credential-helpers/credentials"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 func main() {

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/docker-credential-acr/docker-credential-acr/acr"
 	"github.com/docker-credential-acr/docker-credential-acr/credhelper/kubeletapi"
