@@ -123,7 +123,7 @@ func usageForms(help string) map[string][]string {
 			}
 		}
 		for _, cmd := range strings.Split(strings.Trim(fields[0], "<>{}"), "|") {
-			forms[cmd] = flags
+			forms[cmd] = append(forms[cmd], flags...) // a command may have several usage lines
 		}
 	}
 	return forms
