@@ -51,7 +51,7 @@ registries:
     arnService: acs:ram::1111111111111111:role/role-assume
     arnUser: acs:ram::2222222222222222:role/role-acr
 EOF
-  with_access_key e2e-service
+  with_access_key service
   # The clients' config comes from the helper itself: every Docker Hub name, and ghcr.io.
   cenv "$BIN/real/docker-credential-acr" configure-docker >"$S/configure.log" 2>&1 ||
     fail "configure-docker failed: $(tail -n 3 "$S/configure.log" | tr '\n' ' ')"
@@ -81,8 +81,8 @@ EOF
     # identity the config names.
     expect_count "GetSecretValue calls for the pulls of $ref" "$(new_calls '.action == "GetSecretValue"')" -eq 1
     if [ "$secret" = ghcr-pull ]; then
-      expect_count "GetSecretValue of ghcr-pull at $kmshost by e2e-service" \
-        "$(new_calls ".action == \"GetSecretValue\" and .status == 200 and .params.SecretName == \"ghcr-pull\" and .principal == \"acs:ram::1111111111111111:user/e2e-service\" and $(api_host_is "$kmshost")")" -eq 1
+      expect_count "GetSecretValue of ghcr-pull at $kmshost by service" \
+        "$(new_calls ".action == \"GetSecretValue\" and .status == 200 and .params.SecretName == \"ghcr-pull\" and .principal == \"acs:ram::1111111111111111:user/service\" and $(api_host_is "$kmshost")")" -eq 1
     else
       expect_count "GetSecretValue of the Docker Hub ARN at $kmshost by a role-acr session" \
         "$(new_calls ".action == \"GetSecretValue\" and .status == 200 and .params.SecretName == \"acs:kms:cn-shanghai:2222222222222222:secret/dockerhub-pull\" and (.principal | startswith(\"acs:ram::2222222222222222:assumed-role/role-acr/\")) and $(api_host_is "$kmshost")")" -eq 1
