@@ -357,7 +357,7 @@ func TestKubeletTokenError(t *testing.T) {
 	w := newKubeletWorld(t)
 	w.fc.InjectPersistent(fakecloud.ActionPersonalToken, fakecloud.FaultAPIError(403, "NoPermission", "You are not authorized to do this action."))
 	_, err := w.run(t, kubeletRequest("v1", "registry.cn-beijing.aliyuncs.com/acme/app:1", nil))
-	var te *TokenError
+	var te *tokenError
 	if !errors.As(err, &te) {
 		t.Fatalf("error %T %v, want a *TokenError", err, err)
 	}
@@ -520,7 +520,7 @@ func FuzzKubeletRequest(f *testing.F) {
 				t.Fatalf("error %v and an answer %q", err, out.String())
 			}
 			var re *kubeletapi.RequestError
-			var we *WorkloadIdentityError
+			var we *workloadIdentityError
 			if !errors.As(err, &re) && !errors.As(err, &we) {
 				t.Fatalf("unexpected error %T: %v", err, err)
 			}
@@ -560,7 +560,7 @@ func TestKubeletAbsurdExpiry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The keychain keeps the token at most MaxTokenLife (12h); the kubelet may keep it until the
+	// The keychain keeps the token at most maxTokenLife (12h); the kubelet may keep it until the
 	// helper would refresh it, so a little less, and never more than 12h.
 	d, derr := time.ParseDuration(r.CacheDuration)
 	if len(r.Auth) != 1 || derr != nil || d <= 11*time.Hour || d > maxKubeletCacheDuration {

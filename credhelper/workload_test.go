@@ -130,7 +130,7 @@ func TestKubeletServiceAccount(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		p, err := kc.Plan(context.Background(), reg)
+		p, err := kc.plan(context.Background(), reg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -218,8 +218,8 @@ func TestKubeletServiceAccountErrors(t *testing.T) {
 			if err == nil {
 				t.Fatal("no error")
 			}
-			var we *WorkloadIdentityError
-			var te *TokenError
+			var we *workloadIdentityError
+			var te *tokenError
 			if tc.token401 && !errors.As(err, &te) || !tc.token401 && !errors.As(err, &we) {
 				t.Errorf("error %T: %v", err, err)
 			}
