@@ -7,6 +7,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit"
 )
 
 // hostGrammar is testdata/hostgrammar.json, the table config, internal/dockerconfig and
@@ -125,6 +127,10 @@ func TestHostErrorDoesNotEchoInput(t *testing.T) {
 func FuzzParseHostPort(f *testing.F) {
 	for _, s := range []string{"registry.example.com", "Registry.Example.com:5443", "10.0.0.1:443", "[::1]:5000", "[2001:DB8::1]", "a..b", "x:0", "[fe80::1%eth0]", "1.2.3.999"} {
 		f.Add(s)
+	}
+	// The shared look-alikes and malformed hosts (testdata/hostile/hosts.json).
+	for _, h := range testkit.HostileHosts() {
+		f.Add(h.Input)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		h, err := ParseHostPort(s)

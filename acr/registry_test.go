@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+
+	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit"
 )
 
 func TestParse(t *testing.T) {
@@ -300,6 +302,10 @@ func FuzzParse(f *testing.F) {
 		"evil.example/registry.cn-hangzhou.aliyuncs.com",
 	} {
 		f.Add(s)
+	}
+	// The shared look-alikes and malformed hosts (testdata/hostile/hosts.json).
+	for _, h := range testkit.HostileHosts() {
+		f.Add(h.Input)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		r, err := Parse(s)

@@ -19,9 +19,9 @@ import (
 
 // Defaults.
 const (
-	DefaultExpiringThreshold = 15 * time.Minute
-	DefaultTimeout           = 20 * time.Second
-	DefaultExpireDuration    = 3600 // seconds of STS credentials from a role hop
+	defaultExpiringThreshold = 15 * time.Minute
+	defaultTimeout           = 20 * time.Second
+	defaultExpireDuration    = 3600 // seconds of STS credentials from a role hop
 	DefaultRoleSessionName   = "docker-credential-acr"
 	maxFileSize              = 1 << 20
 )
@@ -195,7 +195,7 @@ func LoadFile(path string, getenv func(string) string) (*Config, error) {
 }
 
 func newConfig(getenv func(string) string) *Config {
-	return &Config{ExpiringThreshold: DefaultExpiringThreshold, Timeout: DefaultTimeout, Getenv: getenv}
+	return &Config{ExpiringThreshold: defaultExpiringThreshold, Timeout: defaultTimeout, Getenv: getenv}
 }
 
 func findConfigFile(getenv func(string) string) string {

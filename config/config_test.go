@@ -143,7 +143,7 @@ func TestLoadFindsXDGFileAndEnvOverrides(t *testing.T) {
 	if err := os.WriteFile(p, []byte("strict: false\nendpoints: {cr: from-file.example}\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	vars := []string{"XDG_CONFIG_DIRS", dir, EnvStrict, "1", EnvTimeout, "5s", EnvCREndpoint, "http://127.0.0.1:1", EnvVPC, "true"}
+	vars := []string{"XDG_CONFIG_DIRS", dir, envStrict, "1", envTimeout, "5s", envCREndpoint, "http://127.0.0.1:1", envVPC, "true"}
 	c, err := Load(env(t, vars...))
 	if err != nil {
 		t.Fatal(err)
@@ -151,11 +151,11 @@ func TestLoadFindsXDGFileAndEnvOverrides(t *testing.T) {
 	if c.Path != p || !c.Strict || c.Timeout != 5*time.Second || c.Endpoints.CR != "http://127.0.0.1:1" || !c.VPC {
 		t.Errorf("got %+v", c)
 	}
-	if _, err := Load(env(t, append(vars, EnvTimeout, "forever")...)); err == nil || !strings.Contains(err.Error(), EnvTimeout) {
+	if _, err := Load(env(t, append(vars, envTimeout, "forever")...)); err == nil || !strings.Contains(err.Error(), envTimeout) {
 		t.Errorf("bad timeout: err = %v", err)
 	}
 	// A bad endpoint override in the environment is an error that names the variable.
-	for _, v := range []string{EnvCREndpoint, EnvSTSEndpoint} {
+	for _, v := range []string{envCREndpoint, envSTSEndpoint} {
 		if _, err := Load(env(t, append(vars, v, "https://sts.example.com/x")...)); err == nil || !strings.Contains(err.Error(), v+": ") || !strings.Contains(err.Error(), "not host[:port]") {
 			t.Errorf("bad %s: err = %v", v, err)
 		}
@@ -200,10 +200,10 @@ func TestDirs(t *testing.T) {
 		{name: "XDG homes", env: []string{"XDG_CACHE_HOME", "{tmp}/xc", "XDG_DATA_HOME", "{tmp}/xd"}, wantCache: "xc/docker-credential-acr", wantData: "xd/docker-credential-acr"},
 		{name: "relative explicit cache dir", env: []string{EnvCacheDir, "rel/dir", EnvDataDir, "{tmp}/d"}, wantData: "d", wantWarn: "running without the token cache: " + EnvCacheDir + `="rel/dir" is not an absolute path`},
 		{name: "relative explicit data dir", env: []string{EnvCacheDir, "{tmp}/c", EnvDataDir, "rel"}, wantCache: "c", wantWarn: "`docker login` credentials is not available: " + EnvDataDir},
-		{name: "NO_CACHE=1", env: []string{EnvNoCache, "1", EnvCacheDir, "rel/ignored", EnvDataDir, "{tmp}/d"}, wantData: "d", noCache: true},
-		{name: "NO_CACHE=true", env: []string{EnvNoCache, "true", EnvCacheDir, "{tmp}/c", EnvDataDir, "{tmp}/d"}, wantData: "d", noCache: true},
-		{name: "NO_CACHE=0", env: []string{EnvNoCache, "0", EnvCacheDir, "{tmp}/c", EnvDataDir, "{tmp}/d"}, wantCache: "c", wantData: "d"},
-		{name: "NO_CACHE=off", env: []string{EnvNoCache, "off", EnvCacheDir, "{tmp}/c", EnvDataDir, "{tmp}/d"}, wantCache: "c", wantData: "d"},
+		{name: "NO_CACHE=1", env: []string{envNoCache, "1", EnvCacheDir, "rel/ignored", EnvDataDir, "{tmp}/d"}, wantData: "d", noCache: true},
+		{name: "NO_CACHE=true", env: []string{envNoCache, "true", EnvCacheDir, "{tmp}/c", EnvDataDir, "{tmp}/d"}, wantData: "d", noCache: true},
+		{name: "NO_CACHE=0", env: []string{envNoCache, "0", EnvCacheDir, "{tmp}/c", EnvDataDir, "{tmp}/d"}, wantCache: "c", wantData: "d"},
+		{name: "NO_CACHE=off", env: []string{envNoCache, "off", EnvCacheDir, "{tmp}/c", EnvDataDir, "{tmp}/d"}, wantCache: "c", wantData: "d"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -232,7 +232,7 @@ func TestDirs(t *testing.T) {
 			}
 		})
 	}
-	if _, err := Load(env(t, EnvNoCache, "maybe")); err == nil || !strings.Contains(err.Error(), EnvNoCache) {
+	if _, err := Load(env(t, envNoCache, "maybe")); err == nil || !strings.Contains(err.Error(), envNoCache) {
 		t.Errorf("NO_CACHE=maybe: err = %v", err)
 	}
 	if c, err := Load(env(t, EnvLogLevel, "debug")); err != nil || c.LogLevel != "debug" || LogLevel(env(t, EnvLogLevel, "info")) != "info" {

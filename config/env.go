@@ -18,16 +18,16 @@ import (
 // them through Config.Env.
 const (
 	EnvConfig      = "DOCKER_CREDENTIAL_ACR_CONFIG"
-	EnvStrict      = "DOCKER_CREDENTIAL_ACR_STRICT"
-	EnvTimeout     = "DOCKER_CREDENTIAL_ACR_TIMEOUT"
-	EnvNoCache     = "DOCKER_CREDENTIAL_ACR_NO_CACHE"
+	envStrict      = "DOCKER_CREDENTIAL_ACR_STRICT"
+	envTimeout     = "DOCKER_CREDENTIAL_ACR_TIMEOUT"
+	envNoCache     = "DOCKER_CREDENTIAL_ACR_NO_CACHE"
 	EnvCacheDir    = "DOCKER_CREDENTIAL_ACR_CACHE_DIR"
 	EnvDataDir     = "DOCKER_CREDENTIAL_ACR_DATA_DIR"
 	EnvLogLevel    = "DOCKER_CREDENTIAL_ACR_LOG_LEVEL"
-	EnvCREndpoint  = "DOCKER_CREDENTIAL_ACR_CR_ENDPOINT"
-	EnvKMSEndpoint = "DOCKER_CREDENTIAL_ACR_KMS_ENDPOINT"
-	EnvSTSEndpoint = "ALIBABA_CLOUD_STS_ENDPOINT"
-	EnvVPC         = "ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED"
+	envCREndpoint  = "DOCKER_CREDENTIAL_ACR_CR_ENDPOINT"
+	envKMSEndpoint = "DOCKER_CREDENTIAL_ACR_KMS_ENDPOINT"
+	envSTSEndpoint = "ALIBABA_CLOUD_STS_ENDPOINT"
+	envVPC         = "ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED"
 	// EnvOIDCAudience is the audience the helper asks a CI's token service for (GitHub Actions);
 	// unset, sts.aliyuncs.com.
 	EnvOIDCAudience = "DOCKER_CREDENTIAL_ACR_OIDC_AUDIENCE"
@@ -44,37 +44,37 @@ func LogLevel(getenv func(string) string) string { return getenv(EnvLogLevel) }
 
 func (c *Config) applyEnv(getenv func(string) string) error {
 	c.LogLevel = LogLevel(getenv)
-	if v := getenv(EnvStrict); v != "" {
+	if v := getenv(envStrict); v != "" {
 		b, err := parseBool(v)
 		if err != nil {
-			return fmt.Errorf("%s=%q: %v", EnvStrict, v, err)
+			return fmt.Errorf("%s=%q: %v", envStrict, v, err)
 		}
 		c.Strict = b
 	}
-	if v := getenv(EnvNoCache); v != "" {
+	if v := getenv(envNoCache); v != "" {
 		b, err := parseBool(v)
 		if err != nil {
-			return fmt.Errorf("%s=%q: %v", EnvNoCache, v, err)
+			return fmt.Errorf("%s=%q: %v", envNoCache, v, err)
 		}
 		c.NoCache = b
 	}
-	if v := getenv(EnvVPC); strings.EqualFold(strings.TrimSpace(v), "true") {
+	if v := getenv(envVPC); strings.EqualFold(strings.TrimSpace(v), "true") {
 		c.VPC = true
 	}
 	if v := getenv(EnvSTSRegion); v != "" && !validRegion(v) {
 		return fmt.Errorf("%s=%q is not a region id such as cn-hangzhou: it names the STS endpoint (sts.<region>.aliyuncs.com); fix it or unset it", EnvSTSRegion, v)
 	}
-	if v := getenv(EnvTimeout); v != "" {
+	if v := getenv(envTimeout); v != "" {
 		d, err := parseDuration(v)
 		if err != nil || d <= 0 || d > 10*time.Minute {
-			return fmt.Errorf("%s=%q: want a duration such as 20s (at most 10m)", EnvTimeout, v)
+			return fmt.Errorf("%s=%q: want a duration such as 20s (at most 10m)", envTimeout, v)
 		}
 		c.Timeout = d
 	}
 	for _, o := range []struct {
 		env, product string
 		dst          *string
-	}{{EnvCREndpoint, "cr", &c.Endpoints.CR}, {EnvSTSEndpoint, "sts", &c.Endpoints.STS}, {EnvKMSEndpoint, "kms", &c.Endpoints.KMS}} {
+	}{{envCREndpoint, "cr", &c.Endpoints.CR}, {envSTSEndpoint, "sts", &c.Endpoints.STS}, {envKMSEndpoint, "kms", &c.Endpoints.KMS}} {
 		if v := strings.TrimSpace(getenv(o.env)); v != "" {
 			if err := cloudapi.CheckOverride(o.product, v); err != nil {
 				return fmt.Errorf("%s: %v (or unset %s to use the default endpoint)", o.env, err, o.env)

@@ -196,7 +196,7 @@ func (r *Registry) validate(p, k string, n *yaml.Node) error {
 		return fileError(p, n, k+".expireDuration", fmt.Sprintf("%d is outside 900..43200 seconds", r.ExpireDuration))
 	}
 	if r.ExpireDuration == 0 {
-		r.ExpireDuration = DefaultExpireDuration
+		r.ExpireDuration = defaultExpireDuration
 	}
 	if r.RoleSessionName == "" {
 		r.RoleSessionName = DefaultRoleSessionName

@@ -112,11 +112,11 @@ registries:
 
 func TestKMSEndpointFromEnvironment(t *testing.T) {
 	t.Parallel()
-	c, err := LoadFile(write(t, ""), env(t, EnvKMSEndpoint, "http://127.0.0.1:9"))
+	c, err := LoadFile(write(t, ""), env(t, envKMSEndpoint, "http://127.0.0.1:9"))
 	if err != nil || c.Endpoints.KMS != "http://127.0.0.1:9" {
 		t.Fatalf("%v %+v", err, c)
 	}
-	if _, err := LoadFile(write(t, ""), env(t, EnvKMSEndpoint, "http://kms.example.com")); err == nil || !strings.Contains(err.Error(), EnvKMSEndpoint) {
+	if _, err := LoadFile(write(t, ""), env(t, envKMSEndpoint, "http://kms.example.com")); err == nil || !strings.Contains(err.Error(), envKMSEndpoint) {
 		t.Errorf("plain http to a remote host: %v", err)
 	}
 }

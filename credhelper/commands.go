@@ -80,7 +80,7 @@ var commands = []command{
 		return Doctor(inv.ctx, inv.k, args, inv.Stdout, inv.Stderr)
 	}},
 	{names: []string{"get-login-password"}, withKeychain: true, run: func(inv *invocation, args []string) int {
-		return GetLoginPassword(inv.ctx, inv.k, args, inv.Stdout, inv.Stderr)
+		return getLoginPassword(inv.ctx, inv.k, args, inv.Stdout, inv.Stderr)
 	}},
 	{names: []string{"kubelet"}, withKeychain: true, run: func(inv *invocation, _ []string) int {
 		if err := Kubelet(inv.ctx, inv.k, inv.Stdin, inv.Stdout); err != nil {

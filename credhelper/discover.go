@@ -28,7 +28,7 @@ const lookupTTL = 7 * 24 * time.Hour
 // resolveInstance finds the instance id and region behind an Enterprise host: from the plan
 // (config), the lookup cache, the registry's anonymous challenge, or the API; a custom domain
 // found at run time is confirmed with ListInstanceEndpoint before any token is asked for.
-func (k *Keychain) resolveInstance(ctx context.Context, p *Plan, api func(string) (*crapi.Client, error)) (string, string, error) {
+func (k *Keychain) resolveInstance(ctx context.Context, p *hostPlan, api func(string) (*crapi.Client, error)) (string, string, error) {
 	if p.InstanceID != "" && p.Region != "" {
 		return p.InstanceID, p.Region, nil
 	}
@@ -196,7 +196,7 @@ func (k *Keychain) instanceOf(ctx context.Context, reg acr.Registry, cands []*co
 	}
 	cands = askable
 	if !apiCallsAllowed(ctx) {
-		return hostInstance{}, &TokenError{Host: reg.Host, Fix: fix + " (or run doctor --online, which asks ListInstanceEndpoint)",
+		return hostInstance{}, &tokenError{Host: reg.Host, Fix: fix + " (or run doctor --online, which asks ListInstanceEndpoint)",
 			Err: fmt.Errorf("cannot tell offline whether %s is the instance of %s: the registry's anonymous challenge did not say (%s)", reg.Host, strings.Join(names, ", "), reason)}
 	}
 	var failures []string
@@ -213,7 +213,7 @@ func (k *Keychain) instanceOf(ctx context.Context, reg acr.Registry, cands []*co
 		}
 	}
 	if len(failures) > 0 {
-		return hostInstance{}, &TokenError{Host: reg.Host, Fix: fix,
+		return hostInstance{}, &tokenError{Host: reg.Host, Fix: fix,
 			Err: fmt.Errorf("cannot tell whether %s is the instance of %s: the registry's anonymous challenge did not say (%s), and ListInstanceEndpoint failed (%s)", reg.Host, strings.Join(names, ", "), reason, strings.Join(failures, "; "))}
 	}
 	hi = hostInstance{How: fmt.Sprintf("not the instance of %s: their ListInstanceEndpoint does not list %s", strings.Join(names, ", "), reg.Host)}
@@ -224,7 +224,7 @@ func (k *Keychain) instanceOf(ctx context.Context, reg acr.Registry, cands []*co
 // instanceServes asks, with entry e's credentials and hops, whether e's instance lists the default
 // domain reg (any of its forms: the instance name and region of a listed SYSTEM domain match).
 func (k *Keychain) instanceServes(ctx context.Context, reg acr.Registry, e *config.Registry) (bool, string, error) {
-	q := &Plan{Registry: reg, Entry: e, Kind: TargetEnterprise, Region: reg.Region, InstanceID: e.InstanceID}
+	q := &hostPlan{Registry: reg, Entry: e, Kind: targetEnterprise, Region: reg.Region, InstanceID: e.InstanceID}
 	if e.RegionID != "" {
 		q.Region = e.RegionID
 	}
@@ -238,7 +238,7 @@ func (k *Keychain) instanceServes(ctx context.Context, reg acr.Registry, e *conf
 	if err != nil {
 		return false, "", err
 	}
-	a, err := k.crAPI(TargetEnterprise, q.Region, creds)
+	a, err := k.crAPI(targetEnterprise, q.Region, creds)
 	if err != nil {
 		return false, "", err
 	}
@@ -269,8 +269,8 @@ func (k *Keychain) remember(key string, v any) {
 // stay on the public cr.<region> endpoint even with the VPC switch: cr-vpc.<region> is seen
 // serving Enterprise calls only, and nothing shows GET /tokens there (ACR-FACTS §2). An
 // endpoints.cr override applies to both.
-func (k *Keychain) crAPI(kind TargetKind, region string, creds sts.Credentials) (*crapi.Client, error) {
-	vpc := k.Config.VPC && kind == TargetEnterprise
+func (k *Keychain) crAPI(kind targetKind, region string, creds sts.Credentials) (*crapi.Client, error) {
+	vpc := k.Config.VPC && kind == targetEnterprise
 	ep, err := cloudapi.ResolveEndpoint(k.Config.Endpoints.CR, "cr", region, vpc)
 	if err != nil {
 		return nil, err

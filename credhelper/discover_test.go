@@ -128,7 +128,7 @@ func TestInstanceEntryForDefaultDomain(t *testing.T) {
 		w := newWorld(t)
 		w.useAK(t, deniedAK, deniedSK) // may not AssumeRole: the entry's hops fail
 		_, err := w.keychain(t, entry, config.Registry{}).Get(ctx(t), host)
-		var te *TokenError
+		var te *tokenError
 		if !errors.As(err, &te) {
 			t.Fatalf("err = %v, want a TokenError", err)
 		}
@@ -182,15 +182,15 @@ func TestCRAPIEndpoint(t *testing.T) {
 	for _, tt := range []struct {
 		vpc      bool
 		override string
-		kind     TargetKind
+		kind     targetKind
 		want     string
 	}{
-		{false, "", TargetPersonal, "https://cr.cn-hangzhou.aliyuncs.com"},
-		{true, "", TargetPersonal, "https://cr.cn-hangzhou.aliyuncs.com"},
-		{false, "", TargetEnterprise, "https://cr.cn-hangzhou.aliyuncs.com"},
-		{true, "", TargetEnterprise, "https://cr-vpc.cn-hangzhou.aliyuncs.com"},
-		{true, "cr-vpc.{region}.aliyuncs.com", TargetPersonal, "https://cr-vpc.cn-hangzhou.aliyuncs.com"},
-		{true, "http://127.0.0.1:9", TargetEnterprise, "http://127.0.0.1:9"},
+		{false, "", targetPersonal, "https://cr.cn-hangzhou.aliyuncs.com"},
+		{true, "", targetPersonal, "https://cr.cn-hangzhou.aliyuncs.com"},
+		{false, "", targetEnterprise, "https://cr.cn-hangzhou.aliyuncs.com"},
+		{true, "", targetEnterprise, "https://cr-vpc.cn-hangzhou.aliyuncs.com"},
+		{true, "cr-vpc.{region}.aliyuncs.com", targetPersonal, "https://cr-vpc.cn-hangzhou.aliyuncs.com"},
+		{true, "http://127.0.0.1:9", targetEnterprise, "http://127.0.0.1:9"},
 	} {
 		k := &Keychain{Config: &config.Config{VPC: tt.vpc, Endpoints: config.Endpoints{CR: tt.override}}}
 		a, err := k.crAPI(tt.kind, "cn-hangzhou", sts.Credentials{})

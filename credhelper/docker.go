@@ -15,9 +15,9 @@ import (
 	"github.com/docker/docker-credential-helpers/credentials"
 )
 
-// MaxInput bounds what a protocol command reads from stdin. A server URL is at most a few hundred
+// maxInput bounds what a protocol command reads from stdin. A server URL is at most a few hundred
 // bytes and a `store` payload a few kilobytes; anything larger is rejected, never truncated.
-const MaxInput = 64 << 10
+const maxInput = 64 << 10
 
 // Docker serves the docker credential-helper protocol (get, store, erase, list).
 type Docker struct {
@@ -26,18 +26,18 @@ type Docker struct {
 	Strict   bool
 }
 
-// Handle runs one protocol command: it reads at most MaxInput bytes of in, and writes only the
+// Handle runs one protocol command: it reads at most maxInput bytes of in, and writes only the
 // protocol answer to out. The returned error is what the protocol reports (on out, exit 1).
 func (d *Docker) Handle(action string, in io.Reader, out io.Writer) error {
 	var data []byte
 	switch action {
 	case credentials.ActionGet, credentials.ActionErase, credentials.ActionStore:
-		b, err := io.ReadAll(io.LimitReader(in, MaxInput+1))
+		b, err := io.ReadAll(io.LimitReader(in, maxInput+1))
 		if err != nil {
 			return fmt.Errorf("reading stdin: %v", err)
 		}
-		if len(b) > MaxInput {
-			return fmt.Errorf("input larger than %d bytes: not a credential-helper request", MaxInput)
+		if len(b) > maxInput {
+			return fmt.Errorf("input larger than %d bytes: not a credential-helper request", maxInput)
 		}
 		data = b
 	case credentials.ActionList, credentials.ActionVersion:
@@ -95,7 +95,7 @@ func (d *Docker) Get(serverURL string) (string, string, error) {
 		d.Keychain.log().Debug("login handed out", attrs...)
 		return l.Username, l.Secret, nil
 	}
-	var nf *NotFoundError
+	var nf *notFoundError
 	if errors.As(err, &nf) {
 		switch {
 		case nf.NoCredentials:
@@ -147,7 +147,7 @@ func (d *Docker) Delete(serverURL string) error {
 	}
 	// The token this host would use may have been fetched under another host of the same
 	// region or instance.
-	if p, err := d.Keychain.Plan(d.Ctx, reg); err == nil {
+	if p, err := d.Keychain.plan(d.Ctx, reg); err == nil {
 		if _, err := d.Keychain.Cache.Remove(p.Key); err != nil {
 			return err
 		}

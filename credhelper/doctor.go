@@ -15,8 +15,8 @@ import (
 	"github.com/docker-credential-acr/docker-credential-acr/sts"
 )
 
-// DoctorReport explains one host: what the helper would do for it and, online, what happened.
-type DoctorReport struct {
+// doctorReport explains one host: what the helper would do for it and, online, what happened.
+type doctorReport struct {
 	Input      string         `json:"input"`
 	Host       string         `json:"host,omitempty"`
 	ACR        bool           `json:"acr"`
@@ -34,9 +34,9 @@ type DoctorReport struct {
 	ECSSkipped string         `json:"ecsSkipped,omitempty"`
 	Stored     bool           `json:"storedLogin"`
 	CacheDir   string         `json:"cacheDir,omitempty"`
-	Cached     *CachedToken   `json:"cachedToken,omitempty"`
-	Challenge  *ChallengeRead `json:"registryChallenge,omitempty"`
-	Steps      []DoctorStep   `json:"steps,omitempty"`
+	Cached     *cachedToken   `json:"cachedToken,omitempty"`
+	Challenge  *challengeRead `json:"registryChallenge,omitempty"`
+	Steps      []doctorStep   `json:"steps,omitempty"`
 	Problems   []string       `json:"problems,omitempty"`
 	// Notices are findings that do not stop the helper from doing its job: with no credentials on
 	// the machine it answers "not found" and clients pull anonymously (`--online` turns that one
@@ -44,28 +44,28 @@ type DoctorReport struct {
 	// is experimental.
 	Notices []string `json:"notices,omitempty"`
 	// Secret is set for a host served from a KMS secret (secret.go).
-	Secret *SecretReport `json:"secret,omitempty"`
+	Secret *secretReport `json:"secret,omitempty"`
 }
 
-// ChallengeRead is the registry's anonymous /v2/ challenge as doctor --online read it: the raw
+// challengeRead is the registry's anonymous /v2/ challenge as doctor --online read it: the raw
 // WWW-Authenticate header and what the helper concluded from it, so that a new variant seen on a
 // real account can be reported in one paste.
-type ChallengeRead struct {
+type challengeRead struct {
 	URL       string `json:"url"`
 	Header    string `json:"wwwAuthenticate"`
 	Concluded string `json:"concluded"`
 }
 
-// CachedToken describes a cache entry without its secret.
-type CachedToken struct {
+// cachedToken describes a cache entry without its secret.
+type cachedToken struct {
 	Username  string    `json:"username"`
 	ExpiresAt time.Time `json:"expiresAt"`
 	FetchedAt time.Time `json:"fetchedAt"`
 	Fresh     bool      `json:"fresh"`
 }
 
-// DoctorStep is one online step with its latency.
-type DoctorStep struct {
+// doctorStep is one online step with its latency.
+type doctorStep struct {
 	Name    string  `json:"name"`
 	OK      bool    `json:"ok"`
 	Millis  float64 `json:"ms"`
@@ -94,7 +94,7 @@ func Doctor(ctx context.Context, k *Keychain, args []string, stdout, stderr io.W
 	if *pol {
 		return k.printPolicies(ctx, fs.Args(), *asJSON, stdout, stderr)
 	}
-	var reports []*DoctorReport
+	var reports []*doctorReport
 	bad := false
 	for _, h := range fs.Args() {
 		r := k.diagnose(ctx, h, *online)
@@ -116,8 +116,8 @@ func Doctor(ctx context.Context, k *Keychain, args []string, stdout, stderr io.W
 	return 0
 }
 
-func (k *Keychain) diagnose(ctx context.Context, input string, online bool) *DoctorReport {
-	r := &DoctorReport{Input: input, ConfigFile: k.Config.Path, CacheDir: k.Cache.Dir()}
+func (k *Keychain) diagnose(ctx context.Context, input string, online bool) *doctorReport {
+	r := &doctorReport{Input: input, ConfigFile: k.Config.Path, CacheDir: k.Cache.Dir()}
 	reg, err := parseServer(input)
 	if err != nil {
 		r.Problems = append(r.Problems, fmt.Sprintf("%v: write the registry host as it appears in the image name, e.g. registry.cn-hangzhou.aliyuncs.com", err))
@@ -135,9 +135,9 @@ func (k *Keychain) diagnose(ctx context.Context, input string, online bool) *Doc
 	if reg.Edition == acr.EditionPersonalInstance && k.Config.PersonalInstanceTokens {
 		r.Notices = append(r.Notices, personalInstanceNote)
 	}
-	p, err := k.Plan(ctx, reg)
+	p, err := k.plan(ctx, reg)
 	if err != nil {
-		var nf *NotFoundError
+		var nf *notFoundError
 		if errors.As(err, &nf) && nf.Hint == "" {
 			err = fmt.Errorf("%s is not an Alibaba Cloud ACR host, and no config entry lists it in domains: add it to the config file (registries: - domains: [%s], instanceId, regionId)", reg.Host, reg.Host)
 		}
@@ -175,7 +175,7 @@ func (k *Keychain) diagnose(ctx context.Context, input string, online bool) *Doc
 		r.How = append(r.How, "a stored login (docker login) is used before any token")
 	}
 	if e, ok := k.Cache.Get(p.Key); ok {
-		r.Cached = &CachedToken{Username: e.Username, ExpiresAt: e.ExpiresAt, FetchedAt: e.FetchedAt, Fresh: e.Fresh(k.now(), k.Config.ExpiringThreshold)}
+		r.Cached = &cachedToken{Username: e.Username, ExpiresAt: e.ExpiresAt, FetchedAt: e.FetchedAt, Fresh: e.Fresh(k.now(), k.Config.ExpiringThreshold)}
 	}
 	if p.Chain.Empty() && !r.Stored {
 		msg := "no Alibaba Cloud credentials on this machine: set ALIBABA_CLOUD_ACCESS_KEY_ID/ALIBABA_CLOUD_ACCESS_KEY_SECRET, configure the aliyun CLI, or use RRSA"
@@ -196,11 +196,11 @@ func (k *Keychain) diagnose(ctx context.Context, input string, online bool) *Doc
 }
 
 // runSteps runs the chain, each role hop and the token call one by one, timing each.
-func (k *Keychain) runSteps(ctx context.Context, p *Plan, r *DoctorReport) {
+func (k *Keychain) runSteps(ctx context.Context, p *hostPlan, r *doctorReport) {
 	step := func(name string, f func() (string, error)) bool {
 		t0 := time.Now()
 		detail, err := f()
-		s := DoctorStep{Name: name, OK: err == nil, Millis: float64(time.Since(t0).Microseconds()) / 1000, Detail: detail}
+		s := doctorStep{Name: name, OK: err == nil, Millis: float64(time.Since(t0).Microseconds()) / 1000, Detail: detail}
 		if err != nil {
 			s.Failure = k.explain(p, err).Error()
 			r.Problems = append(r.Problems, name+": "+s.Failure)
@@ -247,7 +247,7 @@ const personalInstanceNote = "personalInstanceTokens is experimental: nothing sh
 
 // readChallengeForDoctor reads host's anonymous challenge afresh (not from the cache) and says
 // what the helper makes of it.
-func (k *Keychain) readChallengeForDoctor(ctx context.Context, host string) *ChallengeRead {
+func (k *Keychain) readChallengeForDoctor(ctx context.Context, host string) *challengeRead {
 	url := "https://" + host + "/v2/"
 	if k.ChallengeURL != nil {
 		url = k.ChallengeURL(host)
@@ -255,7 +255,7 @@ func (k *Keychain) readChallengeForDoctor(ctx context.Context, host string) *Cha
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	ch, header, err := acr.ReadChallenge(ctx, cloudapi.HTTPClient(), url)
-	c := &ChallengeRead{URL: url, Header: header}
+	c := &challengeRead{URL: url, Header: header}
 	switch {
 	case err != nil:
 		c.Concluded = "not an ACR challenge: " + cloudapi.Scrub(err.Error())
@@ -267,7 +267,7 @@ func (k *Keychain) readChallengeForDoctor(ctx context.Context, host string) *Cha
 	return c
 }
 
-func (r *DoctorReport) print(w io.Writer) {
+func (r *doctorReport) print(w io.Writer) {
 	fmt.Fprintf(w, "%s\n", r.Input)
 	line := func(k, v string) {
 		if v != "" {

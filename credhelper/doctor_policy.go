@@ -14,8 +14,8 @@ import (
 	"github.com/docker-credential-acr/docker-credential-acr/policy"
 )
 
-// PolicyReport is the policy one identity needs for the hosts it serves.
-type PolicyReport struct {
+// policyReport is the policy one identity needs for the hosts it serves.
+type policyReport struct {
 	// Identity names who needs the policy: the base credentials, or a role of a hop.
 	Identity string          `json:"identity"`
 	Hosts    []string        `json:"hosts"`
@@ -25,12 +25,12 @@ type PolicyReport struct {
 	calls policy.Calls
 }
 
-// Policies works out, for each identity in each chain that serves hosts, what it calls. The
+// policies works out, for each identity in each chain that serves hosts, what it calls. The
 // identities come in the order first met: each chain's base credentials, then its hops.
 // Hosts that cannot be planned are returned as problems.
-func (k *Keychain) Policies(ctx context.Context, hosts []string) ([]*PolicyReport, []string) {
-	var out []*PolicyReport
-	index := map[string]*PolicyReport{}
+func (k *Keychain) policies(ctx context.Context, hosts []string) ([]*policyReport, []string) {
+	var out []*policyReport
+	index := map[string]*policyReport{}
 	var problems []string
 	for _, h := range hosts {
 		reg, err := parseServer(h)
@@ -38,7 +38,7 @@ func (k *Keychain) Policies(ctx context.Context, hosts []string) ([]*PolicyRepor
 			problems = append(problems, fmt.Sprintf("%s: %v", truncate(h), err))
 			continue
 		}
-		p, err := k.Plan(ctx, reg)
+		p, err := k.plan(ctx, reg)
 		if err != nil {
 			problems = append(problems, reg.Host+": "+err.Error())
 			continue
@@ -57,7 +57,7 @@ func (k *Keychain) Policies(ctx context.Context, hosts []string) ([]*PolicyRepor
 		for i := range ids {
 			r := index[keys[i]]
 			if r == nil {
-				r = &PolicyReport{Identity: ids[i]}
+				r = &policyReport{Identity: ids[i]}
 				index[keys[i]] = r
 				out = append(out, r)
 			}
@@ -78,7 +78,7 @@ func (k *Keychain) Policies(ctx context.Context, hosts []string) ([]*PolicyRepor
 			}
 		}
 	}
-	var kept []*PolicyReport
+	var kept []*policyReport
 	for _, r := range out {
 		doc, err := policy.For(r.calls)
 		if err != nil {
@@ -93,19 +93,19 @@ func (k *Keychain) Policies(ctx context.Context, hosts []string) ([]*PolicyRepor
 
 // targetCalls adds what the last identity of plan p calls: the token (or the secret) and the
 // discovery the plan needs to find its instance.
-func (k *Keychain) targetCalls(p *Plan, c *policy.Calls) {
+func (k *Keychain) targetCalls(p *hostPlan, c *policy.Calls) {
 	account := k.signerAccount(p)
 	switch p.Kind {
-	case TargetSecret:
+	case targetSecret:
 		s := p.Secret
 		acct := s.Ref.Account
 		if acct == "" {
 			acct = s.Account
 		}
 		c.Secrets = append(c.Secrets, policy.Secret{Scope: policy.Scope{Region: s.Ref.Region, Account: acct}, Name: s.Ref.Name})
-	case TargetPersonal:
+	case targetPersonal:
 		c.PersonalTokens = append(c.PersonalTokens, policy.Scope{Region: p.Region, Account: account})
-	case TargetEnterprise:
+	case targetEnterprise:
 		in := policy.Instance{Scope: policy.Scope{Region: p.Region, Account: account}, ID: p.InstanceID, Token: true}
 		if p.InstanceID == "" {
 			switch p.Registry.Edition {
@@ -124,13 +124,13 @@ func (k *Keychain) targetCalls(p *Plan, c *policy.Calls) {
 }
 
 // printPolicies is `doctor --policy [--json] HOST...`: the policy documents on stdout (one per
-// identity, each as RAM takes it; a JSON array of PolicyReport with --json), which identity each
+// identity, each as RAM takes it; a JSON array of policyReport with --json), which identity each
 // is for on stderr. It returns the exit code: 1 if a host could not be planned.
 func (k *Keychain) printPolicies(ctx context.Context, hosts []string, asJSON bool, stdout, stderr io.Writer) int {
-	reports, problems := k.Policies(ctx, hosts)
+	reports, problems := k.policies(ctx, hosts)
 	if asJSON {
 		if reports == nil {
-			reports = []*PolicyReport{}
+			reports = []*policyReport{}
 		}
 		enc := json.NewEncoder(stdout)
 		enc.SetEscapeHTML(false)

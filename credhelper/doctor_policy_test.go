@@ -11,7 +11,7 @@ import (
 )
 
 // statements lists a policy as "action+action=resource,resource" lines in the document's order.
-func statements(r *PolicyReport) []string {
+func statements(r *policyReport) []string {
 	var out []string
 	for _, st := range r.Policy.Statement {
 		out = append(out, strings.Join(st.Action, "+")+"="+strings.Join(st.Resource, ","))
@@ -69,7 +69,7 @@ func TestPolicies(t *testing.T) {
 	}
 	for _, tt := range tests {
 		k := w.keychain(t, regs...)
-		reports, problems := k.Policies(ctx(t), tt.hosts)
+		reports, problems := k.policies(ctx(t), tt.hosts)
 		if len(problems) != tt.problems {
 			t.Errorf("%s: problems %q", tt.name, problems)
 		}
@@ -92,7 +92,7 @@ func TestPolicies(t *testing.T) {
 	if code := Doctor(ctx(t), k, []string{"--policy", "--json", "ghcr.io", "nothing.example.com"}, &out, &errb); code != 1 {
 		t.Errorf("exit %d", code)
 	}
-	var arr []PolicyReport
+	var arr []policyReport
 	if err := json.Unmarshal(out.Bytes(), &arr); err != nil || len(arr) != 1 || arr[0].Hosts[0] != "ghcr.io" || len(arr[0].Notes) != 1 {
 		t.Errorf("%v %s", err, out.String())
 	}

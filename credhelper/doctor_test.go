@@ -165,7 +165,7 @@ func TestDoctor(t *testing.T) {
 					t.Errorf("--json lacks %q", k)
 				}
 			}
-			var reports []DoctorReport
+			var reports []doctorReport
 			dec := json.NewDecoder(strings.NewReader(js))
 			dec.DisallowUnknownFields()
 			if err := dec.Decode(&reports); err != nil {
@@ -235,7 +235,7 @@ func rawChallenge(header string) http.Handler {
 func TestDoctorStepLine(t *testing.T) {
 	t.Parallel()
 	var b bytes.Buffer
-	(&DoctorReport{Input: "h", Steps: []DoctorStep{{Name: "registry token", OK: false, Millis: 12.34, Failure: "it broke"}}, Problems: []string{"registry token: it broke"}}).print(&b)
+	(&doctorReport{Input: "h", Steps: []doctorStep{{Name: "registry token", OK: false, Millis: 12.34, Failure: "it broke"}}, Problems: []string{"registry token: it broke"}}).print(&b)
 	if !regexp.MustCompile(`(?m)^  step registry token +FAILED +12\.3 ms  it broke$`).MatchString(b.String()) || !strings.Contains(b.String(), "  PROBLEM: registry token: it broke\n") {
 		t.Errorf("text:\n%s", b.String())
 	}

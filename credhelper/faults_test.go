@@ -70,7 +70,7 @@ func TestCloudFaults(t *testing.T) {
 				t.Fatal("empty secret")
 			}
 			if err != nil {
-				var te *TokenError
+				var te *tokenError
 				if !errors.As(err, &te) || !strings.Contains(strings.ToLower(err.Error()), strings.ToLower(tt.wantMsg)) {
 					t.Errorf("err = %v, want a TokenError saying %q", err, tt.wantMsg)
 				}

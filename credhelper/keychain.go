@@ -44,8 +44,8 @@ type Keychain struct {
 	Cache  *cache.Store // nil: no cache
 	Logins LoginStore   // nil: no stored logins
 	Log    *slog.Logger
-	// Now is the clock (tests).
-	Now func() time.Time
+	// clock, if set, replaces time.Now (tests set it from their own files).
+	clock func() time.Time
 	// ChallengeURL is where the anonymous registry challenge of a host is read; tests point it
 	// at a loopback server. Default: https://<host>/v2/.
 	ChallengeURL func(host string) string
@@ -62,8 +62,8 @@ type Keychain struct {
 }
 
 func (k *Keychain) now() time.Time {
-	if k.Now != nil {
-		return k.Now()
+	if k.clock != nil {
+		return k.clock()
 	}
 	return time.Now()
 }
@@ -80,27 +80,27 @@ func (k *Keychain) Get(ctx context.Context, serverURL string) (Login, error) {
 	reg, err := parseServer(serverURL)
 	if err != nil {
 		k.log().Debug("not a registry host", "error", err)
-		return Login{}, &NotFoundError{Host: serverURL}
+		return Login{}, &notFoundError{Host: serverURL}
 	}
 	if k.Logins != nil {
 		if u, s, ok := k.Logins.Get(reg.Host); ok {
 			return Login{Username: u, Secret: s, Source: "stored"}, nil
 		}
 	}
-	plan, err := k.Plan(ctx, reg)
+	plan, err := k.plan(ctx, reg)
 	if err != nil {
 		return Login{}, err
 	}
 	return k.login(ctx, plan)
 }
 
-func (k *Keychain) login(ctx context.Context, p *Plan) (Login, error) {
+func (k *Keychain) login(ctx context.Context, p *hostPlan) (Login, error) {
 	if p.Chain.Empty() {
 		hint := "no Alibaba Cloud credentials found for " + p.Registry.Host + ": set ALIBABA_CLOUD_ACCESS_KEY_ID/ALIBABA_CLOUD_ACCESS_KEY_SECRET, configure the aliyun CLI, or use RRSA"
 		if p.Chain.ECSSkipped != "" && k.Config.Env("ALIBABA_CLOUD_ECS_METADATA_DISABLED") == "" {
 			hint += "; the ECS RAM role was not tried: " + p.Chain.ECSSkipped
 		}
-		return Login{}, &NotFoundError{Host: p.Registry.Host, Hint: hint, NoCredentials: true}
+		return Login{}, &notFoundError{Host: p.Registry.Host, Hint: hint, NoCredentials: true}
 	}
 	if p.Secret != nil {
 		return k.secretLogin(ctx, p)
@@ -122,20 +122,20 @@ func (k *Keychain) login(ctx context.Context, p *Plan) (Login, error) {
 		return Login{}, k.explain(p, err)
 	}
 	if !e.Valid(k.now()) {
-		return Login{}, &TokenError{Host: p.Registry.Host, Err: errors.New("ACR returned a token that has already expired"), Fix: "check this machine's clock"}
+		return Login{}, &tokenError{Host: p.Registry.Host, Err: errors.New("ACR returned a token that has already expired"), Fix: "check this machine's clock"}
 	}
 	return Login{Username: e.Username, Secret: e.Secret, ExpiresAt: e.ExpiresAt, Source: src.String()}, nil
 }
 
-// MaxTokenLife caps the life of a token the helper keeps (and so what the kubelet is told): ACR's
+// maxTokenLife caps the life of a token the helper keeps (and so what the kubelet is told): ACR's
 // temporary logins live one hour, or as long as the STS credentials that asked for them (at most
 // 12 hours). An answer that says more is not believed past this.
-const MaxTokenLife = 12 * time.Hour
+const maxTokenLife = 12 * time.Hour
 
 // localExpiry is when a token fetched at local time now expires on the local clock. Its life is
 // measured on the service's clock, the stated expiry minus the answer's Date, so that a local
 // clock hours ahead or behind neither serves an expired token nor refuses a good one; without a
-// Date the local clock is all there is. The life is capped at MaxTokenLife.
+// Date the local clock is all there is. The life is capped at maxTokenLife.
 func (k *Keychain) localExpiry(t crapi.Token, now time.Time) time.Time {
 	life := t.ExpiresAt.Sub(now)
 	if !t.ServerDate.IsZero() {
@@ -147,16 +147,16 @@ func (k *Keychain) localExpiry(t crapi.Token, now time.Time) time.Time {
 				"skew", skew.Round(time.Second).String())
 		}
 	}
-	if life > MaxTokenLife {
-		k.log().Warn("ACR stated a token life beyond any it issues; keeping the token for at most "+MaxTokenLife.String(),
+	if life > maxTokenLife {
+		k.log().Warn("ACR stated a token life beyond any it issues; keeping the token for at most "+maxTokenLife.String(),
 			"stated", t.ExpiresAt.UTC().Format(time.RFC3339))
-		life = MaxTokenLife
+		life = maxTokenLife
 	}
 	return now.Add(life)
 }
 
 // fetch resolves what the plan could not know locally and asks ACR for a token.
-func (k *Keychain) fetch(ctx context.Context, p *Plan) (crapi.Token, error) {
+func (k *Keychain) fetch(ctx context.Context, p *hostPlan) (crapi.Token, error) {
 	creds, err := p.Provider.Credentials(ctx)
 	if err != nil {
 		return crapi.Token{}, err
@@ -164,7 +164,7 @@ func (k *Keychain) fetch(ctx context.Context, p *Plan) (crapi.Token, error) {
 	// The identity the cache key names: the chain's one source in use, then the hops.
 	k.log().Debug("fetching a token", "host", p.Registry.Host, "credentials", p.Chain.Describe(), "roleChain", sts.ARNs(p.Hops))
 	api := func(region string) (*crapi.Client, error) { return k.crAPI(p.Kind, region, creds) }
-	if p.Kind == TargetPersonal {
+	if p.Kind == targetPersonal {
 		a, err := api(p.Region)
 		if err != nil {
 			return crapi.Token{}, err

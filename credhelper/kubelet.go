@@ -85,7 +85,7 @@ func (k *Keychain) kubeletResponse(ctx context.Context, req kubeletapi.Request) 
 		}
 	}
 	login, err := kc.Get(ctx, host)
-	var nf *NotFoundError
+	var nf *notFoundError
 	switch {
 	case errors.As(err, &nf):
 		if nf.Hint != "" {

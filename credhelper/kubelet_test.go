@@ -20,36 +20,59 @@ import (
 	"github.com/docker-credential-acr/docker-credential-acr/cache"
 	"github.com/docker-credential-acr/docker-credential-acr/config"
 	"github.com/docker-credential-acr/docker-credential-acr/credhelper/kubeletapi"
+	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit"
 	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit/fakecloud"
 )
 
-const (
-	kAccount     = "1234567890123456"
-	kNodeAK      = "LTAI5tNodeKeyForKubeletTests"
-	kNodeSecret  = "node-secret-must-never-be-printed"
-	kInstanceID  = "cri-kubelet0000000001"
-	kProviderARN = "acs:ram::" + kAccount + ":oidc-provider/ack-rrsa-kubelet-test"
+// The kubelet tests' parts of the shared world (testdata/world.json): the node pulls as user
+// dev of account main; Enterprise images are instance corp's (cn-hangzhou); per-workload identity
+// uses the roles puller-a, puller-b and ack-puller, whose service-account tokens the world
+// registers with its RRSA provider.
+var (
+	kAccount     = theWorld.Account("main")
+	kNodeAK      = theWorld.User("dev").AccessKeyID
+	kNodeSecret  = theWorld.User("dev").AccessKeySecret
+	kInstanceID  = theWorld.Instance("corp").ID
+	kProviderARN = theWorld.OIDCToken("puller-a").ProviderARN
 )
 
-// kubeletEnv isolates a test from the machine: no Alibaba Cloud or helper settings, no
-// proxies, a private HOME, no metadata service, no CLI profile.
-func kubeletEnv(t testing.TB) {
-	for _, kv := range os.Environ() {
-		name, _, _ := strings.Cut(kv, "=")
-		upper := strings.ToUpper(name)
-		if strings.HasPrefix(upper, "ALIBABA_CLOUD_") || strings.HasPrefix(upper, "DOCKER_CREDENTIAL_ACR_") ||
-			strings.HasPrefix(upper, "XDG_") || upper == "HTTP_PROXY" || upper == "HTTPS_PROXY" ||
-			upper == "ALL_PROXY" || upper == "NO_PROXY" || upper == "DEBUG" || upper == "DOCKER_CONFIG" {
-			t.Setenv(name, "")
-			os.Unsetenv(name)
-		}
+// kubeletEnv is the whole environment a kubelet test's Keychain sees (Config.Getenv): a private
+// HOME, no metadata service, no CLI profile, and the extra variables given. The process
+// environment is neither read nor changed.
+func kubeletEnv(t testing.TB, extra map[string]string) *testEnv {
+	e := &testEnv{m: map[string]string{
+		"HOME":                                t.TempDir(),
+		"ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true",
+		"ALIBABA_CLOUD_CLI_PROFILE_DISABLED":  "true",
+	}}
+	for k, v := range extra {
+		e.m[k] = v
 	}
-	home := t.TempDir()
-	t.Setenv("HOME", home)
-	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
-	t.Setenv("XDG_CACHE_HOME", filepath.Join(home, ".cache"))
-	t.Setenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
-	t.Setenv("ALIBABA_CLOUD_CLI_PROFILE_DISABLED", "true")
+	return e
+}
+
+// testEnv is an environment a test may change while Keychains read it.
+type testEnv struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+func (e *testEnv) getenv(k string) string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.m[k]
+}
+
+func (e *testEnv) setenv(k, v string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.m[k] = v
+}
+
+func (e *testEnv) unsetenv(k string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	delete(e.m, k)
 }
 
 // saToken is a token shaped like a kubelet-issued service-account token (the fake does not
@@ -85,6 +108,7 @@ func saTokenN(ns, name, uid string, n int) string {
 
 type kubeletWorld struct {
 	fc        *fakecloud.Server
+	env       *testEnv // the Keychain's environment
 	k         *Keychain
 	log       *syncBuffer
 	roleA     string
@@ -116,33 +140,24 @@ func (s *syncBuffer) String() string {
 
 func newKubeletWorld(t *testing.T) *kubeletWorld {
 	t.Helper()
-	kubeletEnv(t)
-	w := &kubeletWorld{fc: fakecloud.New(), log: &syncBuffer{}}
+	fc, world := testkit.StartFake(t)
+	w := &kubeletWorld{fc: fc, log: &syncBuffer{}}
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	must(w.fc.AddUser(fakecloud.User{AccountID: kAccount, Name: "node", AccessKeyID: kNodeAK, AccessKeySecret: kNodeSecret, RegistryPassword: true}))
-	must(w.fc.AddInstance(fakecloud.Instance{AccountID: kAccount, ID: kInstanceID, Name: "acme", Region: "cn-hangzhou"}))
-	roleA, roleB, roleACK := fakecloud.Role{AccountID: kAccount, Name: "puller-a"}, fakecloud.Role{AccountID: kAccount, Name: "puller-b"}, fakecloud.Role{AccountID: kAccount, Name: "ack-puller"}
-	must(w.fc.AddRole(roleA))
-	must(w.fc.AddRole(roleB))
-	must(w.fc.AddRole(roleACK))
-	w.roleA, w.roleB, w.roleACK = roleA.ARN(), roleB.ARN(), roleACK.ARN()
-	w.tokenA, w.tokenB, w.tokenACK = saToken("team-a", "puller"), saToken("team-b", "puller"), saToken("team-c", "builder")
-	must(w.fc.AddOIDCToken(fakecloud.OIDCToken{ProviderARN: kProviderARN, RoleARN: w.roleA, Token: w.tokenA, Subject: "system:serviceaccount:team-a:puller"}))
-	must(w.fc.AddOIDCToken(fakecloud.OIDCToken{ProviderARN: kProviderARN, RoleARN: w.roleB, Token: w.tokenB, Subject: "system:serviceaccount:team-b:puller"}))
-	must(w.fc.AddOIDCToken(fakecloud.OIDCToken{ProviderARN: kProviderARN, RoleARN: w.roleACK, Token: w.tokenACK, Subject: "system:serviceaccount:team-c:builder"}))
-	must(w.fc.Start())
-	t.Cleanup(w.fc.Close)
+	w.roleA, w.roleB, w.roleACK = world.Role("puller-a").ARN(), world.Role("puller-b").ARN(), world.Role("ack-puller").ARN()
+	w.tokenA, w.tokenB, w.tokenACK = world.OIDCToken("puller-a").Token, world.OIDCToken("puller-b").Token, world.OIDCToken("ack-puller").Token
 	w.challenge = httptest.NewServer(fakecloud.Challenge("cn-hangzhou", "china:"+kInstanceID))
 	t.Cleanup(w.challenge.Close)
 
-	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", kNodeAK)
-	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", kNodeSecret)
-	t.Setenv(kubeletapi.EnvOIDCProviderARN, kProviderARN)
+	w.env = kubeletEnv(t, map[string]string{
+		"ALIBABA_CLOUD_ACCESS_KEY_ID":     kNodeAK,
+		"ALIBABA_CLOUD_ACCESS_KEY_SECRET": kNodeSecret,
+		kubeletapi.EnvOIDCProviderARN:     kProviderARN,
+	})
 
 	w.cacheDir = t.TempDir()
 	store, err := cache.Open(w.cacheDir)
@@ -154,6 +169,7 @@ func newKubeletWorld(t *testing.T) *kubeletWorld {
 			Endpoints:         config.Endpoints{CR: w.fc.URL(), STS: w.fc.URL()},
 			ExpiringThreshold: 15 * time.Minute,
 			Timeout:           20 * time.Second,
+			Getenv:            w.env.getenv,
 		},
 		Cache:        store,
 		Log:          logger,
@@ -220,9 +236,9 @@ func TestKubeletNodeIdentity(t *testing.T) {
 		{"v1 personal", "v1", "registry.cn-hangzhou.aliyuncs.com/acme/app:1.4.2", "registry.cn-hangzhou.aliyuncs.com", "personal"},
 		{"v1beta1 personal vpc digest", "v1beta1", "registry-vpc.cn-hangzhou.aliyuncs.com/acme/app@sha256:" + strings.Repeat("ab", 32), "registry-vpc.cn-hangzhou.aliyuncs.com", "personal"},
 		{"v1alpha1 personal intl", "v1alpha1", "registry-intl.cn-hangzhou.aliyuncs.com/acme/app", "registry-intl.cn-hangzhou.aliyuncs.com", "personal"},
-		{"v1 enterprise", "v1", "acme-registry.cn-hangzhou.cr.aliyuncs.com/team/app:3", "acme-registry.cn-hangzhou.cr.aliyuncs.com", "enterprise"},
-		{"v1beta1 enterprise vpc", "v1beta1", "acme-registry-vpc.cn-hangzhou.cr.aliyuncs.com/team/app:3", "acme-registry-vpc.cn-hangzhou.cr.aliyuncs.com", "enterprise"},
-		{"v1alpha1 enterprise p2p port", "v1alpha1", "acme-registry-vpc.distributed.cn-hangzhou.cr.aliyuncs.com:65001/team/app:3", "acme-registry-vpc.distributed.cn-hangzhou.cr.aliyuncs.com:65001", "enterprise"},
+		{"v1 enterprise", "v1", "corp-registry.cn-hangzhou.cr.aliyuncs.com/team/app:3", "corp-registry.cn-hangzhou.cr.aliyuncs.com", "enterprise"},
+		{"v1beta1 enterprise vpc", "v1beta1", "corp-registry-vpc.cn-hangzhou.cr.aliyuncs.com/team/app:3", "corp-registry-vpc.cn-hangzhou.cr.aliyuncs.com", "enterprise"},
+		{"v1alpha1 enterprise p2p port", "v1alpha1", "corp-registry-vpc.distributed.cn-hangzhou.cr.aliyuncs.com:65001/team/app:3", "corp-registry-vpc.distributed.cn-hangzhou.cr.aliyuncs.com:65001", "enterprise"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -320,7 +336,7 @@ func TestKubeletNoCredentials(t *testing.T) {
 	}
 
 	// No credentials at all on this machine: no auth, and a hint on stderr.
-	os.Unsetenv("ALIBABA_CLOUD_ACCESS_KEY_ID")
+	w.env.unsetenv("ALIBABA_CLOUD_ACCESS_KEY_ID")
 	r, err = w.run(t, kubeletRequest("v1", "registry.cn-shanghai.aliyuncs.com/acme/app", nil))
 	if err != nil || r.Auth != nil || r.CacheDuration != "0s" {
 		t.Errorf("no credentials: %+v, %v", r, err)
@@ -357,7 +373,7 @@ func TestKubeletTokenError(t *testing.T) {
 	w := newKubeletWorld(t)
 	w.fc.InjectPersistent(fakecloud.ActionPersonalToken, fakecloud.FaultAPIError(403, "NoPermission", "You are not authorized to do this action."))
 	_, err := w.run(t, kubeletRequest("v1", "registry.cn-beijing.aliyuncs.com/acme/app:1", nil))
-	var te *TokenError
+	var te *tokenError
 	if !errors.As(err, &te) {
 		t.Fatalf("error %T %v, want a *TokenError", err, err)
 	}
@@ -369,9 +385,8 @@ func TestKubeletTokenError(t *testing.T) {
 // A request the plugin refuses gets an error and no answer at all; the wire-level cases are
 // kubeletapi's (TestReadRequestMalformed).
 func TestKubeletMalformed(t *testing.T) {
-	kubeletEnv(t)
 	const token = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzZWNyZXQifQ.c2VjcmV0LXNpZ25hdHVyZQ"
-	k := &Keychain{Config: &config.Config{ExpiringThreshold: 15 * time.Minute, Endpoints: config.Endpoints{CR: "http://127.0.0.1:1", STS: "http://127.0.0.1:1"}}, DMIDir: t.TempDir()}
+	k := &Keychain{Config: &config.Config{ExpiringThreshold: 15 * time.Minute, Endpoints: config.Endpoints{CR: "http://127.0.0.1:1", STS: "http://127.0.0.1:1"}, Getenv: kubeletEnv(t, nil).getenv}, DMIDir: t.TempDir()}
 	for _, in := range []string{
 		"", "null", "registry.cn-hangzhou.aliyuncs.com\n",
 		`{"apiVersion":"credentialprovider.kubelet.k8s.io/v2","kind":"CredentialProviderRequest","image":"registry.cn-hangzhou.aliyuncs.com/a/b","serviceAccountToken":"` + token + `"}`,
@@ -411,8 +426,7 @@ func (endless) Read(p []byte) (int, error) {
 }
 
 func TestKubeletBoundedRead(t *testing.T) {
-	kubeletEnv(t)
-	k := &Keychain{Config: &config.Config{}, DMIDir: t.TempDir()}
+	k := &Keychain{Config: &config.Config{Getenv: kubeletEnv(t, nil).getenv}, DMIDir: t.TempDir()}
 
 	// A stream that never ends is cut at the limit.
 	start := time.Now()
@@ -487,8 +501,7 @@ func TestKubeletCacheDuration(t *testing.T) {
 // FuzzKubeletRequest: no input makes the plugin panic, hang, write a partial answer, or answer
 // what it should have refused; answers are valid responses in the request's apiVersion.
 func FuzzKubeletRequest(f *testing.F) {
-	kubeletEnv(f)
-	files, _ := filepath.Glob("testdata/kubelet/requests/*.json")
+	files, _ := filepath.Glob(testkit.Path("kubelet", "requests", "*.json"))
 	for _, file := range files {
 		if data, err := os.ReadFile(file); err == nil {
 			f.Add(data)
@@ -508,7 +521,7 @@ func FuzzKubeletRequest(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	// No credentials anywhere and unreachable loopback endpoints: nothing leaves the machine.
-	k := &Keychain{Config: &config.Config{ExpiringThreshold: 15 * time.Minute, Endpoints: config.Endpoints{CR: "http://127.0.0.1:1", STS: "http://127.0.0.1:1"}}, DMIDir: f.TempDir()}
+	k := &Keychain{Config: &config.Config{ExpiringThreshold: 15 * time.Minute, Endpoints: config.Endpoints{CR: "http://127.0.0.1:1", STS: "http://127.0.0.1:1"}, Getenv: kubeletEnv(f, nil).getenv}, DMIDir: f.TempDir()}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var out bytes.Buffer
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -520,7 +533,7 @@ func FuzzKubeletRequest(f *testing.F) {
 				t.Fatalf("error %v and an answer %q", err, out.String())
 			}
 			var re *kubeletapi.RequestError
-			var we *WorkloadIdentityError
+			var we *workloadIdentityError
 			if !errors.As(err, &re) && !errors.As(err, &we) {
 				t.Fatalf("unexpected error %T: %v", err, err)
 			}
@@ -560,7 +573,7 @@ func TestKubeletAbsurdExpiry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The keychain keeps the token at most MaxTokenLife (12h); the kubelet may keep it until the
+	// The keychain keeps the token at most maxTokenLife (12h); the kubelet may keep it until the
 	// helper would refresh it, so a little less, and never more than 12h.
 	d, derr := time.ParseDuration(r.CacheDuration)
 	if len(r.Auth) != 1 || derr != nil || d <= 11*time.Hour || d > maxKubeletCacheDuration {
@@ -574,7 +587,7 @@ func TestKubeletAbsurdExpiry(t *testing.T) {
 // The kubelet compares ports exactly: an image written host:443/... is served, keyed as written.
 func TestKubeletExplicitPort443(t *testing.T) {
 	w := newKubeletWorld(t)
-	for _, host := range []string{"registry.cn-hangzhou.aliyuncs.com:443", "acme-registry.cn-hangzhou.cr.aliyuncs.com:443"} {
+	for _, host := range []string{"registry.cn-hangzhou.aliyuncs.com:443", "corp-registry.cn-hangzhou.cr.aliyuncs.com:443"} {
 		r, err := w.run(t, kubeletRequest("v1", host+"/acme/app:1", nil))
 		if err != nil {
 			t.Fatal(err)

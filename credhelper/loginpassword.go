@@ -8,12 +8,12 @@ import (
 	"io"
 )
 
-// GetLoginPassword runs `get-login-password [--username] HOST`: for tools that take a username
+// getLoginPassword runs `get-login-password [--username] HOST`: for tools that take a username
 // and password instead of running a credential helper (ctr --user, crictl --creds, helm registry
 // login --password-stdin), like `aws ecr get-login-password`. stdout carries the temporary password
 // and nothing else (or, with --username, the user name alone), so that `$(…)` and
 // `--password-stdin` take it as is; the user name goes to stderr. It returns the exit code.
-func GetLoginPassword(ctx context.Context, k *Keychain, args []string, stdout, stderr io.Writer) int {
+func getLoginPassword(ctx context.Context, k *Keychain, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("get-login-password", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	username := fs.Bool("username", false, "print the registry user name instead of the password")
@@ -34,7 +34,7 @@ func GetLoginPassword(ctx context.Context, k *Keychain, args []string, stdout, s
 	host := fs.Arg(0)
 	l, err := k.Get(ctx, host)
 	if err != nil {
-		var nf *NotFoundError
+		var nf *notFoundError
 		if errors.As(err, &nf) {
 			msg := "no Alibaba Cloud ACR login for " + truncate(host)
 			if nf.Hint != "" {

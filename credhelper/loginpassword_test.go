@@ -35,7 +35,7 @@ func TestGetLoginPassword(t *testing.T) {
 			}
 			k := w.keychain(t)
 			var stdout, stderr bytes.Buffer
-			code := GetLoginPassword(ctx(t), k, tt.args, &stdout, &stderr)
+			code := getLoginPassword(ctx(t), k, tt.args, &stdout, &stderr)
 			if code != tt.code {
 				t.Fatalf("exit %d, want %d; stdout %q stderr %q", code, tt.code, stdout.String(), stderr.String())
 			}

@@ -14,12 +14,12 @@ import (
 	"github.com/docker-credential-acr/docker-credential-acr/sts"
 )
 
-// Plan is what the Keychain knows about a host before any network call: the parsed registry, the
+// hostPlan is what the Keychain knows about a host before any network call: the parsed registry, the
 // config entry that applies, the base credentials and the role hops. Doctor shows it.
-type Plan struct {
+type hostPlan struct {
 	Registry acr.Registry
 	Entry    *config.Registry // nil if none applies
-	Kind     TargetKind
+	Kind     targetKind
 	Region   string
 	// InstanceID is known from the config (or from the host for crpi- instances).
 	InstanceID string
@@ -30,18 +30,18 @@ type Plan struct {
 	STSEndpoint cloudapi.Endpoint
 	Provider    sts.Provider
 	// Secret is set for an entry whose login is a KMS secret (Kind TargetSecret; secret.go).
-	Secret *SecretPlan
+	Secret *secretPlan
 	Key    string   // the cache key of the token
 	How    []string // how each fact was found, for doctor
 }
 
-// TargetKind is the kind of token a host needs.
-type TargetKind int
+// targetKind is the kind of token a host needs.
+type targetKind int
 
 const (
-	TargetPersonal   TargetKind = iota + 1 // GET /tokens in the region
-	TargetEnterprise                       // GetAuthorizationToken of an instance
-	TargetSecret                           // GetSecretValue of a KMS secret (secret.go)
+	targetPersonal   targetKind = iota + 1 // GET /tokens in the region
+	targetEnterprise                       // GetAuthorizationToken of an instance
+	targetSecret                           // GetSecretValue of a KMS secret (secret.go)
 )
 
 // serves reports whether the Keychain could serve reg at all: an ACR default domain, or a host
@@ -65,40 +65,40 @@ func (k *Keychain) listingEntry(reg acr.Registry) *config.Registry {
 	return nil
 }
 
-// Plan works out how to get a token for reg, from local facts only, with one exception: an
+// plan works out how to get a token for reg, from local facts only, with one exception: an
 // Enterprise default domain whose instance id is needed to pick its config entry (entries that
 // name only an instanceId). There the registry's anonymous challenge says it, else each such
 // entry's instance is asked (ListInstanceEndpoint, with that entry's credentials) whether it
 // serves the host; the answer is remembered on disk (instanceOf).
-func (k *Keychain) Plan(ctx context.Context, reg acr.Registry) (*Plan, error) {
+func (k *Keychain) plan(ctx context.Context, reg acr.Registry) (*hostPlan, error) {
 	cfg := k.Config
 	if e := k.secretEntry(reg); e != nil {
 		return k.secretPlan(reg, e)
 	}
-	p := &Plan{Registry: reg}
+	p := &hostPlan{Registry: reg}
 	switch reg.Edition {
 	case acr.EditionUnknown:
 		if p.Entry = k.listingEntry(reg); p.Entry == nil {
-			return nil, &NotFoundError{Host: reg.Host}
+			return nil, &notFoundError{Host: reg.Host}
 		}
-		p.Kind = TargetEnterprise
+		p.Kind = targetEnterprise
 		p.InstanceID, p.Region = p.Entry.InstanceID, p.Entry.RegionID
 		p.How = append(p.How, "custom domain listed in "+p.Entry.Describe()+" of "+cfg.Path)
 	case acr.EditionPersonal:
-		p.Kind, p.Region = TargetPersonal, reg.Region
+		p.Kind, p.Region = targetPersonal, reg.Region
 		p.Entry = cfg.Match(reg.MatchesDomain, "")
 		p.How = append(p.How, "Personal Edition (classic) host; region "+reg.Region+" from the host name")
 	case acr.EditionPersonalInstance:
-		p.Kind, p.Region, p.InstanceID = TargetEnterprise, reg.Region, reg.InstanceID
+		p.Kind, p.Region, p.InstanceID = targetEnterprise, reg.Region, reg.InstanceID
 		p.Entry = cfg.Match(reg.MatchesDomain, reg.InstanceID)
 		if !cfg.PersonalInstanceTokens {
-			return nil, &NotFoundError{Host: reg.Host, Hint: fmt.Sprintf(
+			return nil, &notFoundError{Host: reg.Host, Hint: fmt.Sprintf(
 				"%s is a Personal Edition instance (crpi-), which has no temporary tokens: run `docker login %s` once with the instance's fixed password; the helper keeps it (personalInstanceTokens: true in the config tries GetAuthorizationToken instead; experimental, nothing shows it working)",
 				reg.Host, reg.Host)}
 		}
 		p.How = append(p.How, "Personal Edition instance "+reg.InstanceID+" (personalInstanceTokens: true)")
 	case acr.EditionEnterprise:
-		p.Kind, p.Region = TargetEnterprise, reg.Region
+		p.Kind, p.Region = targetEnterprise, reg.Region
 		p.Entry = cfg.Match(reg.MatchesDomain, "")
 		if p.Entry != nil && p.Entry.InstanceID == "" && len(p.Entry.Domains) == 0 {
 			p.Entry = nil // a catch-all entry: look for one naming the instance once it is known
@@ -145,7 +145,7 @@ func (k *Keychain) Plan(ctx context.Context, reg acr.Registry) (*Plan, error) {
 // domains it lists). An entry that names the host (in domains) or its instance (instanceId) with
 // another region contradicts the host and is an error naming the entry; a catch-all entry's
 // regionId does not apply to hosts that name their region (config.Load refuses one).
-func (k *Keychain) planRegion(p *Plan) error {
+func (k *Keychain) planRegion(p *hostPlan) error {
 	e := p.Entry
 	switch {
 	case e == nil || e.RegionID == "":
@@ -164,7 +164,7 @@ func (k *Keychain) planRegion(p *Plan) error {
 	if w := e.Where(); w != "" {
 		where += " at " + w
 	}
-	return &TokenError{Host: p.Registry.Host,
+	return &tokenError{Host: p.Registry.Host,
 		Err: fmt.Errorf("%s names region %s, but %s says regionId %s", p.Registry.Host, p.Registry.Region, where, e.RegionID),
 		Fix: "a host that names its region keeps it: correct or remove regionId in that entry"}
 }
@@ -185,12 +185,12 @@ func instanceEntries(cfg *config.Config, reg acr.Registry) []*config.Registry {
 }
 
 // credentials fills in the plan's base chain, the STS endpoint and the entry's role hops.
-func (k *Keychain) credentials(p *Plan) error {
+func (k *Keychain) credentials(p *hostPlan) error {
 	e := p.Entry
 	stsRegion := k.Config.Env(config.EnvSTSRegion)
 	if stsRegion != "" && !acr.ValidRegion(stsRegion) {
 		// Never another endpoint instead: the variable is wrong, and the user must hear it.
-		return &TokenError{Host: p.Registry.Host, Err: fmt.Errorf("%s=%q is not a region id", config.EnvSTSRegion, stsRegion),
+		return &tokenError{Host: p.Registry.Host, Err: fmt.Errorf("%s=%q is not a region id", config.EnvSTSRegion, stsRegion),
 			Fix: "set " + config.EnvSTSRegion + " to a region id such as cn-hangzhou, or unset it"}
 	}
 	if stsRegion == "" {
@@ -202,7 +202,7 @@ func (k *Keychain) credentials(p *Plan) error {
 	if err != nil {
 		// The override was checked when the config was read; what is left is a {region} with no
 		// region known, or a region that is not one. Never fall back silently to another endpoint.
-		return &TokenError{Host: p.Registry.Host, Err: err, Fix: "add regionId to " + entryName(p) + ", or set ALIBABA_CLOUD_STS_REGION to a region id"}
+		return &tokenError{Host: p.Registry.Host, Err: err, Fix: "add regionId to " + entryName(p) + ", or set ALIBABA_CLOUD_STS_REGION to a region id"}
 	}
 	opts := sts.ChainOptions{
 		ECSMetadata: k.Config.ECSMetadata,
@@ -237,7 +237,7 @@ func (k *Keychain) credentials(p *Plan) error {
 			if errors.As(err, &nf) {
 				fix = "name one of the profiles that exist, or create it (aliyun configure --profile " + e.Profile + ")"
 			}
-			return &TokenError{Host: p.Registry.Host, Err: fmt.Errorf("config file %s: %s.profile: %w", k.Config.Path, e.Describe(), err), Fix: fix}
+			return &tokenError{Host: p.Registry.Host, Err: fmt.Errorf("config file %s: %s.profile: %w", k.Config.Path, e.Describe(), err), Fix: fix}
 		}
 		p.Chain = ch
 	} else {
@@ -255,10 +255,10 @@ func (k *Keychain) credentials(p *Plan) error {
 // without the network. Personal tokens serve every Personal host of a region, and an Enterprise
 // token every domain of its instance, so the key names the region and instance, not the host
 // (except for a custom domain whose instance is found at run time).
-func (k *Keychain) key(p *Plan) string {
+func (k *Keychain) key(p *hostPlan) string {
 	var target string
 	switch {
-	case p.Kind == TargetPersonal:
+	case p.Kind == targetPersonal:
 		target = "personal\x00" + p.Region
 	case p.InstanceID != "":
 		target = "instance\x00" + p.InstanceID + "\x00" + p.Region

@@ -23,7 +23,7 @@ func TestRegionFromAnAPIAnswerIsChecked(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := w.keychain(t).Get(ctx(t), "hostile-registry.cn-beijing.cr.aliyuncs.com")
-	var te *TokenError
+	var te *tokenError
 	if !errors.As(err, &te) || !strings.Contains(err.Error(), "not a region id") {
 		t.Fatalf("err = %v, want a TokenError about the region", err)
 	}
@@ -73,13 +73,13 @@ func TestHostThatNamesItsRegionKeepsIt(t *testing.T) {
 	}
 	k := w.keychain(t, catchAll)
 	reg, _ := acr.Parse("registry.cn-hangzhou.aliyuncs.com")
-	p, err := k.Plan(ctx(t), reg)
+	p, err := k.plan(ctx(t), reg)
 	if err != nil || p.Region != "cn-hangzhou" {
 		t.Fatalf("plan region %v, %v", p, err)
 	}
 	var out, errb bytes.Buffer
 	Doctor(ctx(t), k, []string{"--json", "registry.cn-hangzhou.aliyuncs.com"}, &out, &errb)
-	var reports []DoctorReport
+	var reports []doctorReport
 	if err := json.Unmarshal(out.Bytes(), &reports); err != nil || len(reports) != 1 {
 		t.Fatalf("doctor: %v %s", err, out.String())
 	}
@@ -103,7 +103,7 @@ func TestEntryContradictingTheHostsRegion(t *testing.T) {
 	w.setChallenge(fakecloud.Challenge("cn-beijing", "china:"+teamID))
 	k := w.keychain(t, config.Registry{InstanceID: teamID, RegionID: "cn-shanghai"})
 	_, err := k.Get(ctx(t), "team-registry.cn-beijing.cr.aliyuncs.com")
-	var te *TokenError
+	var te *tokenError
 	if !errors.As(err, &te) || !strings.Contains(err.Error(), "names region cn-beijing") || !strings.Contains(err.Error(), "registries[0]") || !strings.Contains(err.Error(), "regionId cn-shanghai") {
 		t.Fatalf("err = %v", err)
 	}

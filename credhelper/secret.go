@@ -23,8 +23,8 @@ import (
 	"github.com/docker-credential-acr/docker-credential-acr/sts"
 )
 
-// SecretPlan is the KMS part of a plan whose login is a secret.
-type SecretPlan struct {
+// secretPlan is the KMS part of a plan whose login is a secret.
+type secretPlan struct {
 	Ref      secrets.Ref
 	Stage    string
 	TTL      time.Duration
@@ -35,7 +35,7 @@ type SecretPlan struct {
 }
 
 // ARN is the secret's ARN, with the account completed where the plan knows it ("*" if not).
-func (s *SecretPlan) ARN() string { return s.Ref.WithAccount(s.Account).ARN() }
+func (s *secretPlan) ARN() string { return s.Ref.WithAccount(s.Account).ARN() }
 
 // parseServer reads a server URL as the Keychain keys it: Docker Hub under one name, docker.io,
 // whichever of its names the client sent (secrets.CanonicalDomain).
@@ -52,27 +52,27 @@ func (k *Keychain) secretEntry(reg acr.Registry) *config.Registry {
 }
 
 // secretPlan plans a login from the secret of entry e, with e's credential chain and hops.
-func (k *Keychain) secretPlan(reg acr.Registry, e *config.Registry) (*Plan, error) {
+func (k *Keychain) secretPlan(reg acr.Registry, e *config.Registry) (*hostPlan, error) {
 	s := e.Secret
-	p := &Plan{Registry: reg, Entry: e, Kind: TargetSecret, Region: s.Ref.Region}
+	p := &hostPlan{Registry: reg, Entry: e, Kind: targetSecret, Region: s.Ref.Region}
 	p.How = append(p.How, "listed in "+e.Describe()+" of "+k.Config.Path+", whose login is the KMS secret "+s.Ref.String())
 	ep, err := secrets.Endpoint(k.Config.Endpoints.KMS, s.Ref.Region, k.Config.VPC)
 	if err != nil {
 		// The override was checked when the config was read and the region is always known:
 		// only a broken invariant gets here. Never another endpoint.
-		return nil, &SecretError{Host: reg.Host, Err: err, Fix: "check endpoints.kms in the config file"}
+		return nil, &secretError{Host: reg.Host, Err: err, Fix: "check endpoints.kms in the config file"}
 	}
 	if err := k.credentials(p); err != nil {
 		return nil, err
 	}
-	p.Secret = &SecretPlan{Ref: s.Ref, Stage: s.Stage, TTL: s.TTL, Endpoint: ep, Account: k.signerAccount(p)}
+	p.Secret = &secretPlan{Ref: s.Ref, Stage: s.Stage, TTL: s.TTL, Endpoint: ep, Account: k.signerAccount(p)}
 	p.Key = k.secretKey(p)
 	return p, nil
 }
 
 // signerAccount is the account of the identity that signs the plan's calls, when an ARN says it:
 // the last role hop, else the OIDC role of the base credentials. "" when unknown (an AccessKey).
-func (k *Keychain) signerAccount(p *Plan) string {
+func (k *Keychain) signerAccount(p *hostPlan) string {
 	role := ""
 	switch {
 	case len(p.Hops) > 0:
@@ -103,7 +103,7 @@ func roleAccount(arn string) string {
 
 // secretKey is the cache key of a secret plan's login: the secret (ARN, stage, endpoint), the
 // identity that reads it (chain and hops, the kubelet's service account) and the TTL.
-func (k *Keychain) secretKey(p *Plan) string {
+func (k *Keychain) secretKey(p *hostPlan) string {
 	s := p.Secret
 	parts := []string{"secret/v1", s.Ref.SecretName(), s.Ref.Region, s.ARN(), s.Stage, s.Endpoint.String(), s.TTL.String(), k.CacheScope}
 	if e := p.Entry; e != nil {
@@ -115,7 +115,7 @@ func (k *Keychain) secretKey(p *Plan) string {
 
 // secretIdentity names what a secret plan's login is: the secret, its stage, and who reads it.
 // The log lines and doctor name it so; the cache key is made of the same parts.
-func secretIdentity(p *Plan) string {
+func secretIdentity(p *hostPlan) string {
 	who := p.Chain.Describe()
 	for _, arn := range sts.ARNs(p.Hops) {
 		who += " → " + arn
@@ -124,14 +124,14 @@ func secretIdentity(p *Plan) string {
 }
 
 // secretClient is the KMS client of a plan, signing with creds (the plan's provider: chain and hops).
-func (k *Keychain) secretClient(p *Plan, creds sts.Provider) *secrets.Client {
+func (k *Keychain) secretClient(p *hostPlan, creds sts.Provider) *secrets.Client {
 	return &secrets.Client{Endpoint: p.Secret.Endpoint, Credentials: creds, Account: p.Secret.Account, Retry: k.Retry}
 }
 
 // secretLogin is the login of a secret plan: from the cache while it is younger than secretTTL,
 // else read from KMS (one process at a time per key) and cached until now + secretTTL, so that
 // a rotated secret is picked up within that time.
-func (k *Keychain) secretLogin(ctx context.Context, p *Plan) (Login, error) {
+func (k *Keychain) secretLogin(ctx context.Context, p *hostPlan) (Login, error) {
 	s := p.Secret
 	id := secretIdentity(p)
 	// Threshold 0: the login is served until its TTL is over, and never after (no stale use:
@@ -152,16 +152,16 @@ func (k *Keychain) secretLogin(ctx context.Context, p *Plan) (Login, error) {
 	return Login{Username: e.Username, Secret: e.Secret, ExpiresAt: e.ExpiresAt, Source: src.String(), FromSecret: id}, nil
 }
 
-// SecretError means a login from a KMS secret failed. Its text says for which host, why and
+// secretError means a login from a KMS secret failed. Its text says for which host, why and
 // what to do; it never holds the secret's value.
-type SecretError struct {
+type secretError struct {
 	Host     string
 	Identity string // secretIdentity of the plan
 	Err      error
 	Fix      string
 }
 
-func (e *SecretError) Error() string {
+func (e *secretError) Error() string {
 	msg := "registry login for " + e.Host + " from Alibaba Cloud KMS Secrets Manager failed: "
 	var se *secrets.Error
 	if errors.As(e.Err, &se) {
@@ -180,15 +180,15 @@ func (e *SecretError) Error() string {
 	return strings.Join(strings.Fields(msg), " ")
 }
 
-func (e *SecretError) Unwrap() error { return e.Err }
+func (e *secretError) Unwrap() error { return e.Err }
 
 // explainSecret is explain for a secret plan: a SecretError naming the fix.
-func (k *Keychain) explainSecret(p *Plan, err error) error {
-	var already *SecretError
+func (k *Keychain) explainSecret(p *hostPlan, err error) error {
+	var already *secretError
 	if errors.As(err, &already) {
 		return err
 	}
-	se := &SecretError{Host: p.Registry.Host, Identity: secretIdentity(p), Err: err}
+	se := &secretError{Host: p.Registry.Host, Identity: secretIdentity(p), Err: err}
 	var ae *cloudapi.Error
 	switch kind := secrets.KindOf(err); {
 	case kind == secrets.NoPermission:
@@ -207,7 +207,7 @@ func (k *Keychain) explainSecret(p *Plan, err error) error {
 		// The credential chain, the role hops, the network: as for ACR.
 		q := *p
 		q.Secret = nil
-		var te *TokenError
+		var te *tokenError
 		if errors.As(k.explain(&q, err), &te) {
 			se.Fix = te.Fix
 		}
@@ -217,7 +217,7 @@ func (k *Keychain) explainSecret(p *Plan, err error) error {
 
 // secretStep is doctor's online step of a secret plan: GetSecretValue with creds, never showing
 // the value.
-func (k *Keychain) secretStep(ctx context.Context, p *Plan, creds sts.Provider, r *DoctorReport) (string, error) {
+func (k *Keychain) secretStep(ctx context.Context, p *hostPlan, creds sts.Provider, r *doctorReport) (string, error) {
 	l, err := k.secretClient(p, creds).Login(ctx, p.Secret.Ref, p.Secret.Stage)
 	if err != nil {
 		return "", err
@@ -228,8 +228,8 @@ func (k *Keychain) secretStep(ctx context.Context, p *Plan, creds sts.Provider, 
 	return fmt.Sprintf("user %s, version %s (stages %s); cached for %s", l.Username, l.VersionID, strings.Join(l.Stages, ", "), p.Secret.TTL), nil
 }
 
-// SecretReport is doctor's view of a secret plan: which secret, where, read by whom; never its value.
-type SecretReport struct {
+// secretReport is doctor's view of a secret plan: which secret, where, read by whom; never its value.
+type secretReport struct {
 	Secret    string `json:"secret"`
 	ARN       string `json:"arn"`
 	Region    string `json:"region"`
@@ -241,7 +241,7 @@ type SecretReport struct {
 }
 
 // diagnoseSecret fills in r for a secret plan (diagnose has parsed the host and made the plan).
-func (k *Keychain) diagnoseSecret(ctx context.Context, p *Plan, r *DoctorReport, online bool) {
+func (k *Keychain) diagnoseSecret(ctx context.Context, p *hostPlan, r *doctorReport, online bool) {
 	s := p.Secret
 	r.Region, r.How = p.Region, p.How
 	r.Edition = "not ACR: login from a KMS secret"
@@ -250,13 +250,13 @@ func (k *Keychain) diagnoseSecret(ctx context.Context, p *Plan, r *DoctorReport,
 	r.Sources = p.Chain.Sources()
 	r.Using = p.Chain.Describe()
 	r.ECSSkipped = p.Chain.ECSSkipped
-	r.Secret = &SecretReport{Secret: s.Ref.String(), ARN: s.ARN(), Region: s.Ref.Region, Endpoint: s.Endpoint.String(),
+	r.Secret = &secretReport{Secret: s.Ref.String(), ARN: s.ARN(), Region: s.Ref.Region, Endpoint: s.Endpoint.String(),
 		Stage: s.Stage, TTL: s.TTL.String(), Identity: secretIdentity(p)}
 	if r.Stored {
 		r.How = append(r.How, "a stored login (docker login) is used before the secret")
 	}
 	if e, ok := k.Cache.Get(p.Key); ok {
-		r.Cached = &CachedToken{Username: e.Username, ExpiresAt: e.ExpiresAt, FetchedAt: e.FetchedAt, Fresh: e.Fresh(k.now(), 0)}
+		r.Cached = &cachedToken{Username: e.Username, ExpiresAt: e.ExpiresAt, FetchedAt: e.FetchedAt, Fresh: e.Fresh(k.now(), 0)}
 	}
 	if p.Chain.Empty() && !r.Stored {
 		msg := "no Alibaba Cloud credentials on this machine to read the secret with: set ALIBABA_CLOUD_ACCESS_KEY_ID/ALIBABA_CLOUD_ACCESS_KEY_SECRET, configure the aliyun CLI, or use RRSA"
@@ -272,7 +272,7 @@ func (k *Keychain) diagnoseSecret(ctx context.Context, p *Plan, r *DoctorReport,
 }
 
 // printSecret prints the secret lines of a report.
-func (r *DoctorReport) printSecret(line func(k, v string)) {
+func (r *doctorReport) printSecret(line func(k, v string)) {
 	if r.Secret == nil {
 		return
 	}

@@ -26,14 +26,14 @@ func TestSecretPlanKeyAndIdentity(t *testing.T) {
 		}
 		return r
 	}
-	plan := func(k *Keychain, host string) *Plan {
+	plan := func(k *Keychain, host string) *hostPlan {
 		t.Helper()
 		reg, err := parseServer(host)
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := k.Plan(ctx(t), reg)
-		if err != nil || p.Secret == nil || p.Kind != TargetSecret {
+		p, err := k.plan(ctx(t), reg)
+		if err != nil || p.Secret == nil || p.Kind != targetSecret {
 			t.Fatalf("%s: %+v %v", host, p, err)
 		}
 		return p
@@ -86,14 +86,14 @@ func TestSecretEntryServesTheHostsItLists(t *testing.T) {
 	ref, _ := secrets.ParseRef("crpi-login", "cn-hangzhou")
 	const crpi = "crpi-abcdefgh12345678.cn-hangzhou.personal.cr.aliyuncs.com"
 	k := w.keychain(t, config.Registry{Domains: []string{crpi}, RegionID: "cn-hangzhou", Secret: &config.Secret{Ref: ref, Stage: secrets.DefaultStage, TTL: secrets.DefaultTTL}})
-	for host, want := range map[string]TargetKind{crpi: TargetSecret, "registry.cn-hangzhou.aliyuncs.com": TargetPersonal, "team-registry.cn-beijing.cr.aliyuncs.com": TargetEnterprise} {
+	for host, want := range map[string]targetKind{crpi: targetSecret, "registry.cn-hangzhou.aliyuncs.com": targetPersonal, "team-registry.cn-beijing.cr.aliyuncs.com": targetEnterprise} {
 		reg, _ := parseServer(host)
-		p, err := k.Plan(ctx(t), reg)
-		if err != nil || p.Kind != want || (p.Secret != nil) != (want == TargetSecret) {
+		p, err := k.plan(ctx(t), reg)
+		if err != nil || p.Kind != want || (p.Secret != nil) != (want == targetSecret) {
 			t.Errorf("%s: %+v %v, want kind %d", host, p, err, want)
 		}
 	}
-	if _, err := k.Plan(ctx(t), mustParse(t, "ghcr.io")); err == nil {
+	if _, err := k.plan(ctx(t), mustParse(t, "ghcr.io")); err == nil {
 		t.Error("ghcr.io is listed by no entry, but was planned")
 	}
 }

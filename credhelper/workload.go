@@ -24,11 +24,11 @@ import (
 	"github.com/docker-credential-acr/docker-credential-acr/sts"
 )
 
-// WorkloadIdentityError means a request with a service-account token cannot be served: no role
+// workloadIdentityError means a request with a service-account token cannot be served: no role
 // annotation, or no OIDC provider configured. Its message names the fix.
-type WorkloadIdentityError struct{ Msg string }
+type workloadIdentityError struct{ Msg string }
 
-func (e *WorkloadIdentityError) Error() string {
+func (e *workloadIdentityError) Error() string {
 	return "kubelet credential provider (Alibaba Cloud ACR), service-account token: " + e.Msg
 }
 
@@ -64,12 +64,12 @@ func (k *Keychain) forWorkload(req kubeletapi.Request) (*Keychain, error) {
 	}
 	provider := k.oidcProviderARN()
 	if provider == "" {
-		return nil, &WorkloadIdentityError{Msg: "no OIDC provider configured: set " + kubeletapi.EnvOIDCProviderARN +
+		return nil, &workloadIdentityError{Msg: "no OIDC provider configured: set " + kubeletapi.EnvOIDCProviderARN +
 			" to the cluster's RAM OIDC provider (acs:ram::<account>:oidc-provider/<name>) in the env of the provider in the kubelet's CredentialProviderConfig"}
 	}
 	m := reProviderARN().FindStringSubmatch(provider)
 	if m == nil {
-		return nil, &WorkloadIdentityError{Msg: fmt.Sprintf("%s=%q is not an OIDC provider ARN: want acs:ram::<account>:oidc-provider/<name>", kubeletapi.EnvOIDCProviderARN, truncate(provider))}
+		return nil, &workloadIdentityError{Msg: fmt.Sprintf("%s=%q is not an OIDC provider ARN: want acs:ram::<account>:oidc-provider/<name>", kubeletapi.EnvOIDCProviderARN, truncate(provider))}
 	}
 	role, err := workloadRole(req.ServiceAccountAnnotations, m[1])
 	if err != nil {
@@ -92,7 +92,7 @@ func workloadRole(ann map[string]string, account string) (string, error) {
 	if v, ok := ann[kubeletapi.AnnotationRoleARN]; ok {
 		v = strings.TrimSpace(v)
 		if !reRoleARN().MatchString(v) {
-			return "", &WorkloadIdentityError{Msg: fmt.Sprintf("annotation %s=%q is not a RAM role ARN: want acs:ram::<account>:role/<name>", kubeletapi.AnnotationRoleARN, truncate(v))}
+			return "", &workloadIdentityError{Msg: fmt.Sprintf("annotation %s=%q is not a RAM role ARN: want acs:ram::<account>:role/<name>", kubeletapi.AnnotationRoleARN, truncate(v))}
 		}
 		arn = v
 	}
@@ -104,18 +104,18 @@ func workloadRole(ann map[string]string, account string) (string, error) {
 		case reRoleName().MatchString(v):
 			fromName = "acs:ram::" + account + ":role/" + v
 		default:
-			return "", &WorkloadIdentityError{Msg: fmt.Sprintf("annotation %s=%q is not a RAM role name", kubeletapi.AnnotationACKRoleName, truncate(v))}
+			return "", &workloadIdentityError{Msg: fmt.Sprintf("annotation %s=%q is not a RAM role name", kubeletapi.AnnotationACKRoleName, truncate(v))}
 		}
 	}
 	switch {
 	case arn != "" && fromName != "" && !strings.EqualFold(arn, fromName):
-		return "", &WorkloadIdentityError{Msg: fmt.Sprintf("the service account's annotations name two roles: %s=%s and %s (%s): keep one", kubeletapi.AnnotationRoleARN, arn, kubeletapi.AnnotationACKRoleName, fromName)}
+		return "", &workloadIdentityError{Msg: fmt.Sprintf("the service account's annotations name two roles: %s=%s and %s (%s): keep one", kubeletapi.AnnotationRoleARN, arn, kubeletapi.AnnotationACKRoleName, fromName)}
 	case arn != "":
 		return arn, nil
 	case fromName != "":
 		return fromName, nil
 	}
-	return "", &WorkloadIdentityError{Msg: fmt.Sprintf("the service account names no RAM role: annotate it with %s: acs:ram::<account>:role/<name> (or ACK's %s: <role name>), and list the annotation in tokenAttributes of the kubelet's CredentialProviderConfig (see print-kubelet-config)", kubeletapi.AnnotationRoleARN, kubeletapi.AnnotationACKRoleName)}
+	return "", &workloadIdentityError{Msg: fmt.Sprintf("the service account names no RAM role: annotate it with %s: acs:ram::<account>:role/<name> (or ACK's %s: <role name>), and list the annotation in tokenAttributes of the kubelet's CredentialProviderConfig (see print-kubelet-config)", kubeletapi.AnnotationRoleARN, kubeletapi.AnnotationACKRoleName)}
 }
 
 // saClaims are the claims of a service-account token that name its holder.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/docker-credential-acr/docker-credential-acr/acr"
 	"github.com/docker-credential-acr/docker-credential-acr/credhelper/kubeletapi"
+	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit"
 	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit/fakecloud"
 )
 
@@ -21,8 +22,8 @@ func saRequest(image, token string, ann map[string]string) string {
 
 func TestKubeletServiceAccount(t *testing.T) {
 	w := newKubeletWorld(t)
-	const image = "acme-registry.cn-hangzhou.cr.aliyuncs.com/team/app:3"
-	const host = "acme-registry.cn-hangzhou.cr.aliyuncs.com"
+	const image = "corp-registry.cn-hangzhou.cr.aliyuncs.com/team/app:3"
+	const host = "corp-registry.cn-hangzhou.cr.aliyuncs.com"
 	annA := map[string]string{kubeletapi.AnnotationRoleARN: w.roleA, "unrelated.example.com/x": "y"}
 	annB := map[string]string{kubeletapi.AnnotationRoleARN: w.roleB}
 
@@ -130,7 +131,7 @@ func TestKubeletServiceAccount(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		p, err := kc.Plan(context.Background(), reg)
+		p, err := kc.plan(context.Background(), reg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -210,16 +211,16 @@ func TestKubeletServiceAccountErrors(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.provider == "-" {
-				os.Unsetenv(kubeletapi.EnvOIDCProviderARN)
+				w.env.unsetenv(kubeletapi.EnvOIDCProviderARN)
 			} else {
-				os.Setenv(kubeletapi.EnvOIDCProviderARN, tc.provider)
+				w.env.setenv(kubeletapi.EnvOIDCProviderARN, tc.provider)
 			}
 			_, err := w.run(t, saRequest(image, tc.token, tc.ann))
 			if err == nil {
 				t.Fatal("no error")
 			}
-			var we *WorkloadIdentityError
-			var te *TokenError
+			var we *workloadIdentityError
+			var te *tokenError
 			if tc.token401 && !errors.As(err, &te) || !tc.token401 && !errors.As(err, &we) {
 				t.Errorf("error %T: %v", err, err)
 			}
@@ -231,10 +232,10 @@ func TestKubeletServiceAccountErrors(t *testing.T) {
 			}
 		})
 	}
-	os.Setenv(kubeletapi.EnvOIDCProviderARN, kProviderARN)
+	w.env.setenv(kubeletapi.EnvOIDCProviderARN, kProviderARN)
 	// The ALIBABA_CLOUD_ name works too.
-	os.Unsetenv(kubeletapi.EnvOIDCProviderARN)
-	t.Setenv("ALIBABA_CLOUD_OIDC_PROVIDER_ARN", kProviderARN)
+	w.env.unsetenv(kubeletapi.EnvOIDCProviderARN)
+	w.env.setenv("ALIBABA_CLOUD_OIDC_PROVIDER_ARN", kProviderARN)
 	if _, err := w.run(t, saRequest(image, w.tokenA, map[string]string{kubeletapi.AnnotationRoleARN: w.roleA})); err != nil {
 		t.Errorf("with ALIBABA_CLOUD_OIDC_PROVIDER_ARN: %v", err)
 	}
@@ -246,7 +247,7 @@ func TestKubeletServiceAccountErrors(t *testing.T) {
 // Every sample request decodes; the kubelettest module checks the same files against the
 // upstream types.
 func TestServiceAccountFixtures(t *testing.T) {
-	files, err := filepath.Glob("testdata/kubelet/requests/*service-account*.json")
+	files, err := filepath.Glob(testkit.Path("kubelet", "requests", "*service-account*.json"))
 	if err != nil || len(files) < 2 {
 		t.Fatalf("fixtures: %v %v", files, err)
 	}
@@ -298,9 +299,9 @@ func TestServiceAccountOf(t *testing.T) {
 // pull as the node, as pods without a service account do. No OIDC provider is needed for them.
 func TestKubeletServiceAccountWithoutRole(t *testing.T) {
 	w := newKubeletWorld(t)
-	os.Unsetenv(kubeletapi.EnvOIDCProviderARN)
-	const image = "acme-registry.cn-hangzhou.cr.aliyuncs.com/team/app:3"
-	const host = "acme-registry.cn-hangzhou.cr.aliyuncs.com"
+	w.env.unsetenv(kubeletapi.EnvOIDCProviderARN)
+	const image = "corp-registry.cn-hangzhou.cr.aliyuncs.com/team/app:3"
+	const host = "corp-registry.cn-hangzhou.cr.aliyuncs.com"
 	node, err := w.run(t, kubeletRequest("v1", image, nil))
 	if err != nil {
 		t.Fatal(err)
@@ -337,7 +338,7 @@ func TestKubeletServiceAccountWithoutRole(t *testing.T) {
 func TestKubeletServiceAccountCacheGrowth(t *testing.T) {
 	w := newKubeletWorld(t)
 	const pulls = 1000
-	const image = "acme-registry.cn-hangzhou.cr.aliyuncs.com/team/app:3"
+	const image = "corp-registry.cn-hangzhou.cr.aliyuncs.com/team/app:3"
 	ann := map[string]string{kubeletapi.AnnotationRoleARN: w.roleA}
 	tokens := make([]string, pulls)
 	for i := range tokens {
@@ -352,7 +353,7 @@ func TestKubeletServiceAccountCacheGrowth(t *testing.T) {
 		if err != nil {
 			t.Fatalf("pull %d: %v", i, err)
 		}
-		pw := r.Auth["acme-registry.cn-hangzhou.cr.aliyuncs.com"].Password
+		pw := r.Auth["corp-registry.cn-hangzhou.cr.aliyuncs.com"].Password
 		if i == 0 {
 			first = pw
 		} else if pw != first {
@@ -381,8 +382,24 @@ func TestKubeletServiceAccountCacheGrowth(t *testing.T) {
 	if n := w.fc.Count("GetAuthorizationToken"); n != 1 {
 		t.Errorf("%d token calls, want 1", n)
 	}
-	// One token entry, its lock, and the instance lookup with its lock at most.
-	if len(all) > 4 || len(files) == 0 {
-		t.Errorf("%d files in the cache after %d pulls of one service account: %v", len(all), pulls, all)
+	// One token entry and its lock, the host's remembered challenge and the identity's instance
+	// lookup (each with a lock at most), and the prune stamp: nothing per token.
+	var entries, lookups, locks, other int
+	for _, f := range all {
+		switch name := filepath.Base(f); {
+		case strings.HasSuffix(name, ".lock"):
+			locks++
+		case strings.HasSuffix(name, ".lookup"):
+			lookups++
+		case name == ".last-prune":
+		case !strings.HasPrefix(name, "."):
+			entries++
+		default:
+			other++
+		}
+	}
+	if entries != 1 || lookups > 2 || locks > 3 || other != 0 || len(files) == 0 {
+		t.Errorf("%d files in the cache after %d pulls of one service account (%d token entries, %d lookups, %d locks, %d others): %v",
+			len(all), pulls, entries, lookups, locks, other, all)
 	}
 }

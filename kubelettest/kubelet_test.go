@@ -3,7 +3,6 @@ package kubelettest
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"net/http/httptest"
 	"net/url"
@@ -35,6 +34,7 @@ import (
 	"github.com/docker-credential-acr/docker-credential-acr/credhelper"
 	"github.com/docker-credential-acr/docker-credential-acr/credhelper/kubeletapi"
 	"github.com/docker-credential-acr/docker-credential-acr/internal/kubeletconfig"
+	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit"
 	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit/fakecloud"
 )
 
@@ -130,7 +130,7 @@ func versionedRequest(apiVersion string) any {
 // The sample requests of the helper's tests are what the kubelet sends, and survive the trip
 // through the kubelet's encoder into the helper's decoder.
 func TestRequestFixturesRoundTrip(t *testing.T) {
-	files, err := filepath.Glob("../credhelper/testdata/kubelet/requests/*.json")
+	files, err := filepath.Glob(testkit.Path("kubelet", "requests", "*.json"))
 	if err != nil || len(files) < 5 {
 		t.Fatalf("fixtures: %v %v", files, err)
 	}
@@ -190,8 +190,8 @@ func TestKubeletEncodedRequests(t *testing.T) {
 	for apiVersion := range versions {
 		for _, req := range []credentialprovider.CredentialProviderRequest{
 			{Image: "registry.cn-hangzhou.aliyuncs.com/ns/app:1"},
-			{Image: "acme-registry-vpc.distributed.cn-hangzhou.cr.aliyuncs.com:65001/ns/app@sha256:" + strings.Repeat("0", 64)},
-			{Image: "acme-registry.cn-hangzhou.cr.aliyuncs.com/ns/app", ServiceAccountToken: "a.b.c",
+			{Image: "corp-registry-vpc.distributed.cn-hangzhou.cr.aliyuncs.com:65001/ns/app@sha256:" + strings.Repeat("0", 64)},
+			{Image: "corp-registry.cn-hangzhou.cr.aliyuncs.com/ns/app", ServiceAccountToken: "a.b.c",
 				ServiceAccountAnnotations: map[string]string{kubeletapi.AnnotationRoleARN: "acs:ram::1:role/r", "x": ""}},
 		} {
 			data := encodeRequest(t, apiVersion, &req)
@@ -212,36 +212,19 @@ func TestKubeletEncodedRequests(t *testing.T) {
 
 // ---- responses, from the helper itself against a local fake of the Alibaba Cloud APIs ----
 
-const (
-	account     = "1234567890123456"
-	nodeAK      = "LTAI5tNodeKeyForKubeletTypes"
-	nodeSecret  = "node-secret-for-the-types-test"
-	instanceID  = "cri-kubelettypes00001"
-	providerARN = "acs:ram::" + account + ":oidc-provider/ack-rrsa-types"
+// The parts of the shared world (testdata/world.json) the response tests use: the node pulls as
+// user dev of account main, Enterprise images are instance corp's, and per-workload identity
+// uses roles puller-a and ack-puller with the world's service-account tokens.
+var (
+	theWorld    = testkit.Load()
+	providerARN = theWorld.OIDCToken("puller-a").ProviderARN
 )
 
+// isolate keeps the machine's credentials, settings, proxies and directories from the helper
+// (testkit.ScrubEnv), with no CLI profile either.
 func isolate(t *testing.T) {
-	for _, kv := range os.Environ() {
-		name, _, _ := strings.Cut(kv, "=")
-		upper := strings.ToUpper(name)
-		if strings.HasPrefix(upper, "ALIBABA_CLOUD_") || strings.HasPrefix(upper, "DOCKER_CREDENTIAL_ACR_") || strings.HasPrefix(upper, "XDG_") ||
-			strings.HasSuffix(upper, "_PROXY") || upper == "DEBUG" {
-			t.Setenv(name, "")
-			os.Unsetenv(name)
-		}
-	}
-	home := t.TempDir()
-	t.Setenv("HOME", home)
-	t.Setenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
+	testkit.ScrubEnv(t)
 	t.Setenv("ALIBABA_CLOUD_CLI_PROFILE_DISABLED", "true")
-}
-
-func saToken(ns, name string) string {
-	enc := func(v any) string {
-		b, _ := json.Marshal(v)
-		return base64.RawURLEncoding.EncodeToString(b)
-	}
-	return enc(map[string]string{"alg": "RS256"}) + "." + enc(map[string]string{"sub": "system:serviceaccount:" + ns + ":" + name}) + ".c2ln"
 }
 
 type world struct {
@@ -255,30 +238,18 @@ type world struct {
 func newWorld(t *testing.T) *world {
 	t.Helper()
 	isolate(t)
-	w := &world{fc: fakecloud.New(), token: saToken("team-a", "puller"), ackTok: saToken("team-c", "builder")}
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	must(w.fc.AddUser(fakecloud.User{AccountID: account, Name: "node", AccessKeyID: nodeAK, AccessKeySecret: nodeSecret, RegistryPassword: true}))
-	must(w.fc.AddInstance(fakecloud.Instance{AccountID: account, ID: instanceID, Name: "acme", Region: "cn-hangzhou"}))
-	role, ack := fakecloud.Role{AccountID: account, Name: "puller"}, fakecloud.Role{AccountID: account, Name: "ack-puller"}
-	must(w.fc.AddRole(role))
-	must(w.fc.AddRole(ack))
-	w.role = role.ARN()
-	must(w.fc.AddOIDCToken(fakecloud.OIDCToken{ProviderARN: providerARN, RoleARN: role.ARN(), Token: w.token}))
-	must(w.fc.AddOIDCToken(fakecloud.OIDCToken{ProviderARN: providerARN, RoleARN: ack.ARN(), Token: w.ackTok}))
-	must(w.fc.Start())
-	t.Cleanup(w.fc.Close)
-	ch := httptest.NewServer(fakecloud.Challenge("cn-hangzhou", "china:"+instanceID))
+	fc, tw := testkit.StartFake(t)
+	node, corp := tw.User("dev"), tw.Instance("corp")
+	w := &world{fc: fc, role: tw.Role("puller-a").ARN(), token: tw.OIDCToken("puller-a").Token, ackTok: tw.OIDCToken("ack-puller").Token}
+	ch := httptest.NewServer(fakecloud.Challenge(corp.Region, "china:"+corp.ID))
 	t.Cleanup(ch.Close)
-	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", nodeAK)
-	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", nodeSecret)
+	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", node.AccessKeyID)
+	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", node.AccessKeySecret)
 	t.Setenv(kubeletapi.EnvOIDCProviderARN, providerARN)
 	store, err := cache.Open(t.TempDir())
-	must(err)
+	if err != nil {
+		t.Fatal(err)
+	}
 	w.k = &credhelper.Keychain{
 		Config: &config.Config{
 			Endpoints:         config.Endpoints{CR: w.fc.URL(), STS: w.fc.URL()},
@@ -317,20 +288,20 @@ func TestResponsesDecodeStrictly(t *testing.T) {
 	cases := []tc{
 		{"registry.cn-hangzhou.aliyuncs.com/acme/app:1", false, false, "registry.cn-hangzhou.aliyuncs.com"},
 		{"registry-vpc.cn-hangzhou.aliyuncs.com/acme/app@sha256:" + strings.Repeat("ab", 32), false, false, "registry-vpc.cn-hangzhou.aliyuncs.com"},
-		{"acme-registry.cn-hangzhou.cr.aliyuncs.com/team/app:3", false, false, "acme-registry.cn-hangzhou.cr.aliyuncs.com"},
-		{"acme-registry-vpc.distributed.cn-hangzhou.cr.aliyuncs.com:65001/team/app:3", false, false, "acme-registry-vpc.distributed.cn-hangzhou.cr.aliyuncs.com:65001"},
+		{"corp-registry.cn-hangzhou.cr.aliyuncs.com/team/app:3", false, false, "corp-registry.cn-hangzhou.cr.aliyuncs.com"},
+		{"corp-registry-vpc.distributed.cn-hangzhou.cr.aliyuncs.com:65001/team/app:3", false, false, "corp-registry-vpc.distributed.cn-hangzhou.cr.aliyuncs.com:65001"},
 		{"docker.io/library/nginx:1.27", false, false, ""},
 		{"nginx", false, false, ""},
 		{"gcr.io/x/y", false, false, ""},
 		{"localhost:5000/x", false, false, ""},
 		{"crpi-abcdefgh12345678.cn-hangzhou.personal.cr.aliyuncs.com/acme/app", false, false, ""},
-		{"acme-registry.cn-hangzhou.cr.aliyuncs.com/team/app:3", true, false, "acme-registry.cn-hangzhou.cr.aliyuncs.com"},
+		{"corp-registry.cn-hangzhou.cr.aliyuncs.com/team/app:3", true, false, "corp-registry.cn-hangzhou.cr.aliyuncs.com"},
 		{"registry.cn-hangzhou.aliyuncs.com/acme/app:1", true, true, "registry.cn-hangzhou.aliyuncs.com"},
 		{"docker.io/library/nginx:1.27", true, false, ""},
 		{"registry.cn-hangzhou.aliyuncs.com:443/acme/app:1", false, false, "registry.cn-hangzhou.aliyuncs.com:443"},
 	}
 	// A service account that names no role: the node's login.
-	noRole := tc{"acme-registry.cn-hangzhou.cr.aliyuncs.com/team/app:3", true, false, "acme-registry.cn-hangzhou.cr.aliyuncs.com"}
+	noRole := tc{"corp-registry.cn-hangzhou.cr.aliyuncs.com/team/app:3", true, false, "corp-registry.cn-hangzhou.cr.aliyuncs.com"}
 	n := 0
 	for apiVersion := range versions {
 		for i, c := range append(cases, noRole) {

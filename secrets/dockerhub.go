@@ -18,12 +18,12 @@ func DockerHubAliases() []string {
 
 var dockerHubHosts = map[string]bool{"docker.io": true, "index.docker.io": true, "registry-1.docker.io": true}
 
-// IsDockerHub reports whether serverURL, as a client handed it to the helper, names Docker Hub:
+// isDockerHub reports whether serverURL, as a client handed it to the helper, names Docker Hub:
 // one of the DockerHubAliases, in any letter case, with an optional https:// (or http://)
 // scheme, the port 443 and a path of "/", "/v1/" or "/v2/" (with or without the trailing slash).
 // Anything else is not Docker Hub: "index.docker.io.evil.example", "evil.example/docker.io",
 // "user@docker.io", "docker.io:5000" or "docker.io/library/alpine".
-func IsDockerHub(serverURL string) bool {
+func isDockerHub(serverURL string) bool {
 	s := strings.ToLower(strings.TrimSpace(serverURL))
 	if rest, ok := strings.CutPrefix(s, "https://"); ok {
 		s = rest
@@ -44,7 +44,7 @@ func IsDockerHub(serverURL string) bool {
 // that a `domains: [docker.io]` entry, its cache key and its log lines name one registry whatever
 // the client sent.
 func CanonicalDomain(serverURL string) string {
-	if IsDockerHub(serverURL) {
+	if isDockerHub(serverURL) {
 		return DockerHub
 	}
 	return serverURL

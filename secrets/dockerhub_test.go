@@ -35,12 +35,12 @@ func TestIsDockerHub(t *testing.T) {
 		{"https://", false},
 	}
 	for _, tt := range tests {
-		if got := IsDockerHub(tt.in); got != tt.want {
-			t.Errorf("IsDockerHub(%q) = %v, want %v", tt.in, got, tt.want)
+		if got := isDockerHub(tt.in); got != tt.want {
+			t.Errorf("isDockerHub(%q) = %v, want %v", tt.in, got, tt.want)
 		}
 	}
 	for _, a := range DockerHubAliases() {
-		if !IsDockerHub(a) {
+		if !isDockerHub(a) {
 			t.Errorf("alias %q is not recognised", a)
 		}
 		if CanonicalDomain(a) != DockerHub {

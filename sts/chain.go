@@ -25,7 +25,7 @@ type ChainOptions struct {
 	STSEndpoint cloudapi.Endpoint
 	Retry       cloudapi.Retry
 	// OIDCAudience is the audience asked of a CI's token service (GitHub Actions);
-	// "" is DefaultOIDCAudience.
+	// "" is defaultOIDCAudience.
 	OIDCAudience string
 	// DMIDir is where DMI identifies the machine ("/sys/class/dmi/id" when empty).
 	DMIDir string
@@ -136,7 +136,7 @@ func oidcFromEnv(o ChainOptions) (source, bool) {
 	case env(envGitHubTokenURL) != "" && env(envGitHubTokenToken) != "":
 		aud := o.OIDCAudience
 		if aud == "" {
-			aud = DefaultOIDCAudience
+			aud = defaultOIDCAudience
 		}
 		p = githubActionsOIDC(role, pa, p.SessionName, env(envGitHubTokenURL), env(envGitHubTokenToken), aud, o.STSEndpoint, o.Retry)
 		fix = "check that the job has the id-token permission (write), that the role trusts the OIDC provider for this repository, and the audience (DOCKER_CREDENTIAL_ACR_OIDC_AUDIENCE), or unset ALIBABA_CLOUD_ROLE_ARN to use the next source"

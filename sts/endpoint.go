@@ -11,8 +11,8 @@ import (
 	"github.com/docker-credential-acr/docker-credential-acr/internal/cloudapi"
 )
 
-// GlobalEndpoint is the STS endpoint that serves every region.
-const GlobalEndpoint = "sts.aliyuncs.com"
+// globalEndpoint is the STS endpoint that serves every region.
+const globalEndpoint = "sts.aliyuncs.com"
 
 // ResolveEndpoint is where the STS calls for region go.
 //
@@ -31,7 +31,7 @@ func ResolveEndpoint(override, region string, vpc bool) (cloudapi.Endpoint, erro
 		return cloudapi.ResolveEndpoint(override, "sts", region, vpc)
 	}
 	if region == "" {
-		return cloudapi.Endpoint{Host: GlobalEndpoint, Scheme: "https"}, nil
+		return cloudapi.Endpoint{Host: globalEndpoint, Scheme: "https"}, nil
 	}
 	if !acr.ValidRegion(region) {
 		return cloudapi.Endpoint{}, fmt.Errorf("%q is not a region id (like cn-hangzhou)", region)

@@ -21,8 +21,8 @@ import (
 const (
 	envGitHubTokenURL   = "ACTIONS_ID_TOKEN_REQUEST_URL"
 	envGitHubTokenToken = "ACTIONS_ID_TOKEN_REQUEST_TOKEN"
-	// DefaultOIDCAudience is the audience RAM's OIDC providers for CI usually trust.
-	DefaultOIDCAudience = "sts.aliyuncs.com"
+	// defaultOIDCAudience is the audience RAM's OIDC providers for CI usually trust.
+	defaultOIDCAudience = "sts.aliyuncs.com"
 )
 
 // githubActionsOIDC is the OIDC source of a GitHub Actions job: each call asks the job's token

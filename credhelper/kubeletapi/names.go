@@ -12,7 +12,7 @@ const (
 	APIVersionV1beta1  = "credentialprovider.kubelet.k8s.io/v1beta1"
 	APIVersionV1alpha1 = "credentialprovider.kubelet.k8s.io/v1alpha1"
 
-	RequestKind  = "CredentialProviderRequest"
+	requestKind  = "CredentialProviderRequest"
 	ResponseKind = "CredentialProviderResponse"
 )
 

@@ -128,11 +128,11 @@ func DecodeRequest(data []byte) (Request, error) {
 			APIVersionV1, APIVersionV1beta1, APIVersionV1alpha1)
 	}
 	switch req.Kind {
-	case RequestKind:
+	case requestKind:
 	case "":
-		return Request{}, badRequest("no kind: want %s", RequestKind)
+		return Request{}, badRequest("no kind: want %s", requestKind)
 	default:
-		return Request{}, badRequest("kind %q: want %s", truncate(req.Kind), RequestKind)
+		return Request{}, badRequest("kind %q: want %s", truncate(req.Kind), requestKind)
 	}
 	switch {
 	case req.Image == "":

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit"
 )
 
 func request(version, image string, extra map[string]any) string {
@@ -156,7 +158,7 @@ func TestImageRegistry(t *testing.T) {
 // Every sample request decodes; the kubelettest module checks the same files against the
 // upstream types.
 func TestRequestFixtures(t *testing.T) {
-	files, err := filepath.Glob("../testdata/kubelet/requests/*.json")
+	files, err := filepath.Glob(testkit.Path("kubelet", "requests", "*.json"))
 	if err != nil || len(files) < 5 {
 		t.Fatalf("fixtures: %v %v", files, err)
 	}

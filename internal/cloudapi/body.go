@@ -7,14 +7,14 @@ import (
 	"net/http"
 )
 
-// MaxBody bounds every response body the helper reads: API answers (the largest, a ListInstance
+// maxBody bounds every response body the helper reads: API answers (the largest, a ListInstance
 // page of 50 instances, is tens of KiB), error pages, the registry challenge. A body past it is
 // refused, never read into memory whole: an endpoint that streams without end would otherwise
 // hold the command (and gigabytes of memory) until the deadline.
-const MaxBody = 2 << 20
+const maxBody = 2 << 20
 
-// ErrBodyTooLarge is the read error of a response body past MaxBody.
-var ErrBodyTooLarge = fmt.Errorf("larger than %d MiB", MaxBody>>20)
+// errBodyTooLarge is the read error of a response body past maxBody.
+var errBodyTooLarge = fmt.Errorf("larger than %d MiB", maxBody>>20)
 
 // boundedTransport bounds the response bodies of base and notes, for a call made through Call,
 // that the bound was hit (the SDK turns read errors into untyped ones).
@@ -26,14 +26,14 @@ func (t boundedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return resp, err
 	}
 	info, _ := req.Context().Value(callInfoKey{}).(*callInfo)
-	if resp.ContentLength > MaxBody {
+	if resp.ContentLength > maxBody {
 		resp.Body.Close()
 		if info != nil {
 			info.tooLarge = true
 		}
-		return nil, ErrBodyTooLarge
+		return nil, errBodyTooLarge
 	}
-	resp.Body = &boundedBody{rc: resp.Body, left: MaxBody, info: info}
+	resp.Body = &boundedBody{rc: resp.Body, left: maxBody, info: info}
 	return resp, nil
 }
 
@@ -52,7 +52,7 @@ func (b *boundedBody) Read(p []byte) (int, error) {
 			if b.info != nil {
 				b.info.tooLarge = true
 			}
-			return 0, ErrBodyTooLarge
+			return 0, errBodyTooLarge
 		}
 		if err == nil {
 			err = io.ErrNoProgress
@@ -69,7 +69,7 @@ func (b *boundedBody) Read(p []byte) (int, error) {
 
 func (b *boundedBody) Close() error { return b.rc.Close() }
 
-// isTooLarge reports whether err is, or the call info says it was, a body past MaxBody.
+// isTooLarge reports whether err is, or the call info says it was, a body past maxBody.
 func isTooLarge(err error, info *callInfo) bool {
-	return errors.Is(err, ErrBodyTooLarge) || info != nil && info.tooLarge
+	return errors.Is(err, errBodyTooLarge) || info != nil && info.tooLarge
 }

@@ -20,11 +20,11 @@ func TestBoundedBody(t *testing.T) {
 	for _, tt := range []struct {
 		size    int
 		wantErr error
-	}{{0, nil}, {100, nil}, {MaxBody, nil}, {MaxBody + 1, ErrBodyTooLarge}, {3 * MaxBody, ErrBodyTooLarge}} {
+	}{{0, nil}, {100, nil}, {maxBody, nil}, {maxBody + 1, errBodyTooLarge}, {3 * maxBody, errBodyTooLarge}} {
 		info := &callInfo{}
-		b := &boundedBody{rc: io.NopCloser(bytes.NewReader(make([]byte, tt.size))), left: MaxBody, info: info}
+		b := &boundedBody{rc: io.NopCloser(bytes.NewReader(make([]byte, tt.size))), left: maxBody, info: info}
 		data, err := io.ReadAll(b)
-		if !errors.Is(err, tt.wantErr) || err == nil && len(data) != tt.size || len(data) > MaxBody || info.tooLarge != (tt.wantErr != nil) {
+		if !errors.Is(err, tt.wantErr) || err == nil && len(data) != tt.size || len(data) > maxBody || info.tooLarge != (tt.wantErr != nil) {
 			t.Errorf("size %d: read %d, err %v, tooLarge %v", tt.size, len(data), err, info.tooLarge)
 		}
 	}

@@ -26,8 +26,8 @@ import (
 
 // Timeouts for one HTTP exchange. The whole command has its own, longer deadline in the context.
 const (
-	ConnectTimeout = 5 * time.Second
-	ReadTimeout    = 10 * time.Second
+	connectTimeout = 5 * time.Second
+	readTimeout    = 10 * time.Second
 )
 
 // Config returns an openapi configuration for endpoint with the helper's timeouts and HTTP client.
@@ -37,8 +37,8 @@ func Config(e Endpoint, region string) *openapi.Config {
 		Endpoint:       dara.String(e.Host),
 		Protocol:       dara.String(e.Scheme),
 		RegionId:       dara.String(region),
-		ConnectTimeout: dara.Int(int(ConnectTimeout / time.Millisecond)),
-		ReadTimeout:    dara.Int(int(ReadTimeout / time.Millisecond)),
+		ConnectTimeout: dara.Int(int(connectTimeout / time.Millisecond)),
+		ReadTimeout:    dara.Int(int(readTimeout / time.Millisecond)),
 		HttpClient:     httpClient{sharedClient},
 		UserAgent:      dara.String("docker-credential-acr"),
 	}
@@ -47,19 +47,19 @@ func Config(e Endpoint, region string) *openapi.Config {
 // sharedClient is the one HTTP client of the process. It honours HTTPS_PROXY/NO_PROXY the way Go
 // does (never for loopback), which is what users behind a proxy expect; the SDK's own transport
 // would match NO_PROXY against host:port only.
-// Every response body it reads is bounded by MaxBody; the request's context (the command's
+// Every response body it reads is bounded by maxBody; the request's context (the command's
 // deadline) interrupts a body that trickles.
 var sharedClient = &http.Client{
 	Transport: boundedTransport{&http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: ConnectTimeout, KeepAlive: 30 * time.Second}).DialContext,
-		TLSHandshakeTimeout:   ConnectTimeout,
-		ResponseHeaderTimeout: ReadTimeout,
+		DialContext:           (&net.Dialer{Timeout: connectTimeout, KeepAlive: 30 * time.Second}).DialContext,
+		TLSHandshakeTimeout:   connectTimeout,
+		ResponseHeaderTimeout: readTimeout,
 		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12},
 		MaxIdleConnsPerHost:   4,
 		IdleConnTimeout:       30 * time.Second,
 	}},
-	Timeout: ConnectTimeout + ReadTimeout,
+	Timeout: connectTimeout + readTimeout,
 	CheckRedirect: func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse // an API never redirects; a redirect is not followed with a signature
 	},
@@ -90,7 +90,7 @@ type callInfoKey struct{}
 type callInfo struct {
 	status   int
 	date     time.Time // the answer's Date header
-	tooLarge bool      // a response body went past MaxBody
+	tooLarge bool      // a response body went past maxBody
 }
 
 // Request names one API call for Call.
@@ -115,7 +115,7 @@ type Caller interface {
 // short Backoff from their own files (there is no global to change, and no setting that could
 // shorten it in production).
 type Retry struct {
-	// Backoff is the pause before retry attempt n (1-based); nil is [DefaultBackoff].
+	// Backoff is the pause before retry attempt n (1-based); nil is [defaultBackoff].
 	Backoff func(n int) time.Duration
 }
 
@@ -123,11 +123,11 @@ func (r Retry) pause(n int) time.Duration {
 	if r.Backoff != nil {
 		return r.Backoff(n)
 	}
-	return DefaultBackoff(n)
+	return defaultBackoff(n)
 }
 
-// DefaultBackoff is 200ms doubling to at most 2s, with jitter: a pause in [base/2, base].
-func DefaultBackoff(n int) time.Duration {
+// defaultBackoff is 200ms doubling to at most 2s, with jitter: a pause in [base/2, base].
+func defaultBackoff(n int) time.Duration {
 	base := 200 * time.Millisecond << (n - 1)
 	if base > 2*time.Second {
 		base = 2 * time.Second
@@ -135,8 +135,8 @@ func DefaultBackoff(n int) time.Duration {
 	return base/2 + rand.N(base/2+1)
 }
 
-// MaxAttempts bounds retries of transient failures; the context deadline bounds them too.
-const MaxAttempts = 4
+// maxAttempts bounds retries of transient failures; the context deadline bounds them too.
+const maxAttempts = 4
 
 // Result is the answer of a successful call.
 type Result struct {
@@ -163,7 +163,7 @@ func CallResult(ctx context.Context, c Caller, req Request) (Result, error) {
 			return r, nil
 		}
 		lastErr = err
-		if !retryable(err) || attempt >= MaxAttempts || ctx.Err() != nil {
+		if !retryable(err) || attempt >= maxAttempts || ctx.Err() != nil {
 			break
 		}
 		pause := req.Retry.pause(attempt)

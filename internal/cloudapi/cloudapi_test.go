@@ -129,7 +129,7 @@ func TestCallRetriesWithTheRequestsBackoff(t *testing.T) {
 	for _, tt := range []struct {
 		fails, wantCalls int
 		wantErr          bool
-	}{{0, 1, false}, {2, 3, false}, {MaxAttempts, MaxAttempts, true}} {
+	}{{0, 1, false}, {2, 3, false}, {maxAttempts, maxAttempts, true}} {
 		f := &flaky{fails: tt.fails}
 		var pauses []int
 		req := Request{Service: "cr", Params: &openapi.Params{Action: dara.String("X")},
@@ -142,8 +142,8 @@ func TestCallRetriesWithTheRequestsBackoff(t *testing.T) {
 	// The default backoff stays within its jittered bounds.
 	for n := 1; n <= 6; n++ {
 		base := min(200*time.Millisecond<<(n-1), 2*time.Second)
-		if d := DefaultBackoff(n); d < base/2 || d > base {
-			t.Errorf("DefaultBackoff(%d) = %v, want [%v, %v]", n, d, base/2, base)
+		if d := defaultBackoff(n); d < base/2 || d > base {
+			t.Errorf("defaultBackoff(%d) = %v, want [%v, %v]", n, d, base/2, base)
 		}
 	}
 }

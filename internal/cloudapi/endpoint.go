@@ -10,14 +10,14 @@ import (
 	"github.com/docker-credential-acr/docker-credential-acr/acr"
 )
 
-// ErrNoRegion is the error of ResolveEndpoint when the endpoint needs a region and none is known
+// errNoRegion is the error of ResolveEndpoint when the endpoint needs a region and none is known
 // (callers may then choose a global endpoint); a region that is not a region id is another error.
-var ErrNoRegion = errors.New("no region known")
+var errNoRegion = errors.New("no region known")
 
-// RegionError is a region that is not a region id, wherever it came from.
-type RegionError struct{ Region string }
+// regionError is a region that is not a region id, wherever it came from.
+type regionError struct{ Region string }
 
-func (e *RegionError) Error() string {
+func (e *regionError) Error() string {
 	return fmt.Sprintf("%q is not a region id such as cn-hangzhou", e.Region)
 }
 
@@ -38,11 +38,11 @@ func (e Endpoint) String() string { return e.Scheme + "://" + e.Host }
 // a region id (acr.ValidRegion) or empty: it is never a way to build another host name.
 func ResolveEndpoint(override, product, region string, vpc bool) (Endpoint, error) {
 	if region != "" && !acr.ValidRegion(region) {
-		return Endpoint{}, fmt.Errorf("%s endpoint: %w", product, &RegionError{Region: region})
+		return Endpoint{}, fmt.Errorf("%s endpoint: %w", product, &regionError{Region: region})
 	}
 	if override == "" {
 		if region == "" {
-			return Endpoint{}, fmt.Errorf("%w for the %s endpoint", ErrNoRegion, product)
+			return Endpoint{}, fmt.Errorf("%w for the %s endpoint", errNoRegion, product)
 		}
 		p := product
 		if vpc {
@@ -53,7 +53,7 @@ func ResolveEndpoint(override, product, region string, vpc bool) (Endpoint, erro
 	raw := strings.TrimSpace(override)
 	if strings.Contains(raw, "{region}") {
 		if region == "" {
-			return Endpoint{}, fmt.Errorf("%s endpoint %q needs a region, and none is known: %w", product, raw, ErrNoRegion)
+			return Endpoint{}, fmt.Errorf("%s endpoint %q needs a region, and none is known: %w", product, raw, errNoRegion)
 		}
 		raw = strings.ReplaceAll(raw, "{region}", region)
 	}
@@ -71,7 +71,7 @@ func ResolveEndpoint(override, product, region string, vpc bool) (Endpoint, erro
 		return Endpoint{}, fmt.Errorf("%s endpoint %q is not host[:port]: write it like %s.cn-hangzhou.aliyuncs.com or https://host:port", product, override, product)
 	}
 	e.Host = raw
-	if e.Scheme == "http" && !IsLoopback(e.Host) {
+	if e.Scheme == "http" && !isLoopback(e.Host) {
 		return Endpoint{}, fmt.Errorf("%s endpoint %q uses plain http, which is allowed only for loopback hosts: use https", product, override)
 	}
 	return e, nil
@@ -85,8 +85,8 @@ func CheckOverride(product, override string) error {
 	return err
 }
 
-// IsLoopback reports whether host[:port] names the loopback interface.
-func IsLoopback(hostport string) bool {
+// isLoopback reports whether host[:port] names the loopback interface.
+func isLoopback(hostport string) bool {
 	h := hostport
 	if host, _, err := net.SplitHostPort(hostport); err == nil {
 		h = host

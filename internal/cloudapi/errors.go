@@ -71,7 +71,7 @@ func classify(ctx context.Context, req Request, err error, info *callInfo) error
 	if isTooLarge(err, info) {
 		// Not retried: an endpoint that sends this much is not an Alibaba Cloud API.
 		return fmt.Errorf("%s %s: the answer from %s is %v, which no Alibaba Cloud API sends: check the %s endpoint (endpoints: in the config, or its environment variable)",
-			req.Service, action, req.Endpoint, ErrBodyTooLarge, req.Service)
+			req.Service, action, req.Endpoint, errBodyTooLarge, req.Service)
 	}
 	var re responseError
 	if errors.As(err, &re) && re.GetStatusCode() != nil {
@@ -156,9 +156,9 @@ var secretPatterns = sync.OnceValue(func() []*regexp.Regexp {
 })
 
 // Scrub makes text that may be shown or logged safe: it removes terminal control sequences
-// ([StripControls]) and then secret values.
+// ([stripControls]) and then secret values.
 func Scrub(s string) string {
-	s = StripControls(s)
+	s = stripControls(s)
 	for _, re := range secretPatterns() {
 		s = re.ReplaceAllString(s, "${1}***")
 	}

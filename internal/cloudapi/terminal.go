@@ -5,13 +5,13 @@ import (
 	"unicode/utf8"
 )
 
-// StripControls removes what a terminal would act on from text that came from the network (an
+// stripControls removes what a terminal would act on from text that came from the network (an
 // API's error Message, a transport error): ESC sequences whole (CSI "ESC [ … final", OSC
 // "ESC ] … BEL|ST", DCS/SOS/PM/APC "ESC P|X|^|_ … ST", two-byte "ESC x"), the 8-bit CSI and the
 // other C0 and C1 controls, DEL, and the Unicode bidi controls that reorder what is shown (so
 // that a message cannot hide or fake text). Newlines and tabs stay; a carriage return becomes a
 // space; invalid UTF-8 becomes U+FFFD. Scrub calls it, so every error and log line gets it.
-func StripControls(s string) string {
+func stripControls(s string) string {
 	if clean(s) {
 		return s
 	}

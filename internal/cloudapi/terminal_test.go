@@ -23,7 +23,7 @@ func TestStripControls(t *testing.T) {
 		{"trailing esc\x1b", "trailing esc"},
 	}
 	for _, tt := range tests {
-		if got := StripControls(tt.in); got != tt.want {
+		if got := stripControls(tt.in); got != tt.want {
 			t.Errorf("StripControls(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}

@@ -18,7 +18,7 @@ func notFound(string) (string, error) { return "", errors.New("not found") }
 
 func writeFile(t *testing.T, dir, body string, mode fs.FileMode) string {
 	t.Helper()
-	p := filepath.Join(dir, ConfigFileName)
+	p := filepath.Join(dir, configFileName)
 	if err := os.WriteFile(p, []byte(body), mode); err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func TestConfigureFiles(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "docker")
-			path := filepath.Join(dir, ConfigFileName)
+			path := filepath.Join(dir, configFileName)
 			var before []byte
 			if tc.body != nil {
 				if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -104,7 +104,7 @@ func TestConfigureFiles(t *testing.T) {
 				before = []byte(*tc.body)
 			}
 			var out bytes.Buffer
-			res, err := Configure(Options{ConfigDir: dir, Hosts: tc.hosts, DryRun: tc.dryRun, Out: &out, LookPath: found})
+			res, err := configure(options{ConfigDir: dir, Hosts: tc.hosts, DryRun: tc.dryRun, Out: &out, LookPath: found})
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("error %v, want one mentioning %q", err, tc.wantErr)
@@ -149,7 +149,7 @@ func TestConfigureFiles(t *testing.T) {
 			}
 			entries, _ := os.ReadDir(dir)
 			for _, e := range entries {
-				if e.Name() != ConfigFileName {
+				if e.Name() != configFileName {
 					t.Errorf("left behind %s", e.Name())
 				}
 			}
@@ -164,7 +164,7 @@ func TestConfigureNewDirMode(t *testing.T) {
 		t.Skip("no unix modes")
 	}
 	dir := filepath.Join(t.TempDir(), "a", "docker")
-	if _, err := Configure(Options{ConfigDir: dir, Hosts: []string{host}, LookPath: found}); err != nil {
+	if _, err := configure(options{ConfigDir: dir, Hosts: []string{host}, LookPath: found}); err != nil {
 		t.Fatal(err)
 	}
 	fi, err := os.Stat(dir)
@@ -189,11 +189,11 @@ func TestConfigureFollowsSymlink(t *testing.T) {
 		}
 	}
 	target := writeFile(t, dotfiles, `{"a":1}`, 0o640)
-	link := filepath.Join(dir, ConfigFileName)
+	link := filepath.Join(dir, configFileName)
 	if err := os.Symlink(target, link); err != nil {
 		t.Fatal(err)
 	}
-	res, err := Configure(Options{ConfigDir: dir, Hosts: []string{host}, LookPath: found})
+	res, err := configure(options{ConfigDir: dir, Hosts: []string{host}, LookPath: found})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,8 +215,8 @@ func TestConfigureFollowsSymlink(t *testing.T) {
 	// A dangling link is refused.
 	dangling := filepath.Join(base, "dangling")
 	os.Mkdir(dangling, 0o700)
-	os.Symlink(filepath.Join(base, "nowhere.json"), filepath.Join(dangling, ConfigFileName))
-	if _, err := Configure(Options{ConfigDir: dangling, Hosts: []string{host}, LookPath: found}); err == nil || !strings.Contains(err.Error(), "symbolic link") {
+	os.Symlink(filepath.Join(base, "nowhere.json"), filepath.Join(dangling, configFileName))
+	if _, err := configure(options{ConfigDir: dangling, Hosts: []string{host}, LookPath: found}); err == nil || !strings.Contains(err.Error(), "symbolic link") {
 		t.Fatalf("dangling link: %v", err)
 	}
 }
@@ -224,22 +224,22 @@ func TestConfigureFollowsSymlink(t *testing.T) {
 func TestConfigureDefaultDir(t *testing.T) {
 	d := filepath.Join(t.TempDir(), "cfg")
 	t.Setenv("DOCKER_CONFIG", d)
-	res, err := Configure(Options{Hosts: []string{host}, LookPath: found})
+	res, err := configure(options{Hosts: []string{host}, LookPath: found})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Path != filepath.Join(d, ConfigFileName) {
+	if res.Path != filepath.Join(d, configFileName) {
 		t.Errorf("Path %s", res.Path)
 	}
 	home := t.TempDir()
 	t.Setenv("DOCKER_CONFIG", "")
 	t.Setenv("HOME", home)
 	t.Setenv("USERPROFILE", home)
-	res, err = Configure(Options{Hosts: []string{host}, LookPath: found, DryRun: true})
+	res, err = configure(options{Hosts: []string{host}, LookPath: found, DryRun: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Path != filepath.Join(home, ".docker", ConfigFileName) {
+	if res.Path != filepath.Join(home, ".docker", configFileName) {
 		t.Errorf("Path %s", res.Path)
 	}
 }
@@ -247,7 +247,7 @@ func TestConfigureDefaultDir(t *testing.T) {
 func TestConfigurePathWarning(t *testing.T) {
 	dir := t.TempDir()
 	var asked string
-	res, err := Configure(Options{ConfigDir: dir, Hosts: []string{host}, DryRun: true,
+	res, err := configure(options{ConfigDir: dir, Hosts: []string{host}, DryRun: true,
 		LookPath: func(s string) (string, error) { asked = s; return notFound(s) }})
 	if err != nil {
 		t.Fatal(err)
@@ -262,10 +262,10 @@ func TestConfigurePathWarning(t *testing.T) {
 
 func TestConfigureRefusesDirectory(t *testing.T) {
 	dir := t.TempDir()
-	if err := os.Mkdir(filepath.Join(dir, ConfigFileName), 0o700); err != nil {
+	if err := os.Mkdir(filepath.Join(dir, configFileName), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Configure(Options{ConfigDir: dir, Hosts: []string{host}, LookPath: found}); err == nil {
+	if _, err := configure(options{ConfigDir: dir, Hosts: []string{host}, LookPath: found}); err == nil {
 		t.Fatal("accepted a directory")
 	}
 }
@@ -318,7 +318,7 @@ func TestRun(t *testing.T) {
 					t.Errorf("stderr lacks %q:\n%s", w, stderr.String())
 				}
 			}
-			data, err := os.ReadFile(filepath.Join(dir, ConfigFileName))
+			data, err := os.ReadFile(filepath.Join(dir, configFileName))
 			if len(tc.hosts) == 0 {
 				if err == nil && !strings.Contains(tc.name, "dry") {
 					t.Errorf("file written:\n%s", data)

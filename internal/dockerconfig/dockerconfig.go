@@ -32,17 +32,17 @@ import (
 	"strings"
 )
 
-// DefaultHelperName is the name docker is given in credHelpers: it runs docker-credential-<name>.
-const DefaultHelperName = "acr"
+// defaultHelperName is the name docker is given in credHelpers: it runs docker-credential-<name>.
+const defaultHelperName = "acr"
 
-// ConfigFileName is docker's config file in its config directory.
-const ConfigFileName = "config.json"
+// configFileName is docker's config file in its config directory.
+const configFileName = "config.json"
 
-// Options of Configure.
-type Options struct {
+// options of configure.
+type options struct {
 	// ConfigDir is docker's config directory; empty means $DOCKER_CONFIG, else ~/.docker.
 	ConfigDir string
-	// Hosts are the registry hosts to map to the helper; each is normalized (NormalizeHost).
+	// Hosts are the registry hosts to map to the helper; each is normalized (normalizeHost).
 	Hosts []string
 	// HelperName is the credHelpers value; empty means "acr".
 	HelperName string
@@ -54,10 +54,10 @@ type Options struct {
 	LookPath func(string) (string, error)
 }
 
-// Result of Configure.
-type Result struct {
+// result of Configure.
+type result struct {
 	Path     string   // the config file (after following a symbolic link)
-	Changes  []Change // one per host, in order
+	Changes  []change // one per host, in order
 	Created  bool     // the file did not exist (and was created unless DryRun)
 	Written  bool     // the file was written
 	Notes    []string // how hosts were normalized; hosts that also have a login in auths
@@ -65,8 +65,8 @@ type Result struct {
 	Content  []byte   // the document as written, or as it would be written in a dry run
 }
 
-// DefaultConfigDir is $DOCKER_CONFIG, else ~/.docker.
-func DefaultConfigDir() (string, error) {
+// defaultConfigDir is $DOCKER_CONFIG, else ~/.docker.
+func defaultConfigDir() (string, error) {
 	if d := os.Getenv("DOCKER_CONFIG"); d != "" {
 		return d, nil
 	}
@@ -77,12 +77,12 @@ func DefaultConfigDir() (string, error) {
 	return filepath.Join(home, ".docker"), nil
 }
 
-// Configure maps opts.Hosts to the helper in the credHelpers of docker's config.json.
-func Configure(opts Options) (Result, error) {
-	var res Result
+// configure maps opts.Hosts to the helper in the credHelpers of docker's config.json.
+func configure(opts options) (result, error) {
+	var res result
 	helper := opts.HelperName
 	if helper == "" {
-		helper = DefaultHelperName
+		helper = defaultHelperName
 	}
 	if !validHelperName(helper) {
 		return res, fmt.Errorf("%q is not a credential helper name (docker runs docker-credential-<name>)", helper)
@@ -94,11 +94,11 @@ func Configure(opts Options) (Result, error) {
 	}
 	dir := opts.ConfigDir
 	if dir == "" {
-		if dir, err = DefaultConfigDir(); err != nil {
+		if dir, err = defaultConfigDir(); err != nil {
 			return res, err
 		}
 	}
-	path := filepath.Join(dir, ConfigFileName)
+	path := filepath.Join(dir, configFileName)
 	res.Path = path
 
 	lookPath := opts.LookPath
@@ -138,7 +138,7 @@ func Configure(opts Options) (Result, error) {
 		}
 	}
 
-	out, changes, err := SetCredHelpers(orig, hosts, helper)
+	out, changes, err := setCredHelpers(orig, hosts, helper)
 	if err != nil {
 		return res, fmt.Errorf("%s: %w; it was left untouched", path, err)
 	}
@@ -164,7 +164,7 @@ func Configure(opts Options) (Result, error) {
 	return res, nil
 }
 
-func report(w io.Writer, res Result, dryRun, changed bool) {
+func report(w io.Writer, res result, dryRun, changed bool) {
 	if w == nil {
 		return
 	}
@@ -215,7 +215,7 @@ func normalizeHosts(in []string) (hosts, notes []string, err error) {
 	seen := map[string]bool{}
 	var bad []string
 	for _, s := range in {
-		h, note, err := NormalizeHost(s)
+		h, note, err := normalizeHost(s)
 		if err != nil {
 			bad = append(bad, err.Error())
 			continue
@@ -224,7 +224,7 @@ func normalizeHosts(in []string) (hosts, notes []string, err error) {
 			notes = append(notes, note)
 		}
 		keys := []string{h}
-		if h == dockerHub || h == DockerHubIndexServer {
+		if h == dockerHub || h == dockerHubIndexServer {
 			keys = dockerHubKeys // every client's name of Docker Hub, or some clients miss the helper
 		}
 		for _, h := range keys {
@@ -238,7 +238,7 @@ func normalizeHosts(in []string) (hosts, notes []string, err error) {
 		return nil, notes, errors.New(strings.Join(bad, "\n"))
 	}
 	if len(hosts) == 0 {
-		return nil, notes, ErrNoHosts
+		return nil, notes, errNoHosts
 	}
 	return hosts, notes, nil
 }
@@ -270,8 +270,8 @@ func authsFor(doc []byte, hosts []string) []string {
 	return out
 }
 
-// ErrNoHosts: there is no registry host to configure.
-var ErrNoHosts = errors.New("no registry hosts to configure: pass --registries host[,host...] (for example --registries registry.cn-hangzhou.aliyuncs.com), or list domains in the helper's config file")
+// errNoHosts: there is no registry host to configure.
+var errNoHosts = errors.New("no registry hosts to configure: pass --registries host[,host...] (for example --registries registry.cn-hangzhou.aliyuncs.com), or list domains in the helper's config file")
 
 // writeAtomic replaces path with data: a temporary file in the same directory, fsync, rename.
 // info is the existing file (nil for a new one, which gets mode 0600); its permission bits and,

@@ -10,47 +10,47 @@ import (
 	"strings"
 )
 
-// CredHelpersKey is the member of docker's config.json that maps registry hosts to credential
+// credHelpersKey is the member of docker's config.json that maps registry hosts to credential
 // helpers. docker reads config.json with encoding/json, which matches member names without regard
 // to case, so "credhelpers" or "CredHelpers" would be read as this member too.
-const CredHelpersKey = "credHelpers"
+const credHelpersKey = "credHelpers"
 
-// Action is what happens to one host's entry in credHelpers.
-type Action string
+// action is what happens to one host's entry in credHelpers.
+type action string
 
 // Actions.
 const (
-	Added     Action = "added"
-	Changed   Action = "changed"
-	Unchanged Action = "unchanged"
+	added     action = "added"
+	changed   action = "changed"
+	unchanged action = "unchanged"
 )
 
-// Change is the plan for one host.
-type Change struct {
+// change is the plan for one host.
+type change struct {
 	Host   string
-	Action Action
+	Action action
 	Old    string // the previous helper when Changed (raw JSON when it was not a string)
 	New    string // the helper name
 }
 
-func (c Change) String() string {
+func (c change) String() string {
 	switch c.Action {
-	case Added:
+	case added:
 		return fmt.Sprintf("added %s -> %s", c.Host, c.New)
-	case Changed:
+	case changed:
 		return fmt.Sprintf("changed %s: %s -> %s", c.Host, c.Old, c.New)
 	default:
 		return fmt.Sprintf("unchanged %s", c.Host)
 	}
 }
 
-// ErrInvalidDocument is wrapped by every refusal to edit a document: it is not JSON, its top level
+// errInvalidDocument is wrapped by every refusal to edit a document: it is not JSON, its top level
 // is not an object, or its credHelpers member is ambiguous or not an object.
-var ErrInvalidDocument = errors.New("not a docker config file this tool can edit safely")
+var errInvalidDocument = errors.New("not a docker config file this tool can edit safely")
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
-// SetCredHelpers returns doc with credHelpers[host] = helper for every host, and the plan.
+// setCredHelpers returns doc with credHelpers[host] = helper for every host, and the plan.
 //
 // The edit works on the bytes: every byte outside the credHelpers member is kept as it was (members,
 // their order, numbers such as 2.50, 1e3 or 12345678901234567890123, string escapes, whitespace),
@@ -60,18 +60,18 @@ var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 // doc itself.
 //
 // doc may be empty or only whitespace: docker reads that as an empty config, and so does this.
-// It refuses (ErrInvalidDocument) a document that is not valid JSON, that starts with a UTF-8 byte
+// It refuses (errInvalidDocument) a document that is not valid JSON, that starts with a UTF-8 byte
 // order mark (docker cannot read that either), whose top level is not an object, that has more than
 // one credHelpers member (in any case spelling), whose credHelpers is neither an object nor null,
 // or whose credHelpers names a host twice.
-func SetCredHelpers(doc []byte, hosts []string, helper string) (out []byte, changes []Change, err error) {
+func setCredHelpers(doc []byte, hosts []string, helper string) (out []byte, changes []change, err error) {
 	if bytes.HasPrefix(doc, utf8BOM) {
-		return nil, nil, fmt.Errorf("%w: it starts with a UTF-8 byte order mark, which docker cannot read either; remove the first three bytes", ErrInvalidDocument)
+		return nil, nil, fmt.Errorf("%w: it starts with a UTF-8 byte order mark, which docker cannot read either; remove the first three bytes", errInvalidDocument)
 	}
 	if len(bytes.TrimLeft(doc, " \t\r\n")) == 0 {
-		changes = make([]Change, 0, len(hosts))
+		changes = make([]change, 0, len(hosts))
 		for _, h := range hosts {
-			changes = append(changes, Change{Host: h, Action: Added, New: helper})
+			changes = append(changes, change{Host: h, Action: added, New: helper})
 		}
 		return renderDocument(hosts, helper), changes, nil
 	}
@@ -82,22 +82,22 @@ func SetCredHelpers(doc []byte, hosts []string, helper string) (out []byte, chan
 		if uerr == nil {
 			uerr = errors.New("invalid JSON")
 		}
-		return nil, nil, fmt.Errorf("%w: it is not valid JSON (%v)", ErrInvalidDocument, uerr)
+		return nil, nil, fmt.Errorf("%w: it is not valid JSON (%v)", errInvalidDocument, uerr)
 	}
 	top, err := parseObject(doc, 0)
 	if err != nil {
 		if errors.Is(err, errNotObject) {
-			return nil, nil, fmt.Errorf("%w: its top level is not a JSON object", ErrInvalidDocument)
+			return nil, nil, fmt.Errorf("%w: its top level is not a JSON object", errInvalidDocument)
 		}
-		return nil, nil, fmt.Errorf("%w: %v", ErrInvalidDocument, err)
+		return nil, nil, fmt.Errorf("%w: %v", errInvalidDocument, err)
 	}
 
 	var ch *member
 	for i := range top.members {
-		if strings.EqualFold(top.members[i].key, CredHelpersKey) {
+		if strings.EqualFold(top.members[i].key, credHelpersKey) {
 			if ch != nil {
 				return nil, nil, fmt.Errorf("%w: it has more than one %q member (%q and %q; docker matches the name without regard to case); merge them by hand",
-					ErrInvalidDocument, CredHelpersKey, ch.key, top.members[i].key)
+					errInvalidDocument, credHelpersKey, ch.key, top.members[i].key)
 			}
 			ch = &top.members[i]
 		}
@@ -117,7 +117,7 @@ func SetCredHelpers(doc []byte, hosts []string, helper string) (out []byte, chan
 		var b bytes.Buffer
 		b.WriteByte(',')
 		b.Write(afterComma(prefix, sep))
-		b.Write(quote(CredHelpersKey))
+		b.Write(quote(credHelpersKey))
 		b.Write(sep)
 		b.Write(renderObject(prefix, sep, hosts, helper))
 		e.add(last.valEnd, last.valEnd, b.Bytes())
@@ -128,15 +128,15 @@ func SetCredHelpers(doc []byte, hosts []string, helper string) (out []byte, chan
 		inner, err := parseObject(doc[:ch.valEnd], ch.valStart)
 		if err != nil {
 			if errors.Is(err, errNotObject) {
-				return nil, nil, fmt.Errorf("%w: its %q member is not an object (it maps registry hosts to helper names)", ErrInvalidDocument, ch.key)
+				return nil, nil, fmt.Errorf("%w: its %q member is not an object (it maps registry hosts to helper names)", errInvalidDocument, ch.key)
 			}
-			return nil, nil, fmt.Errorf("%w: %v", ErrInvalidDocument, err)
+			return nil, nil, fmt.Errorf("%w: %v", errInvalidDocument, err)
 		}
 		byKey := make(map[string]*member, len(inner.members))
 		for i := range inner.members {
 			m := &inner.members[i]
 			if byKey[m.key] != nil {
-				return nil, nil, fmt.Errorf("%w: %q names %q twice; remove one of the entries by hand", ErrInvalidDocument, ch.key, m.key)
+				return nil, nil, fmt.Errorf("%w: %q names %q twice; remove one of the entries by hand", errInvalidDocument, ch.key, m.key)
 			}
 			byKey[m.key] = m
 		}
@@ -145,7 +145,7 @@ func SetCredHelpers(doc []byte, hosts []string, helper string) (out []byte, chan
 			m := byKey[h]
 			if m == nil {
 				missing = append(missing, h)
-				changes = append(changes, Change{Host: h, Action: Added, New: helper})
+				changes = append(changes, change{Host: h, Action: added, New: helper})
 				continue
 			}
 			raw := doc[m.valStart:m.valEnd]
@@ -153,10 +153,10 @@ func SetCredHelpers(doc []byte, hosts []string, helper string) (out []byte, chan
 			if json.Unmarshal(raw, &old) != nil {
 				old = string(raw) // not a string: show it as written
 			} else if old == helper {
-				changes = append(changes, Change{Host: h, Action: Unchanged, Old: old, New: helper})
+				changes = append(changes, change{Host: h, Action: unchanged, Old: old, New: helper})
 				continue
 			}
-			changes = append(changes, Change{Host: h, Action: Changed, Old: old, New: helper})
+			changes = append(changes, change{Host: h, Action: changed, Old: old, New: helper})
 			e.add(m.valStart, m.valEnd, quote(helper))
 		}
 		if len(missing) == 0 {
@@ -191,17 +191,17 @@ func credHelpersRaw(doc []byte) []byte {
 		return nil
 	}
 	for _, m := range top.members {
-		if strings.EqualFold(m.key, CredHelpersKey) {
+		if strings.EqualFold(m.key, credHelpersKey) {
 			return doc[m.valStart:m.valEnd]
 		}
 	}
 	return nil
 }
 
-func allAdded(hosts []string, helper string) []Change {
-	c := make([]Change, 0, len(hosts))
+func allAdded(hosts []string, helper string) []change {
+	c := make([]change, 0, len(hosts))
 	for _, h := range hosts {
-		c = append(c, Change{Host: h, Action: Added, New: helper})
+		c = append(c, change{Host: h, Action: added, New: helper})
 	}
 	return c
 }
@@ -220,7 +220,7 @@ func afterComma(prefix, sep []byte) []byte {
 func renderDocument(hosts []string, helper string) []byte {
 	var b bytes.Buffer
 	b.WriteString("{\n\t")
-	b.Write(quote(CredHelpersKey))
+	b.Write(quote(credHelpersKey))
 	b.WriteString(": ")
 	b.Write(renderObject([]byte("\n\t"), []byte(": "), hosts, helper))
 	b.WriteString("\n}\n")

@@ -164,7 +164,7 @@ func TestSetCredHelpers(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			out, changes, err := SetCredHelpers([]byte(tc.in), tc.hosts, "acr")
+			out, changes, err := setCredHelpers([]byte(tc.in), tc.hosts, "acr")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -185,7 +185,7 @@ func TestSetCredHelpers(t *testing.T) {
 			var v map[string]json.RawMessage
 			_ = json.Unmarshal(out, &v)
 			for k, raw := range v {
-				if strings.EqualFold(k, CredHelpersKey) {
+				if strings.EqualFold(k, credHelpersKey) {
 					var m map[string]string
 					if err := json.Unmarshal(raw, &m); err != nil {
 						t.Fatal(err)
@@ -218,12 +218,12 @@ func TestSetCredHelpersRefuses(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			out, _, err := SetCredHelpers([]byte(tc.in), []string{"registry.cn-hangzhou.aliyuncs.com"}, "acr")
+			out, _, err := setCredHelpers([]byte(tc.in), []string{"registry.cn-hangzhou.aliyuncs.com"}, "acr")
 			if err == nil {
 				t.Fatalf("accepted; wrote\n%s", out)
 			}
-			if !errors.Is(err, ErrInvalidDocument) || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("error %q, want ErrInvalidDocument mentioning %q", err, tc.want)
+			if !errors.Is(err, errInvalidDocument) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q, want errInvalidDocument mentioning %q", err, tc.want)
 			}
 		})
 	}
@@ -264,15 +264,15 @@ func TestNormalizeHost(t *testing.T) {
 		{in: strings.Repeat("a", 64) + ".example.com", bad: true},
 	}
 	for _, tc := range tests {
-		got, note, err := NormalizeHost(tc.in)
+		got, note, err := normalizeHost(tc.in)
 		if tc.bad {
 			if err == nil {
-				t.Errorf("NormalizeHost(%q) = %q, want an error", tc.in, got)
+				t.Errorf("normalizeHost(%q) = %q, want an error", tc.in, got)
 			}
 			continue
 		}
 		if err != nil || got != tc.want || (note != "") != tc.note {
-			t.Errorf("NormalizeHost(%q) = %q, note %q, %v; want %q (note: %v)", tc.in, got, note, err, tc.want, tc.note)
+			t.Errorf("normalizeHost(%q) = %q, note %q, %v; want %q (note: %v)", tc.in, got, note, err, tc.want, tc.note)
 		}
 	}
 }
@@ -294,7 +294,7 @@ func FuzzConfigure(f *testing.F) {
 	f.Fuzz(func(t *testing.T, doc []byte, hostsCSV string) {
 		var hosts []string
 		for _, h := range strings.Split(hostsCSV, ",") {
-			if n, _, err := NormalizeHost(h); err == nil {
+			if n, _, err := normalizeHost(h); err == nil {
 				hosts = append(hosts, n)
 			}
 		}
@@ -303,12 +303,12 @@ func FuzzConfigure(f *testing.F) {
 		}
 		hosts, _, _ = normalizeHosts(hosts)
 		in := append([]byte(nil), doc...)
-		out, _, err := SetCredHelpers(doc, hosts, "acr")
+		out, _, err := setCredHelpers(doc, hosts, "acr")
 		if !bytes.Equal(doc, in) {
 			t.Fatal("input modified")
 		}
 		if err != nil {
-			if !errors.Is(err, ErrInvalidDocument) {
+			if !errors.Is(err, errInvalidDocument) {
 				t.Fatalf("unexpected error kind: %v", err)
 			}
 			return
@@ -324,7 +324,7 @@ func FuzzConfigure(f *testing.F) {
 		outKeys, outRaws := topMembers(t, out)
 		filter := func(keys []string, raws [][]byte) (k []string, r [][]byte, helpers []byte) {
 			for i := range keys {
-				if strings.EqualFold(keys[i], CredHelpersKey) {
+				if strings.EqualFold(keys[i], credHelpersKey) {
 					helpers = raws[i]
 					continue
 				}

@@ -13,22 +13,22 @@ import (
 // names (go-containerregistry index.docker.io, podman and skopeo docker.io, clients that
 // resolve the API host registry-1.docker.io).
 const (
-	DockerHubIndexServer = "https://index.docker.io/v1/"
+	dockerHubIndexServer = "https://index.docker.io/v1/"
 	dockerHub            = "docker.io"
 )
 
 // dockerHubKeys are the credHelpers keys of Docker Hub, written together for docker.io.
-var dockerHubKeys = []string{DockerHubIndexServer, "index.docker.io", "registry-1.docker.io", dockerHub}
+var dockerHubKeys = []string{dockerHubIndexServer, "index.docker.io", "registry-1.docker.io", dockerHub}
 
-// NormalizeHost turns a registry given on the command line into the key docker looks up in
+// normalizeHost turns a registry given on the command line into the key docker looks up in
 // credHelpers: a lower-case host[:port]. It strips an http:// or https:// scheme and trailing
 // slashes, and lower-cases, saying so in note; it rejects anything else that is not host[:port] as
 // acr.ParseHostPort says (the helper's one host grammar). The host is kept as written (port 443 too):
 // it is the key docker looks up.
-func NormalizeHost(s string) (host, note string, err error) {
+func normalizeHost(s string) (host, note string, err error) {
 	orig := s
-	if strings.EqualFold(strings.TrimSpace(s), DockerHubIndexServer) {
-		return DockerHubIndexServer, "", nil
+	if strings.EqualFold(strings.TrimSpace(s), dockerHubIndexServer) {
+		return dockerHubIndexServer, "", nil
 	}
 	s = strings.TrimSpace(s)
 	var notes []string

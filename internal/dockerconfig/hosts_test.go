@@ -24,7 +24,7 @@ func TestNormalizeHostGrammar(t *testing.T) {
 		t.Fatalf("table: %v", err)
 	}
 	for _, c := range g.HostPorts {
-		got, _, err := NormalizeHost(c.In)
+		got, _, err := normalizeHost(c.In)
 		if (err == nil) != c.OK {
 			t.Errorf("NormalizeHost(%q) = %q, %v; want ok=%v", c.In, got, err, c.OK)
 		}
@@ -47,7 +47,7 @@ func TestDockerHubKeys(t *testing.T) {
 	}
 	// Only the index server URL itself; any other URL with a path is still refused.
 	for _, in := range []string{"https://index.docker.io/v2/", "https://ghcr.io/v1/", "index.docker.io/v1/"} {
-		if h, _, err := NormalizeHost(in); err == nil {
+		if h, _, err := normalizeHost(in); err == nil {
 			t.Errorf("%s: accepted as %q", in, h)
 		}
 	}

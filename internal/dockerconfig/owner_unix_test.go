@@ -19,7 +19,7 @@ func TestConfigureKeepsOwner(t *testing.T) {
 	if err := os.Chown(p, 12345, 23456); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Configure(Options{ConfigDir: dir, Hosts: []string{host}, LookPath: found}); err != nil {
+	if _, err := configure(options{ConfigDir: dir, Hosts: []string{host}, LookPath: found}); err != nil {
 		t.Fatal(err)
 	}
 	fi, err := os.Stat(p)

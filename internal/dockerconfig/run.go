@@ -7,8 +7,8 @@ import (
 	"strings"
 )
 
-// Usage of the configure-docker command.
-const Usage = `Usage: docker-credential-acr configure-docker [--registries host[,host...]] [--dry-run]
+// usage of the configure-docker command.
+const usage = `Usage: docker-credential-acr configure-docker [--registries host[,host...]] [--dry-run]
 
 Adds "credHelpers" entries mapping each registry host to "acr" in docker's config file,
 $DOCKER_CONFIG/config.json (default ~/.docker/config.json). Every other member of the file is
@@ -45,15 +45,15 @@ func Run(args []string, defaultHosts func() ([]string, error), stdout, stderr io
 	fs.BoolVar(&showHelp, "help", false, "")
 	fs.BoolVar(&showHelp, "h", false, "")
 	if err := fs.Parse(args); err != nil {
-		fmt.Fprintf(stderr, "configure-docker: %v\n\n%s\n", err, Usage)
+		fmt.Fprintf(stderr, "configure-docker: %v\n\n%s\n", err, usage)
 		return 2
 	}
 	if showHelp {
-		fmt.Fprintln(stdout, Usage)
+		fmt.Fprintln(stdout, usage)
 		return 0
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "configure-docker: unexpected argument %q (give hosts with --registries h1,h2)\n\n%s\n", fs.Arg(0), Usage)
+		fmt.Fprintf(stderr, "configure-docker: unexpected argument %q (give hosts with --registries h1,h2)\n\n%s\n", fs.Arg(0), usage)
 		return 2
 	}
 	if !given && defaultHosts != nil {
@@ -64,10 +64,10 @@ func Run(args []string, defaultHosts func() ([]string, error), stdout, stderr io
 		}
 	}
 	if len(hosts) == 0 {
-		fmt.Fprintf(stderr, "configure-docker: %v\n", ErrNoHosts)
+		fmt.Fprintf(stderr, "configure-docker: %v\n", errNoHosts)
 		return 1
 	}
-	res, err := Configure(Options{Hosts: hosts, DryRun: dryRun, Out: stdout})
+	res, err := configure(options{Hosts: hosts, DryRun: dryRun, Out: stdout})
 	for _, w := range res.Warnings {
 		fmt.Fprintf(stderr, "warning: %s\n", w)
 	}
