@@ -4,9 +4,10 @@
 package config
 
 import (
+	"github.com/docker-credential-acr/docker-credential-acr/internal/regularfile"
+
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -223,48 +224,17 @@ func findConfigFile(getenv func(string) string) string {
 }
 
 // readFile reads the helper's config file: a regular file (a symlink to one is fine) of at most
-// maxFileSize bytes. Anything else (a FIFO, a device, a socket, a directory) is refused at once:
-// it is opened without blocking and checked on the open handle, so that a named pipe can never
-// hang the command past its deadline, and /dev/zero can never be read forever.
+// maxFileSize bytes. Anything else (a FIFO, a device, a socket, a directory) is refused at once
+// (internal/regularfile), so that a named pipe can never hang the command past its deadline, and
+// /dev/zero can never be read forever.
 func readFile(path string) ([]byte, error) {
-	f, err := openNonBlocking(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("is %s, not a regular file: the helper reads its settings only from a regular file (point %s at one, or remove it)", fileKind(fi.Mode()), EnvConfig)
-	}
-	if fi.Size() > maxFileSize {
-		return nil, fmt.Errorf("is %d bytes, larger than %d: this is not a helper configuration", fi.Size(), maxFileSize)
-	}
-	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > maxFileSize { // it grew while being read
-		return nil, fmt.Errorf("larger than %d bytes: this is not a helper configuration", maxFileSize)
-	}
-	return data, nil
-}
-
-// fileKind names a file type for messages.
-func fileKind(m os.FileMode) string {
+	data, err := regularfile.Read(path, maxFileSize)
+	var re *regularfile.Error
 	switch {
-	case m.IsDir():
-		return "a directory"
-	case m&os.ModeNamedPipe != 0:
-		return "a named pipe (FIFO)"
-	case m&os.ModeSocket != 0:
-		return "a socket"
-	case m&os.ModeCharDevice != 0:
-		return "a character device"
-	case m&os.ModeDevice != 0:
-		return "a device"
+	case errors.As(err, &re) && errors.Is(err, regularfile.ErrNotRegular):
+		return nil, fmt.Errorf("is %s, not a regular file: the helper reads its settings only from a regular file (point %s at one, or remove it)", re.Kind, EnvConfig)
+	case errors.As(err, &re):
+		return nil, fmt.Errorf("is larger than %d bytes: this is not a helper configuration", maxFileSize)
 	}
-	return "a special file"
+	return data, err
 }

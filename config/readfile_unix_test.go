@@ -32,7 +32,7 @@ func TestReadFileRefusesSpecialFiles(t *testing.T) {
 	}
 	env := func(string) string { return "" }
 	for _, tt := range []struct{ path, want string }{
-		{fifo, "a named pipe (FIFO), not a regular file"},
+		{fifo, "a FIFO (named pipe), not a regular file"},
 		{"/dev/zero", "a character device, not a regular file"},
 		{dir, "a directory, not a regular file"},
 		{big, "larger than"},

@@ -1,46 +1,32 @@
 package sts
 
 import (
+	"github.com/docker-credential-acr/docker-credential-acr/internal/regularfile"
+
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
-	"io"
 	"os"
-	"syscall"
 )
 
 // smallFileLimit bounds every file the chain reads: credentials files, CLI configs and OIDC
 // tokens are a few KiB.
 const smallFileLimit = 256 << 10
 
-// readSmall reads a regular file of at most smallFileLimit bytes. It never blocks: the file is
-// opened non-blocking and anything but a regular file (a FIFO, a device, a directory) is refused
-// before it is read, so a FIFO in place of a credentials file cannot hang the helper past its
-// deadline.
+// readSmall reads a regular file of at most smallFileLimit bytes. It never blocks: anything but a
+// regular file (a FIFO, a device, a directory) is refused before it is read (internal/regularfile),
+// so a FIFO in place of a credentials file cannot hang the helper past its deadline.
 func readSmall(path string) ([]byte, error) {
-	if path == "" {
-		return nil, os.ErrNotExist
+	data, err := regularfile.Read(path, smallFileLimit)
+	var re *regularfile.Error
+	if errors.As(err, &re) {
+		if errors.Is(err, regularfile.ErrTooLarge) {
+			return nil, &os.PathError{Op: "read", Path: path, Err: fmt.Errorf("larger than %d KiB", smallFileLimit>>10)}
+		}
+		return nil, &os.PathError{Op: "read", Path: path, Err: fmt.Errorf("not a regular file (%s)", re.Kind)}
 	}
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, &os.PathError{Op: "read", Path: path, Err: fmt.Errorf("not a regular file (%s)", fileKind(fi.Mode()))}
-	}
-	data, err := io.ReadAll(io.LimitReader(f, smallFileLimit+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > smallFileLimit {
-		return nil, &os.PathError{Op: "read", Path: path, Err: fmt.Errorf("larger than %d KiB", smallFileLimit>>10)}
-	}
-	return data, nil
+	return data, err
 }
 
 // present reports whether something exists at path (a broken file is present: it is an error to
@@ -51,20 +37,6 @@ func present(path string) bool {
 	}
 	_, err := os.Stat(path)
 	return err == nil
-}
-
-func fileKind(m os.FileMode) string {
-	switch {
-	case m&os.ModeNamedPipe != 0:
-		return "a FIFO"
-	case m&os.ModeDevice != 0:
-		return "a device"
-	case m&os.ModeSocket != 0:
-		return "a socket"
-	case m.IsDir():
-		return "a directory"
-	}
-	return "not a plain file"
 }
 
 func digest(b []byte) string {
