@@ -116,14 +116,21 @@ func (k *Keychain) cachedChallenge(ctx context.Context, host string) (acr.Challe
 
 // challenge reads the anonymous /v2/ challenge of host.
 func (k *Keychain) challenge(ctx context.Context, host string) (acr.Challenge, error) {
+	ch, _, _, err := k.readChallenge(ctx, host)
+	return ch, err
+}
+
+// readChallenge reads host's anonymous /v2/ challenge, with at most 5 s of the command's
+// deadline: the parsed challenge, the raw WWW-Authenticate header and the URL read.
+func (k *Keychain) readChallenge(ctx context.Context, host string) (acr.Challenge, string, string, error) {
 	url := "https://" + host + "/v2/"
 	if k.ChallengeURL != nil {
 		url = k.ChallengeURL(host)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	ch, _, err := acr.ReadChallenge(ctx, cloudapi.HTTPClient(), url)
-	return ch, err
+	ch, header, err := acr.ReadChallenge(ctx, cloudapi.HTTPClient(), url)
+	return ch, header, url, err
 }
 
 // hostInstance is what instanceOf established about a default domain: the instance behind it

@@ -248,13 +248,7 @@ const personalInstanceNote = "personalInstanceTokens is experimental: nothing sh
 // readChallengeForDoctor reads host's anonymous challenge afresh (not from the cache) and says
 // what the helper makes of it.
 func (k *Keychain) readChallengeForDoctor(ctx context.Context, host string) *challengeRead {
-	url := "https://" + host + "/v2/"
-	if k.ChallengeURL != nil {
-		url = k.ChallengeURL(host)
-	}
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	ch, header, err := acr.ReadChallenge(ctx, cloudapi.HTTPClient(), url)
+	ch, header, url, err := k.readChallenge(ctx, host)
 	c := &challengeRead{URL: url, Header: header}
 	switch {
 	case err != nil:
