@@ -65,7 +65,7 @@ var commands = []command{
 	{names: []string{"configure-docker"}, run: func(inv *invocation, args []string) int {
 		// The helper's config is read only when no --registries are given: a broken config must
 		// not stop a user from configuring docker for the hosts they name.
-		return dockerconfig.Run(args, func() ([]string, error) {
+		return dockerconfig.Run(args, inv.getenv, func() ([]string, error) {
 			cfg, err := config.Load(inv.getenv)
 			if err != nil {
 				return nil, err

@@ -223,8 +223,9 @@ func TestConfigureFollowsSymlink(t *testing.T) {
 
 func TestConfigureDefaultDir(t *testing.T) {
 	d := filepath.Join(t.TempDir(), "cfg")
-	t.Setenv("DOCKER_CONFIG", d)
-	res, err := configure(options{Hosts: []string{host}, LookPath: found})
+	env := map[string]string{"DOCKER_CONFIG": d}
+	getenv := func(k string) string { return env[k] }
+	res, err := configure(options{Hosts: []string{host}, LookPath: found, Getenv: getenv})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,10 +233,8 @@ func TestConfigureDefaultDir(t *testing.T) {
 		t.Errorf("Path %s", res.Path)
 	}
 	home := t.TempDir()
-	t.Setenv("DOCKER_CONFIG", "")
-	t.Setenv("HOME", home)
-	t.Setenv("USERPROFILE", home)
-	res, err = configure(options{Hosts: []string{host}, LookPath: found, DryRun: true})
+	env = map[string]string{"HOME": home}
+	res, err = configure(options{Hosts: []string{host}, LookPath: found, DryRun: true, Getenv: getenv})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -302,9 +301,9 @@ func TestRun(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			t.Setenv("DOCKER_CONFIG", dir)
+			getenv := func(k string) string { return map[string]string{"DOCKER_CONFIG": dir}[k] }
 			var stdout, stderr bytes.Buffer
-			code := Run(tc.args, tc.defaults, &stdout, &stderr)
+			code := Run(tc.args, getenv, tc.defaults, &stdout, &stderr)
 			if code != tc.code {
 				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.code, stdout.String(), stderr.String())
 			}

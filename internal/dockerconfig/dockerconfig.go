@@ -52,6 +52,8 @@ type options struct {
 	Out io.Writer
 	// LookPath finds the helper binary for the PATH warning; nil means exec.LookPath.
 	LookPath func(string) (string, error)
+	// Getenv is the environment's lookup (DOCKER_CONFIG, HOME) when ConfigDir is empty.
+	Getenv func(string) string
 }
 
 // result of Configure.
@@ -65,14 +67,20 @@ type result struct {
 	Content  []byte   // the document as written, or as it would be written in a dry run
 }
 
-// defaultConfigDir is $DOCKER_CONFIG, else ~/.docker.
-func defaultConfigDir() (string, error) {
-	if d := os.Getenv("DOCKER_CONFIG"); d != "" {
+// defaultConfigDir is $DOCKER_CONFIG, else ~/.docker, looked up with getenv.
+func defaultConfigDir(getenv func(string) string) (string, error) {
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	if d := getenv("DOCKER_CONFIG"); d != "" {
 		return d, nil
 	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return "", fmt.Errorf("cannot find docker's config directory: set DOCKER_CONFIG (%v)", err)
+	home := getenv("HOME")
+	if home == "" {
+		home = getenv("USERPROFILE") // Windows
+	}
+	if home == "" {
+		return "", errors.New("cannot find docker's config directory: set DOCKER_CONFIG (or HOME)")
 	}
 	return filepath.Join(home, ".docker"), nil
 }
@@ -94,7 +102,7 @@ func configure(opts options) (result, error) {
 	}
 	dir := opts.ConfigDir
 	if dir == "" {
-		if dir, err = defaultConfigDir(); err != nil {
+		if dir, err = defaultConfigDir(opts.Getenv); err != nil {
 			return res, err
 		}
 	}

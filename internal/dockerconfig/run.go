@@ -20,10 +20,11 @@ Options:
   --dry-run                    print what would change and write nothing`
 
 // Run is the configure-docker command: args are the arguments after "configure-docker".
-// defaultHosts gives the hosts when --registries is not given (the domains of the helper's config
+// getenv is the environment's lookup (DOCKER_CONFIG, HOME); defaultHosts gives the hosts when
+// --registries is not given (the domains of the helper's config
 // file); it may be nil. The report goes to stdout, warnings and errors to stderr. It returns the
 // exit code: 0 done, 1 failed (the file untouched), 2 bad usage.
-func Run(args []string, defaultHosts func() ([]string, error), stdout, stderr io.Writer) int {
+func Run(args []string, getenv func(string) string, defaultHosts func() ([]string, error), stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("configure-docker", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var (
@@ -67,7 +68,7 @@ func Run(args []string, defaultHosts func() ([]string, error), stdout, stderr io
 		fmt.Fprintf(stderr, "configure-docker: %v\n", errNoHosts)
 		return 1
 	}
-	res, err := configure(options{Hosts: hosts, DryRun: dryRun, Out: stdout})
+	res, err := configure(options{Hosts: hosts, DryRun: dryRun, Out: stdout, Getenv: getenv})
 	for _, w := range res.Warnings {
 		fmt.Fprintf(stderr, "warning: %s\n", w)
 	}
