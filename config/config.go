@@ -38,6 +38,7 @@ type Config struct {
 	NoCache                bool
 	Endpoints              Endpoints
 	Registries             []Registry
+	Cluster                Cluster // the add-on's cluster keys, for the controller (cluster.go)
 }
 
 // Endpoints override the API endpoints: "host[:port]", may hold "{region}".
@@ -337,7 +338,7 @@ func (c *Config) parse(path string, data []byte) error {
 			return nil
 		}},
 	}
-	return mapping(path, "", root, top)
+	return mapping(path, "", root, append(top, c.Cluster.fields()...))
 }
 
 func (r *Registry) fields() []field {
