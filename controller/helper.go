@@ -128,7 +128,9 @@ func entryHosts(r *config.Registry) (hosts []string, tokenHost string, err error
 			add(reg.InstanceID + "." + reg.Region + ".personal.cr.aliyuncs.com")
 			add(reg.InstanceID + "-vpc." + reg.Region + ".personal.cr.aliyuncs.com")
 		case acr.EditionUnknown:
-			customHost = reg.Host
+			if customHost == "" {
+				customHost = reg.Host
+			}
 		}
 		if reg.Edition != acr.EditionUnknown && defaultHost == "" {
 			defaultHost = reg.Host
