@@ -15,8 +15,8 @@ import (
 
 	"github.com/docker-credential-acr/docker-credential-acr/acr"
 	"github.com/docker-credential-acr/docker-credential-acr/config"
-	"github.com/docker-credential-acr/docker-credential-acr/credhelper"
 	"github.com/docker-credential-acr/docker-credential-acr/controller/internal/refresh"
+	"github.com/docker-credential-acr/docker-credential-acr/credhelper"
 )
 
 var loadMu sync.Mutex
