@@ -59,6 +59,7 @@ type Cluster struct {
 	dir      string
 	procs    []*exec.Cmd
 	logs     []*lockedWriter
+	exited   []chan struct{}
 	stopOnce sync.Once
 }
 
@@ -94,6 +95,7 @@ func Start(ctx context.Context, binDir, dir string) (*Cluster, error) {
 		"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
 		"--service-account-key-file="+p.saPub, "--service-account-signing-key-file="+p.saKey,
 		"--service-cluster-ip-range=10.0.0.0/24",
+		"--endpoint-reconciler-type=none", // the kubernetes Service's endpoints would be a loopback address, which is invalid
 		"--profiling=false", "--v=0"); err != nil {
 		c.Stop()
 		return nil, err
@@ -117,6 +119,9 @@ func (c *Cluster) start(bin string, args ...string) error {
 		return fmt.Errorf("starting %s: %w", bin, err)
 	}
 	c.procs = append(c.procs, cmd)
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	c.exited = append(c.exited, exited)
 	c.logs = append(c.logs, lw)
 	return nil
 }
@@ -138,9 +143,11 @@ func (c *Cluster) waitReady(ctx context.Context) error {
 			}
 		}
 		last = err
-		for _, p := range c.procs {
-			if p.ProcessState != nil {
-				return fmt.Errorf("%s exited: %s", p.Path, c.Logs())
+		for i, ex := range c.exited {
+			select {
+			case <-ex:
+				return fmt.Errorf("%s exited: %s", c.procs[i].Path, c.Logs())
+			default:
 			}
 		}
 		select {
@@ -173,13 +180,11 @@ func (c *Cluster) Stop() {
 		for i := len(c.procs) - 1; i >= 0; i-- {
 			p := c.procs[i]
 			_ = p.Process.Signal(os.Interrupt)
-			done := make(chan struct{})
-			go func() { _ = p.Wait(); close(done) }()
 			select {
-			case <-done:
+			case <-c.exited[i]:
 			case <-time.After(10 * time.Second):
 				_ = p.Process.Kill()
-				<-done
+				<-c.exited[i]
 			}
 		}
 	})
