@@ -45,6 +45,12 @@ func TestDue(t *testing.T) {
 	if got := st.due(2 * time.Hour); !got.Equal(now.Add(30 * time.Minute)) {
 		t.Errorf("threshold longer than the life: due %v, want halfway", got.Sub(now))
 	}
+	if got := st.due(50 * time.Minute); !got.Equal(now.Add(10 * time.Minute)) {
+		t.Errorf("threshold longer than half the life: due %v, want expiry minus threshold", got.Sub(now))
+	}
+	if got := st.due(time.Hour - time.Second); !got.Equal(now.Add(minRefresh)) {
+		t.Errorf("threshold just under the life: due %v, want %v", got.Sub(now), minRefresh)
+	}
 	var none *tokenState
 	if !none.due(time.Minute).IsZero() {
 		t.Error("no token is not due at once")

@@ -15,14 +15,16 @@ type tokenState struct {
 }
 
 const (
-	minRetry = 5 * time.Second
-	maxRetry = 2 * time.Minute
+	minRetry   = 5 * time.Second
+	minRefresh = 10 * time.Second
+	maxRetry   = 2 * time.Minute
 	// tick bounds a sleep, so that a clock jump (a suspended VM) delays a refresh by at most this.
 	tick = 15 * time.Second
 )
 
 // due says when a registry's token must be fetched: now if there is none; expiringThreshold before
-// it expires (halfway through its life if the threshold is longer than the life); after a failure,
+// it expires (halfway through its life if the threshold is as long as the life, and never sooner
+// than minRefresh after the fetch); after a failure,
 // at the retry time with exponential backoff, but never later than that refresh time.
 func (st *tokenState) due(threshold time.Duration) time.Time {
 	if st == nil || !st.have {
@@ -31,9 +33,13 @@ func (st *tokenState) due(threshold time.Duration) time.Time {
 		}
 		return time.Time{}
 	}
+	life := st.token.ExpiresAt.Sub(st.fetched)
 	at := st.token.ExpiresAt.Add(-threshold)
-	if half := st.fetched.Add(st.token.ExpiresAt.Sub(st.fetched) / 2); at.Before(half) {
-		at = half
+	if threshold >= life { // a login shorter than the threshold: refresh halfway through its life
+		at = st.fetched.Add(life / 2)
+	}
+	if soonest := st.fetched.Add(minRefresh); at.Before(soonest) && soonest.Before(st.token.ExpiresAt) {
+		at = soonest // never a hot loop of fetches
 	}
 	if st.failures > 0 && st.retryAt.After(at) {
 		return st.retryAt
