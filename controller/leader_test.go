@@ -19,15 +19,15 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 )
 
-// buildBinary builds acr-credential-controller as the README says.
-func buildBinary(t *testing.T) string {
-	t.Helper()
-	out := filepath.Join(t.TempDir(), "acr-credential-controller")
+// buildBinary builds acr-credential-controller as the README says. TestMain calls it before any
+// test changes HOME (the Go build cache lives there).
+func buildBinary(dir string) (string, error) {
+	out := filepath.Join(dir, "acr-credential-controller")
 	cmd := exec.Command("go", "build", "-o", out, ".")
 	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, b)
+		return "", fmt.Errorf("go build: %v\n%s", err, b)
 	}
-	return out
+	return out, nil
 }
 
 // kubeconfig writes a kubeconfig for the admin certificate acting as the controller's service account.
@@ -105,7 +105,7 @@ func leaseHolder(t *testing.T) string {
 // refreshes while the Secret keeps a valid login throughout.
 func TestLeaderElection(t *testing.T) {
 	w := newWorld(t)
-	bin := buildBinary(t)
+	bin := controllerBin
 	kc := kubeconfig(t)
 	createNamespaces(t, "le-a")
 	w.writeConfig(w.config("watchNamespace: le-a", teamEntry))

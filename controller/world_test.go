@@ -45,6 +45,8 @@ var (
 	cluster     *testcluster.Cluster
 	clusterSkip string // why the cluster tests skip
 	admin       kubernetes.Interface
+	// controllerBin is the built binary (TestLeaderElection runs two replicas of it).
+	controllerBin string
 )
 
 func TestMain(m *testing.M) {
@@ -77,6 +79,10 @@ func runMain(m *testing.M) int {
 	}
 	defer c.Stop()
 	cluster = c
+	if controllerBin, err = buildBinary(dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	if admin, err = kubernetes.NewForConfig(c.Admin); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
