@@ -151,6 +151,7 @@ func TestRBACIsMinimal(t *testing.T) {
 	}
 	check(true, "patch", "", "serviceaccounts", "team", "default")
 	check(false, "update", "", "serviceaccounts", "team", "default")
+	check(false, "get", "", "serviceaccounts", "team", "default")
 	check(true, "update", "", "secrets", "team", secretName)
 	check(false, "get", "", "secrets", "team", "someone-elses")
 	check(false, "list", "", "secrets", "team", "")
