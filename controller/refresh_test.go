@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"os"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -51,7 +53,13 @@ func TestRefreshBeforeExpiry(t *testing.T) {
 		appendFigure(t, f, fmt.Sprintf("refresh margin: fetched %.1fs before expiry with a %s threshold (%.1fs after the due time)", margin.Seconds(), threshold, late.Seconds()))
 	}
 	_, body := r.get("/metrics")
-	t.Logf("expiry metric present: %v", len(body) > 0)
+	m := regexp.MustCompile(`acr_credential_controller_token_expiry_seconds\{registry="[^"]*"\} ([0-9.e+-]+)`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatal("no token_expiry_seconds metric")
+	}
+	if left, err := strconv.ParseFloat(m[1], 64); err != nil || left <= 0 || left > lifetime.Seconds() {
+		t.Errorf("token_expiry_seconds %s, want within (0, %v]", m[1], lifetime.Seconds())
+	}
 }
 
 // A failing fetch is retried with backoff until it works.
