@@ -64,3 +64,43 @@ func TestRRSACrossAccount(t *testing.T) {
 		t.Error("the -vpc domain does not carry the instance's token")
 	}
 }
+
+// RRSA as ACK's pod-identity webhook injects it: the role and provider ARNs and the token file in
+// the environment, nothing in the config; same account.
+func TestRRSAFromEnvironment(t *testing.T) {
+	w := newWorld(t)
+	os.Unsetenv("ALIBABA_CLOUD_ACCESS_KEY_ID")
+	os.Unsetenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET")
+	const provider = "acs:ram::" + acctA + ":oidc-provider/ack-rrsa-c0ffee"
+	role := fakecloud.Role{AccountID: acctA, Name: "acr-controller"}
+	must(t, w.fc.AddRole(role))
+	tr, err := admin.CoreV1().ServiceAccounts(ctrlNS).CreateToken(context.Background(), ctrlSA,
+		&authnv1.TokenRequest{Spec: authnv1.TokenRequestSpec{Audiences: []string{"sts.aliyuncs.com"}}}, metav1.CreateOptions{})
+	must(t, err)
+	must(t, w.fc.AddOIDCToken(fakecloud.OIDCToken{ProviderARN: provider, RoleARN: role.ARN(), Token: tr.Status.Token,
+		Subject: "system:serviceaccount:" + ctrlNS + ":" + ctrlSA}))
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	must(t, os.WriteFile(tokenFile, []byte(tr.Status.Token), 0o600))
+	t.Setenv("ALIBABA_CLOUD_OIDC_TOKEN_FILE", tokenFile)
+	t.Setenv("ALIBABA_CLOUD_ROLE_ARN", role.ARN())
+	t.Setenv("ALIBABA_CLOUD_OIDC_PROVIDER_ARN", provider)
+
+	createNamespaces(t, "rrsa-env")
+	w.writeConfig(w.config("watchNamespace: rrsa-env", teamEntry))
+	w.startController(nil)
+	waitFor(t, "the login through RRSA", func() (bool, string) {
+		a, _ := secretAuths(t, "rrsa-env")
+		return len(a) == 3, fmt.Sprint(sortedKeys(a))
+	})
+	var actions []string
+	for _, c := range w.fc.Calls() {
+		actions = append(actions, c.Action)
+	}
+	if want := []string{"AssumeRoleWithOIDC", "GetAuthorizationToken"}; fmt.Sprint(actions) != fmt.Sprint(want) {
+		t.Errorf("calls %v, want %v", actions, want)
+	}
+	toks := w.fc.IssuedTokens()
+	if len(toks) != 1 || toks[0].InstanceID != teamID || toks[0].Principal == "" || toks[0].AccessKeyID == devAK {
+		t.Errorf("issued %+v: want one token of %s for the RRSA role's session", toks, teamID)
+	}
+}
