@@ -6,7 +6,6 @@ import (
 	"net"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -164,5 +163,4 @@ func TestLeaderElection(t *testing.T) {
 	if len(gaps) > 0 {
 		t.Errorf("the Secret had no login at %v", gaps)
 	}
-	_ = strconv.Itoa
 }

@@ -3,7 +3,6 @@ package refresh
 import (
 	"encoding/base64"
 	"encoding/json"
-	"sort"
 )
 
 // auth is one entry of a dockerconfigjson's auths, as the kubelet and docker read it.
@@ -50,18 +49,4 @@ func dockerConfigJSON(regs []Registry, tokens map[string]Token, email string, cu
 		return nil, false
 	}
 	return data, true
-}
-
-// hostsOf lists the hosts of a dockerconfigjson, sorted (tests, logs).
-func hostsOf(data []byte) []string {
-	var c dockerConfig
-	if json.Unmarshal(data, &c) != nil {
-		return nil
-	}
-	var hosts []string
-	for h := range c.Auths {
-		hosts = append(hosts, h)
-	}
-	sort.Strings(hosts)
-	return hosts
 }

@@ -3,6 +3,7 @@ package refresh
 import (
 	"encoding/json"
 	"slices"
+	"sort"
 	"testing"
 	"time"
 )
@@ -63,4 +64,18 @@ func TestDue(t *testing.T) {
 	if got := held.due(15 * time.Minute); !got.Equal(now.Add(50 * time.Minute)) {
 		t.Errorf("retry after a failed refresh due %v", got.Sub(now))
 	}
+}
+
+// hostsOf lists the hosts of a dockerconfigjson, sorted .
+func hostsOf(data []byte) []string {
+	var c dockerConfig
+	if json.Unmarshal(data, &c) != nil {
+		return nil
+	}
+	var hosts []string
+	for h := range c.Auths {
+		hosts = append(hosts, h)
+	}
+	sort.Strings(hosts)
+	return hosts
 }
