@@ -309,28 +309,35 @@ func TestHugeAPIBodyIsBounded(t *testing.T) {
 	})
 }
 
-// TestCatchAllRegionIDRefused: a catch-all entry's regionId once rewrote the region of every
-// Personal host (a cn-hangzhou host got a cn-beijing token). A host that names its region keeps
-// it, so such an entry is refused with the file, line and entry, and doctor says the same.
-func TestCatchAllRegionIDRefused(t *testing.T) {
+// TestRegionEntryServesOnlyItsRegion: a catch-all entry's regionId once rewrote the region of
+// every Personal host (a cn-hangzhou host got a cn-beijing token). An entry with regionId alone is
+// the ACK add-on's Personal Edition entry of that region: a host that names another region keeps
+// its region and is not that entry's, in the token and in doctor alike.
+func TestRegionEntryServesOnlyItsRegion(t *testing.T) {
 	w := newH2World(t)
 	w.config("registries:\n  - regionId: cn-beijing\n")
-	path := w.vars["DOCKER_CREDENTIAL_ACR_CONFIG"]
-	for _, args := range [][]string{{"get"}, {"doctor", "registry.cn-hangzhou.aliyuncs.com"}} {
-		r := w.run(0, "registry.cn-hangzhou.aliyuncs.com", args...)
-		out := r.stdout + r.stderr
-		if r.code != 1 || !strings.Contains(out, path+":2") || !strings.Contains(out, "registries[0].regionId") {
-			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, r.code, r.stdout, r.stderr)
+	for _, tc := range []struct{ host, region string }{
+		{"registry.cn-hangzhou.aliyuncs.com", "cn-hangzhou"},
+		{"registry.cn-beijing.aliyuncs.com", "cn-beijing"},
+	} {
+		r := w.run(0, tc.host, "get")
+		if r.code != 0 {
+			t.Fatalf("%s: exit %d, stdout %q, stderr %q", tc.host, r.code, r.stdout, r.stderr)
+		}
+		toks := w.fc.IssuedTokens()
+		if last := toks[len(toks)-1]; !strings.Contains(r.stdout, last.Token) {
+			t.Errorf("%s: answered another token than the one issued", tc.host)
+		}
+		d := w.run(0, "", "doctor", "--json", tc.host)
+		if d.code != 0 || !strings.Contains(d.stdout, `"region": "`+tc.region+`"`) {
+			t.Errorf("doctor %s: exit %d, stdout %q", tc.host, d.code, d.stdout)
+		}
+		if applies := strings.Contains(d.stdout, `"configEntry"`); applies != (tc.region == "cn-beijing") {
+			t.Errorf("doctor %s: config entry shown %v, want %v:\n%s", tc.host, applies, tc.region == "cn-beijing", d.stdout)
 		}
 	}
-	if n := w.fc.Count("GetAuthorizationToken"); n != 0 {
-		t.Errorf("%d token calls, want 0", n)
-	}
-	// Once regionId is the region of a custom domain, the hosts that name theirs keep them.
-	w.config("registries:\n  - domains: [registry.example.com]\n    regionId: cn-beijing\n")
-	r := w.run(0, "", "doctor", "--json", "registry.cn-hangzhou.aliyuncs.com")
-	if r.code != 0 || !strings.Contains(r.stdout, `"region": "cn-hangzhou"`) {
-		t.Errorf("doctor: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	if n := w.fc.Count("GetAuthorizationToken"); n != 2 {
+		t.Errorf("%d token calls, want 2 (one per region)", n)
 	}
 }
 

@@ -39,6 +39,7 @@ type Config struct {
 	NoCache                bool          // DOCKER_CREDENTIAL_ACR_NO_CACHE: no token cache at all
 	Endpoints              Endpoints
 	Registries             []Registry
+	Cluster                Cluster // the add-on's cluster keys, for the controller (cluster.go)
 
 	// CacheDir is the token cache directory and DataDir the directory of the `docker login`
 	// store; "" when it cannot be worked out, with the reason in Warnings.
@@ -134,12 +135,46 @@ func (c *Config) Match(matchDomain func(domain string) bool, instanceID string) 
 			}
 		}
 	}
+	return c.catchAll()
+}
+
+// MatchPersonal finds the entry for a Personal Edition (classic) host of region: one listing it in
+// domains, else the region's Personal Edition entry (regionId alone, the ACK add-on's form), else
+// the catch-all entry.
+func (c *Config) MatchPersonal(matchDomain func(domain string) bool, region string) *Registry {
 	for i := range c.Registries {
-		if len(c.Registries[i].Domains) == 0 && c.Registries[i].InstanceID == "" {
-			return &c.Registries[i]
+		for _, d := range c.Registries[i].Domains {
+			if matchDomain(d) {
+				return &c.Registries[i]
+			}
+		}
+	}
+	for i := range c.Registries {
+		if r := &c.Registries[i]; region != "" && r.PersonalRegion() == region {
+			return r
+		}
+	}
+	return c.catchAll()
+}
+
+// catchAll is the entry with neither domains, instanceId nor regionId: it applies to every ACR
+// host that no other entry names.
+func (c *Config) catchAll() *Registry {
+	for i := range c.Registries {
+		if r := &c.Registries[i]; len(r.Domains) == 0 && r.InstanceID == "" && r.RegionID == "" {
+			return r
 		}
 	}
 	return nil
+}
+
+// PersonalRegion is the region of a Personal Edition entry (regionId with neither domains nor
+// instanceId: the ACK add-on's form for Personal Edition), "" for any other entry.
+func (r *Registry) PersonalRegion() string {
+	if len(r.Domains) == 0 && r.InstanceID == "" && r.Secret == nil {
+		return r.RegionID
+	}
+	return ""
 }
 
 // Domains lists the domains named by the registries entries, for configure-docker: docker.io

@@ -117,7 +117,7 @@ func (c *Config) parse(path string, data []byte) error {
 			return checkRegions(p, k, c.Registries, nodes)
 		}},
 	}
-	return mapping(path, "", root, top)
+	return mapping(path, "", root, append(top, c.Cluster.fields()...))
 }
 
 func (r *Registry) fields() []field {

@@ -11,25 +11,28 @@ import (
 // <name>-registry.<region>.cr.aliyuncs.com, crpi-….<region>.personal.cr.aliyuncs.com), and a host
 // that names its region keeps it: an entry's regionId never rewrites it (a catch-all regionId once
 // turned a cn-hangzhou host's token into a cn-beijing one). An entry's regionId is the region of
-// the hosts that do not name one: the custom domains it lists. So a config in which regionId
-// could only be ignored or contradict a host is refused, with the entries and why:
-//   - regionId on an entry with neither domains nor instanceId (it applies to ACR hosts only, and
-//     each names its region);
+// the hosts that do not name one (the custom domains it lists) or, on an entry with neither domains
+// nor instanceId, the region whose Personal Edition hosts the entry is for (the ACK add-on's
+// Personal Edition entry: instanceID left empty, regionID set); such an entry applies to no other
+// host. A config in which regionId could only contradict a host, or in which which entry applies
+// would be a matter of order, is refused, with the entries and why:
 //   - regionId on an entry that lists an ACR default domain naming another region;
-//   - a domain listed by two entries (which entry, and so which region and roles, would be a
-//     matter of order).
+//   - a domain listed by two entries;
+//   - two Personal Edition entries for one region.
 // An instanceId entry's regionId must match the region its instance's default domains name; the
 // keychain checks that when it sees the host.
 
 func checkRegions(path, key string, regs []Registry, nodes []*yaml.Node) error {
-	owner := map[string]int{}
+	owner, personal := map[string]int{}, map[string]int{}
 	for i := range regs {
 		r := &regs[i]
 		name := fmt.Sprintf("%s[%d]", key, i)
-		if r.RegionID != "" && len(r.Domains) == 0 && r.InstanceID == "" {
-			return fileError(path, nodes[i], name+".regionId", fmt.Sprintf(
-				"%s on an entry without domains or instanceId: this entry applies to ACR hosts, and each names its own region, which regionId would contradict (a host such as registry.cn-hangzhou.aliyuncs.com keeps cn-hangzhou); remove regionId, or list the custom domains it is the region of in domains",
-				r.RegionID))
+		if r.PersonalRegion() != "" {
+			if j, dup := personal[r.RegionID]; dup {
+				return fileError(path, nodes[i], name+".regionId", fmt.Sprintf(
+					"%s[%d] (%s) is already the entry for the Personal Edition hosts of %s: keep one entry per region", key, j, regs[j].Where(), r.RegionID))
+			}
+			personal[r.RegionID] = i
 		}
 		for _, d := range r.Domains {
 			if reg, err := acr.Parse(d); err == nil && reg.Region != "" && r.RegionID != "" && reg.Region != r.RegionID {

@@ -7,16 +7,18 @@ import (
 	"testing"
 )
 
-// TestRegionRule: a config whose regionId could only be ignored or contradict a host is refused
-// with the file, line, entry and why; the configs users have (custom domains with their
-// instance's region, instance entries) load.
+// TestRegionRule: a config whose regionId could only contradict a host, or where which entry
+// applies would be a matter of order, is refused with the file, line, entry and why; the configs
+// users have (custom domains with their instance's region, instance entries, the ACK add-on's
+// Personal Edition entry of a region) load.
 func TestRegionRule(t *testing.T) {
 	for _, tt := range []struct {
 		name, body string
 		want       []string // substrings of the error; nil: loads
 	}{
-		{"catch-all with regionId", "registries:\n  - arnUser: acs:ram::1:role/r\n  - regionId: cn-beijing\n    arnUser: acs:ram::2:role/r\n",
-			[]string{":3:", "registries[1].regionId", "cn-beijing", "without domains or instanceId", "keeps cn-hangzhou"}},
+		{"two Personal Edition entries for one region", "registries:\n  - regionId: cn-beijing\n  - arnUser: acs:ram::1:role/r\n  - regionId: cn-beijing\n    arnUser: acs:ram::2:role/r\n",
+			[]string{":4:", "registries[2].regionId", "registries[0]", "Personal Edition hosts of cn-beijing"}},
+		{"a Personal Edition entry (regionId alone, the ACK add-on's form) beside a catch-all", "registries:\n  - arnUser: acs:ram::1:role/r\n  - regionId: cn-beijing\n    arnUser: acs:ram::2:role/r\n", nil},
 		{"default domain of another region", "registries:\n  - domains: [registry.example.com, team-registry.cn-beijing.cr.aliyuncs.com]\n    regionId: cn-shanghai\n",
 			[]string{":2:", "registries[0].regionId", "team-registry.cn-beijing.cr.aliyuncs.com", "names region cn-beijing"}},
 		{"personal host of another region", "registries:\n  - domains: [registry.cn-hangzhou.aliyuncs.com]\n    regionId: cn-beijing\n",
@@ -48,5 +50,33 @@ func TestRegionRule(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestMatchPersonal: a Personal Edition host gets the entry listing it, else its region's
+// Personal Edition entry, else the catch-all; a region entry never applies to another region's
+// hosts nor to Enterprise hosts.
+func TestMatchPersonal(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "config.yaml")
+	body := "registries:\n  - domains: [registry-vpc.cn-beijing.aliyuncs.com]\n    arnUser: acs:ram::1:role/listed\n  - regionId: cn-beijing\n    arnUser: acs:ram::1:role/beijing\n  - arnUser: acs:ram::1:role/all\n"
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := LoadFile(p, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	is := func(host string) func(string) bool { return func(d string) bool { return d == host } }
+	for _, tt := range []struct{ host, region, want string }{
+		{"registry-vpc.cn-beijing.aliyuncs.com", "cn-beijing", "acs:ram::1:role/listed"},
+		{"registry.cn-beijing.aliyuncs.com", "cn-beijing", "acs:ram::1:role/beijing"},
+		{"registry.cn-hangzhou.aliyuncs.com", "cn-hangzhou", "acs:ram::1:role/all"},
+	} {
+		if got := c.MatchPersonal(is(tt.host), tt.region); got == nil || got.ArnUser != tt.want {
+			t.Errorf("%s: entry %+v, want the one with %s", tt.host, got, tt.want)
+		}
+	}
+	if got := c.Match(is("team-registry.cn-beijing.cr.aliyuncs.com"), ""); got == nil || got.ArnUser != "acs:ram::1:role/all" {
+		t.Errorf("an Enterprise host got %+v, want the catch-all", got)
 	}
 }

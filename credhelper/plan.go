@@ -86,7 +86,7 @@ func (k *Keychain) plan(ctx context.Context, reg acr.Registry) (*hostPlan, error
 		p.How = append(p.How, "custom domain listed in "+p.Entry.Describe()+" of "+cfg.Path)
 	case acr.EditionPersonal:
 		p.Kind, p.Region = targetPersonal, reg.Region
-		p.Entry = cfg.Match(reg.MatchesDomain, "")
+		p.Entry = cfg.MatchPersonal(reg.MatchesDomain, reg.Region)
 		p.How = append(p.How, "Personal Edition (classic) host; region "+reg.Region+" from the host name")
 	case acr.EditionPersonalInstance:
 		p.Kind, p.Region, p.InstanceID = targetEnterprise, reg.Region, reg.InstanceID

@@ -1,0 +1,180 @@
+package refresh
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+)
+
+// reconcile brings one namespace to what the settings and tokens say: in a watched namespace the
+// Secret holds every registry's login and each selected service account lists it once; elsewhere
+// (or with no registry configured) what the controller added is taken away, nothing else.
+func (c *Controller) reconcile(ctx context.Context, ns string) error {
+	s, tokens := c.snapshot()
+	nsObj, err := c.namespaces.Get(ns)
+	if apierrors.IsNotFound(err) {
+		return nil // gone: its Secret and service accounts go with it
+	}
+	if err != nil {
+		return err
+	}
+	name := c.secretName()
+	current, err := c.secrets.Secrets(ns).Get(name)
+	if err != nil && !apierrors.IsNotFound(err) {
+		return err
+	}
+	if apierrors.IsNotFound(err) {
+		current = nil
+	}
+	if nsObj.Status.Phase == corev1.NamespaceTerminating {
+		return nil // nothing can be created there, and everything goes anyway
+	}
+	if !s.watches(ns) || len(s.Registries) == 0 {
+		if err := c.detachAll(ctx, ns); err != nil {
+			return err
+		}
+		if current != nil {
+			err := c.Client.CoreV1().Secrets(ns).Delete(ctx, name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &current.UID}})
+			if err != nil && !apierrors.IsNotFound(err) {
+				return err
+			}
+			c.log().Info("removed the pull secret", "namespace", ns)
+		}
+		return nil
+	}
+	var cur []byte
+	if current != nil {
+		cur = current.Data[corev1.DockerConfigJsonKey]
+	}
+	data, ok := dockerConfigJSON(s.Registries, tokens, s.Email, cur)
+	if !ok {
+		return nil // no login yet: the refresh loop requeues when one comes
+	}
+	if err := c.ensureSecret(ctx, ns, current, data); err != nil {
+		return err
+	}
+	return c.attach(ctx, ns, &s)
+}
+
+func (c *Controller) ensureSecret(ctx context.Context, ns string, current *corev1.Secret, data []byte) error {
+	name := c.secretName()
+	if current == nil {
+		sec := &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: map[string]string{ManagedByLabel: ManagedByValue}},
+			Type:       corev1.SecretTypeDockerConfigJson,
+			Data:       map[string][]byte{corev1.DockerConfigJsonKey: data},
+		}
+		_, err := c.Client.CoreV1().Secrets(ns).Create(ctx, sec, metav1.CreateOptions{FieldManager: ManagedByValue})
+		if apierrors.IsAlreadyExists(err) {
+			if got, gerr := c.Client.CoreV1().Secrets(ns).Get(ctx, name, metav1.GetOptions{}); gerr == nil && got.Labels[ManagedByLabel] == ManagedByValue {
+				return fmt.Errorf("the Secret %s/%s is not in the cache yet", ns, name) // retried
+			}
+			return fmt.Errorf("a Secret %s/%s exists that this controller did not make (it lacks the label %s=%s): rename it, or start the controller with another --secret-name", ns, name, ManagedByLabel, ManagedByValue)
+		}
+		if err == nil {
+			c.Metrics.secretWritten()
+		}
+		return err
+	}
+	if current.Type == corev1.SecretTypeDockerConfigJson && bytes.Equal(current.Data[corev1.DockerConfigJsonKey], data) && len(current.Data) == 1 {
+		return nil
+	}
+	if current.Type != corev1.SecretTypeDockerConfigJson { // the type is immutable
+		if err := c.Client.CoreV1().Secrets(ns).Delete(ctx, name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &current.UID}}); err != nil && !apierrors.IsNotFound(err) {
+			return err
+		}
+		return c.ensureSecret(ctx, ns, nil, data)
+	}
+	upd := current.DeepCopy()
+	upd.Data = map[string][]byte{corev1.DockerConfigJsonKey: data}
+	_, err := c.Client.CoreV1().Secrets(ns).Update(ctx, upd, metav1.UpdateOptions{FieldManager: ManagedByValue})
+	if err == nil {
+		c.Metrics.secretWritten()
+	}
+	return err
+}
+
+// attach lists the Secret once in every selected service account, and takes it out of the others.
+func (c *Controller) attach(ctx context.Context, ns string, s *Settings) error {
+	list, err := c.accounts.ServiceAccounts(ns).List(labels.Everything())
+	if err != nil {
+		return err
+	}
+	for _, sa := range list {
+		want := 0
+		if s.selects(sa.Name) {
+			want = 1
+		}
+		if err := c.patchRefs(ctx, sa, want); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *Controller) detachAll(ctx context.Context, ns string) error {
+	list, err := c.accounts.ServiceAccounts(ns).List(labels.Everything())
+	if err != nil {
+		return err
+	}
+	for _, sa := range list {
+		if err := c.patchRefs(ctx, sa, 0); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type patchOp struct {
+	Op    string `json:"op"`
+	Path  string `json:"path"`
+	Value any    `json:"value,omitempty"`
+}
+
+// patchRefs makes the service account list the Secret want (0 or 1) times with a JSON patch that
+// touches only those entries: imagePullSecrets has no merge key, so a strategic-merge patch would
+// replace the whole list. The patch first tests the resourceVersion it was computed from, so a
+// concurrent change fails it (and the namespace is retried) instead of being overwritten.
+func (c *Controller) patchRefs(ctx context.Context, sa *corev1.ServiceAccount, want int) error {
+	name := c.secretName()
+	var idx []int
+	for i, ref := range sa.ImagePullSecrets {
+		if ref.Name == name {
+			idx = append(idx, i)
+		}
+	}
+	if len(idx) == want {
+		return nil
+	}
+	ops := []patchOp{{Op: "test", Path: "/metadata/resourceVersion", Value: sa.ResourceVersion}}
+	switch {
+	case len(idx) < want && sa.ImagePullSecrets == nil:
+		ops = append(ops, patchOp{Op: "add", Path: "/imagePullSecrets", Value: []corev1.LocalObjectReference{{Name: name}}})
+	case len(idx) < want:
+		ops = append(ops, patchOp{Op: "add", Path: "/imagePullSecrets/-", Value: corev1.LocalObjectReference{Name: name}})
+	default: // remove the extra ones, last first so that the indexes stay right
+		for i := len(idx) - 1; i >= want; i-- {
+			ops = append(ops, patchOp{Op: "remove", Path: fmt.Sprintf("/imagePullSecrets/%d", idx[i])})
+		}
+	}
+	body, err := json.Marshal(ops)
+	if err != nil {
+		return err
+	}
+	_, err = c.Client.CoreV1().ServiceAccounts(sa.Namespace).Patch(ctx, sa.Name, types.JSONPatchType, body, metav1.PatchOptions{FieldManager: ManagedByValue})
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("patching service account %s/%s: %w", sa.Namespace, sa.Name, err)
+	}
+	c.Metrics.accountPatched()
+	return nil
+}

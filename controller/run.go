@@ -1,0 +1,185 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/docker-credential-acr/docker-credential-acr/controller/internal/refresh"
+)
+
+// options are the flags.
+type options struct {
+	Kubeconfig  string
+	ConfigPath  string
+	Namespace   string
+	LeaderElect bool
+	HealthAddr  string
+	SecretName  string
+	LeaseName   string
+	QPS         float64
+	Burst       int
+	Workers     int
+	Lease       refresh.LeaderOptions
+	Debug       bool
+
+	// rest replaces --kubeconfig (tests: an impersonating config).
+	rest *rest.Config
+	// listening, if set, receives the health server's address (tests use port 0).
+	listening func(addr string)
+	// log replaces the stderr logger (tests).
+	log *slog.Logger
+}
+
+const inClusterNamespace = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
+
+func defaultOptions() options {
+	ns := "kube-system"
+	if b, err := os.ReadFile(inClusterNamespace); err == nil && strings.TrimSpace(string(b)) != "" {
+		ns = strings.TrimSpace(string(b))
+	}
+	return options{
+		ConfigPath: "/etc/acr-credential-controller/config.yaml", Namespace: ns, LeaderElect: true,
+		HealthAddr: ":8080", SecretName: refresh.DefaultSecretName, LeaseName: "acr-credential-controller",
+		QPS: 200, Burst: 400, Workers: refresh.DefaultWorkers,
+	}
+}
+
+// identity is the Lease holder: the pod name from the downward API, else the hostname.
+func identity() string {
+	if n := os.Getenv("POD_NAME"); n != "" {
+		return n
+	}
+	h, _ := os.Hostname()
+	return h
+}
+
+func run(ctx context.Context, o options) error {
+	log := o.log
+	if log == nil {
+		lvl := slog.LevelInfo
+		if o.Debug {
+			lvl = slog.LevelDebug
+		}
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
+	}
+	settings, err := loadSettings(o.ConfigPath, log)
+	if err != nil {
+		return err
+	}
+	rc := o.rest
+	if rc == nil {
+		if rc, err = clientcmd.BuildConfigFromFlags("", o.Kubeconfig); err != nil {
+			return fmt.Errorf("kubeconfig: %w (in a pod, leave --kubeconfig empty)", err)
+		}
+	}
+	rc = rest.CopyConfig(rc)
+	rc.QPS, rc.Burst = float32(o.QPS), o.Burst
+	rc.UserAgent = "acr-credential-controller"
+	client, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		return err
+	}
+
+	m := refresh.NewMetrics()
+	ctrl := refresh.New(client, settings)
+	ctrl.SecretName, ctrl.Workers, ctrl.Log, ctrl.Metrics = o.SecretName, o.Workers, log, m
+	current := fingerprint(settings)
+	var configOK atomic.Bool
+	configOK.Store(true)
+	reload := func() {
+		s, err := loadSettings(o.ConfigPath, log)
+		m.Reloaded(err)
+		if err != nil {
+			configOK.Store(false)
+			log.Error("config reload failed; keeping the last good config", "error", err)
+			return
+		}
+		configOK.Store(true)
+		if fp := fingerprint(s); fp != current {
+			current = fp
+			log.Info("config changed", "registries", len(s.Registries), "namespaces", strings.Join(s.Namespaces, ","), "serviceAccounts", strings.Join(s.ServiceAccounts, ","))
+			ctrl.Update(s)
+		}
+	}
+	go func() {
+		if err := refresh.WatchConfig(ctx, o.ConfigPath, log, reload); err != nil {
+			log.Error("cannot watch the config; changes need a restart", "error", err)
+		}
+	}()
+
+	var leading atomic.Bool
+	ready := func() (bool, string) {
+		switch {
+		case !configOK.Load():
+			return false, "the config file does not parse: see the log"
+		case !o.LeaderElect || leading.Load():
+			if !ctrl.Synced() {
+				return false, "caches syncing"
+			}
+			return true, "leading"
+		}
+		return true, "following"
+	}
+	ln, err := net.Listen("tcp", o.HealthAddr)
+	if err != nil {
+		return fmt.Errorf("--health-addr: %w", err)
+	}
+	if o.listening != nil {
+		o.listening(ln.Addr().String())
+	}
+	srv := &http.Server{Handler: refresh.Handler(m, ready), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Close()
+
+	lead := func(ctx context.Context) {
+		leading.Store(true)
+		defer leading.Store(false)
+		if err := ctrl.Run(ctx); err != nil && ctx.Err() == nil {
+			log.Error("controller stopped", "error", err)
+		}
+	}
+	if !o.LeaderElect {
+		lead(ctx)
+		return nil
+	}
+	lo := o.Lease
+	lo.Namespace, lo.Name, lo.Identity = o.Namespace, o.LeaseName, identity()
+	if err := refresh.RunLeading(ctx, client, lo, log, m, lead); err != nil {
+		return err
+	}
+	if ctx.Err() == nil {
+		return errors.New("lost the Lease; exiting so that a fresh start follows the new leader")
+	}
+	return nil
+}
+
+func loadSettings(path string, log *slog.Logger) (refresh.Settings, error) {
+	cfg, err := loadConfig(path)
+	if err != nil {
+		return refresh.Settings{}, err
+	}
+	return settingsFrom(cfg, log)
+}
+
+// fingerprint says whether two settings do the same thing.
+func fingerprint(s refresh.Settings) string {
+	var keys []string
+	for _, r := range s.Registries {
+		keys = append(keys, r.Key)
+	}
+	slices.Sort(keys)
+	return fmt.Sprint(keys, s.Namespaces, s.ServiceAccounts, s.Threshold, s.Email)
+}
