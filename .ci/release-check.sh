@@ -356,7 +356,8 @@ if [ -n "$GORELEASER" ]; then
 JSON
     "$WORK/fakecloud" -scenario "$WORK/scenario.json" >"$WORK/fake.out" 2>"$WORK/fake.log" </dev/null &
     FAKE_PID=$!
-    trap 'kill "$FAKE_PID" 2>/dev/null; wait "$FAKE_PID" 2>/dev/null; rm -rf "$WORK"' EXIT
+    # (|| true: under set -e a failing command in an EXIT trap would become the script's status.)
+    trap 'kill "$FAKE_PID" 2>/dev/null || true; wait "$FAKE_PID" 2>/dev/null || true; rm -rf "$WORK"' EXIT
     FAKE_URL=""
     for _ in $(seq 1 300); do
       FAKE_URL=$(awk '$1 == "listening" { print $2 }' "$WORK/fake.out")
@@ -394,7 +395,8 @@ JSON
         .auth["registry.cn-hangzhou.aliyuncs.com"].password == "release-check-personal-token"' >/dev/null <<<"$out" ||
       fail "the installed kubelet plugin: unexpected answer (not printed: it holds a secret)"
     say "installed /$PLUGIN (kubelet protocol by its name): CredentialProviderResponse for registry.cn-hangzhou.aliyuncs.com"
-    kill "$FAKE_PID" 2>/dev/null; wait "$FAKE_PID" 2>/dev/null || true
+    kill "$FAKE_PID" 2>/dev/null || true; wait "$FAKE_PID" 2>/dev/null || true
+    trap 'rm -rf "$WORK"' EXIT
     DEB_SUMMARY="; the .deb installs and answers version, get and the kubelet protocol against the fake"
   fi
 
