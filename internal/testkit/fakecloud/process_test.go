@@ -104,13 +104,15 @@ func TestCommand(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a binary")
 	}
-	cleanEnv(t)
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "fakecloud")
+	// Built before the environment is scrubbed: the go tool finds its build and module caches
+	// through HOME, and a scrubbed HOME would make every run a cold build.
 	build := exec.Command(goTool(t), "build", "-tags", "fakecloud", "-o", bin, "./cmd/fakecloud")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
+	cleanEnv(t)
 	callsFile, caFile := filepath.Join(dir, "calls.jsonl"), filepath.Join(dir, "ca.pem")
 	// The world plus one challenge variant served by Host.
 	scenario := filepath.Join(dir, "scenario.json")
