@@ -32,6 +32,10 @@
 package policy
 
 import (
+	"sync"
+
+	"github.com/docker-credential-acr/docker-credential-acr/acr"
+
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -96,24 +100,23 @@ var actionOrder = []string{
 }
 
 var (
-	reRegion   = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
-	reAccount  = regexp.MustCompile(`^[0-9]{1,20}$`)
-	reInstance = regexp.MustCompile(`^(cri|crpi)-[a-z0-9]{1,32}$`)
-	reRoleARN  = regexp.MustCompile(`^acs:ram::[0-9]{1,20}:role/[A-Za-z0-9.@_-]{1,64}$`)
-	reSecret   = regexp.MustCompile(`^[A-Za-z0-9_/+=.@-]{1,192}$`)
-	reKeyID    = regexp.MustCompile(`^[A-Za-z0-9-]{1,64}$`)
+	reAccount  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9]{1,20}$`) })
+	reInstance = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(cri|crpi)-[a-z0-9]{1,32}$`) })
+	reRoleARN  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^acs:ram::[0-9]{1,20}:role/[A-Za-z0-9.@_-]{1,64}$`) })
+	reSecret   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_/+=.@-]{1,192}$`) })
+	reKeyID    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9-]{1,64}$`) })
 )
 
 func (s Scope) parts() (region, account string, err error) {
 	region, account = s.Region, s.Account
 	if region == "" {
 		region = "*"
-	} else if !reRegion.MatchString(region) {
+	} else if !acr.ValidRegion(region) {
 		return "", "", fmt.Errorf("policy: %q is not a region id", s.Region)
 	}
 	if account == "" {
 		account = "*"
-	} else if !reAccount.MatchString(account) {
+	} else if !reAccount().MatchString(account) {
 		return "", "", fmt.Errorf("policy: %q is not an account id", s.Account)
 	}
 	return region, account, nil
@@ -147,7 +150,7 @@ func For(calls Calls) (Document, error) {
 		id := in.ID
 		if id == "" {
 			id = "*"
-		} else if !reInstance.MatchString(id) {
+		} else if !reInstance().MatchString(id) {
 			return Document{}, fmt.Errorf("policy: %q is not an instance id", in.ID)
 		}
 		base := "acs:cr:" + region + ":" + account + ":"
@@ -166,7 +169,7 @@ func For(calls Calls) (Document, error) {
 		}
 	}
 	for _, arn := range calls.AssumeRoles {
-		if !reRoleARN.MatchString(arn) {
+		if !reRoleARN().MatchString(arn) {
 			return Document{}, fmt.Errorf("policy: %q is not a role ARN acs:ram::<account>:role/<name>", arn)
 		}
 		allow("sts:AssumeRole", arn)
@@ -176,12 +179,12 @@ func For(calls Calls) (Document, error) {
 		if err != nil {
 			return Document{}, err
 		}
-		if !reSecret.MatchString(s.Name) {
+		if !reSecret().MatchString(s.Name) {
 			return Document{}, fmt.Errorf("policy: %q is not a KMS secret name", s.Name)
 		}
 		allow("kms:GetSecretValue", "acs:kms:"+region+":"+account+":secret/"+s.Name)
 		if s.KeyID != "" {
-			if !reKeyID.MatchString(s.KeyID) {
+			if !reKeyID().MatchString(s.KeyID) {
 				return Document{}, fmt.Errorf("policy: %q is not a KMS key id", s.KeyID)
 			}
 			allow("kms:Decrypt", "acs:kms:"+region+":"+account+":key/"+s.KeyID)

@@ -1,6 +1,10 @@
 package secrets
 
 import (
+	"sync"
+
+	"github.com/docker-credential-acr/docker-credential-acr/acr"
+
 	"fmt"
 	"regexp"
 	"strings"
@@ -20,10 +24,9 @@ type Ref struct {
 
 var (
 	// Names as the KMS console accepts them: letters, digits and _ / + = . @ -, 1 to 192.
-	reName   = regexp.MustCompile(`^[A-Za-z0-9_/+=.@-]{1,192}$`)
-	reRegion = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
-	reAcct   = regexp.MustCompile(`^[0-9]{1,20}$`)
-	reStage  = regexp.MustCompile(`^[A-Za-z0-9_.@-]{1,64}$`)
+	reName  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_/+=.@-]{1,192}$`) })
+	reAcct  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9]{1,20}$`) })
+	reStage = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_.@-]{1,64}$`) })
 )
 
 // ParseRef parses a `secret` setting: a secret name, or an ARN
@@ -33,14 +36,14 @@ var (
 func ParseRef(secret, region string) (Ref, error) {
 	s := strings.TrimSpace(secret)
 	region = strings.TrimSpace(region)
-	if region != "" && !reRegion.MatchString(region) {
+	if region != "" && !acr.ValidRegion(region) {
 		return Ref{}, fmt.Errorf("regionId %q of secret %q is not a region id: write it like cn-hangzhou", region, s)
 	}
 	if s == "" {
 		return Ref{}, fmt.Errorf("secret is empty: write the KMS secret's name, or its ARN acs:kms:<region>:<account>:secret/<name>")
 	}
 	if !strings.HasPrefix(strings.ToLower(s), "acs:") {
-		if !reName.MatchString(s) {
+		if !reName().MatchString(s) {
 			return Ref{}, fmt.Errorf("secret %q is not a KMS secret name (1 to 192 letters, digits or _ / + = . @ -) nor an ARN acs:kms:<region>:<account>:secret/<name>", s)
 		}
 		if region == "" {
@@ -59,17 +62,17 @@ func ParseRef(secret, region string) (Ref, error) {
 		return bad("it must start with acs:kms:")
 	}
 	r, acct, res := parts[2], parts[3], parts[4]
-	if !reRegion.MatchString(r) {
+	if !acr.ValidRegion(r) {
 		return bad(fmt.Sprintf("%q is not a region id", r))
 	}
-	if !reAcct.MatchString(acct) {
+	if !reAcct().MatchString(acct) {
 		return bad(fmt.Sprintf("%q is not an account id", acct))
 	}
 	name, ok := strings.CutPrefix(res, "secret/")
 	if !ok {
 		return bad("the resource must be secret/<name>")
 	}
-	if !reName.MatchString(name) {
+	if !reName().MatchString(name) {
 		return bad(fmt.Sprintf("%q is not a secret name", name))
 	}
 	if region != "" && region != r {
@@ -84,7 +87,7 @@ func CheckStage(stage string) (string, error) {
 	if stage == "" {
 		return DefaultStage, nil
 	}
-	if !reStage.MatchString(stage) {
+	if !reStage().MatchString(stage) {
 		return "", fmt.Errorf("versionStage %q is not a version stage: use ACSCurrent (the default), ACSPrevious or your own label (letters, digits, _ . @ -)", stage)
 	}
 	return stage, nil
@@ -111,7 +114,7 @@ func (r Ref) ARN() string {
 // WithAccount fills in the owning account of a bare name, once the caller knows it (the signing
 // identity's account, from a role ARN or GetCallerIdentity). An ARN keeps its own.
 func (r Ref) WithAccount(account string) Ref {
-	if r.Account == "" && reAcct.MatchString(account) {
+	if r.Account == "" && reAcct().MatchString(account) {
 		r.Account = account
 	}
 	return r

@@ -1,6 +1,8 @@
 package kubeletconfig
 
 import (
+	"sync"
+
 	"errors"
 	"fmt"
 	"github.com/docker-credential-acr/docker-credential-acr/acr"
@@ -73,7 +75,9 @@ func defaultMatchImages() []string {
 	}
 }
 
-var reProviderARN = regexp.MustCompile(`^acs:ram::([0-9]{1,32}):oidc-provider/[A-Za-z0-9._-]{1,128}$`)
+var reProviderARN = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^acs:ram::([0-9]{1,32}):oidc-provider/[A-Za-z0-9._-]{1,128}$`)
+})
 
 func (o options) withDefaults() (options, error) {
 	fail := func(format string, a ...any) (options, error) {
@@ -147,7 +151,7 @@ func (o options) withDefaults() (options, error) {
 			"On ACK with RRSA enabled it is acs:ram::<account>:oidc-provider/ack-rrsa-<cluster id>, shown on the cluster's page under "+
 			"Basic Information > Security and Auditing > RRSA OIDC", kubeletapi.EnvOIDCProviderARN)
 	}
-	if !reProviderARN.MatchString(o.OIDCProviderARN) {
+	if !reProviderARN().MatchString(o.OIDCProviderARN) {
 		return fail("--oidc-provider-arn %q: want acs:ram::<account>:oidc-provider/<name>", truncate(o.OIDCProviderARN))
 	}
 	return o, nil
