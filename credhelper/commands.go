@@ -76,6 +76,7 @@ var commands = []command{
 	{names: []string{"print-kubelet-config"}, run: func(inv *invocation, args []string) int {
 		return kubeletconfig.Run(append(configMatchImages(inv.getenv, inv.Stderr), args...), inv.getenv, inv.Stdout, inv.Stderr)
 	}},
+	{names: []string{"install-kubelet-plugin"}, run: installKubeletPlugin},
 	{names: []string{"doctor"}, withKeychain: true, run: func(inv *invocation, args []string) int {
 		return Doctor(inv.ctx, inv.k, args, inv.Stdout, inv.Stderr)
 	}},
@@ -201,6 +202,7 @@ const usage = `Usage: docker-credential-acr <get|store|erase|list|version>
        docker-credential-acr configure-docker [--registries h1,h2] [--dry-run]
        docker-credential-acr kubelet               (image credential provider; also as acr-credential-provider)
        docker-credential-acr print-kubelet-config [--service-account-tokens] [--match-image HOST]...
+       docker-credential-acr install-kubelet-plugin [--root DIR] [--profile auto|kubeadm|k3s|rke2|generic] [--dry-run] [--uninstall]
 
 docker-credential-acr is the docker credential helper for Alibaba Cloud Container Registry (ACR).
 Configure it in ~/.docker/config.json:  {"credHelpers": {"registry.cn-hangzhou.aliyuncs.com": "acr"}}`

@@ -20,7 +20,7 @@ func write(out io.Writer, opts options) error {
 	}
 	var b strings.Builder
 	w := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
-	configVersion := "kubelet.config.k8s.io/" + o.APIVersion[strings.LastIndexByte(o.APIVersion, '/')+1:]
+	configVersion := configVersionOf(o.APIVersion)
 
 	w("# Kubelet image credential provider for Alibaba Cloud Container Registry (ACR): docker-credential-acr.\n")
 	w("#\n")
@@ -119,6 +119,12 @@ func write(out io.Writer, opts options) error {
 	}
 	_, err = io.WriteString(out, b.String())
 	return err
+}
+
+// configVersionOf is the config's apiVersion for a provider apiVersion: the same version in
+// kubelet.config.k8s.io.
+func configVersionOf(providerAPIVersion string) string {
+	return "kubelet.config.k8s.io/" + providerAPIVersion[strings.LastIndexByte(providerAPIVersion, '/')+1:]
 }
 
 // kubeletRBACMarker starts the commented RBAC manifests in write's output.

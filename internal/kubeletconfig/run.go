@@ -46,6 +46,19 @@ func parseArgs(args []string, getenv func(string) string, usage io.Writer) (opti
 	var o options
 	fs := flag.NewFlagSet("print-kubelet-config", flag.ContinueOnError)
 	fs.SetOutput(usage)
+	defineFlags(fs, &o, getenv)
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("print-kubelet-config: unexpected argument %q", truncate(fs.Arg(0)))
+	}
+	return o, nil
+}
+
+// defineFlags defines the flags of the options on fs (print-kubelet-config's, and the node
+// installer's, which takes the same).
+func defineFlags(fs *flag.FlagSet, o *options, getenv func(string) string) {
 	fs.StringVar(&o.Name, "name", kubeletapi.ProviderName, "provider name: the executable's name in the kubelet's --image-credential-provider-bin-dir")
 	fs.StringVar(&o.APIVersion, "api-version", kubeletapi.APIVersionV1, "apiVersion of the requests (v1 for Kubernetes 1.26+; v1beta1, v1alpha1 for older kubelets)")
 	fs.DurationVar(&o.DefaultCacheDuration, "default-cache-duration", defaultCacheDuration, "defaultCacheDuration")
@@ -58,13 +71,6 @@ func parseArgs(args []string, getenv func(string) string, usage io.Writer) (opti
 	fs.BoolVar(&o.RequireRoleAnnotation, "require-role-annotation", false, "only pods whose service account carries --role-annotation get credentials from this provider (default: pods without a role keep the node's identity)")
 	fs.StringVar(&o.RoleAnnotation, "role-annotation", "", "with --require-role-annotation, the annotation required: "+kubeletapi.AnnotationRoleARN+" (default) or "+kubeletapi.AnnotationACKRoleName)
 	fs.StringVar(&o.OIDCProviderARN, "oidc-provider-arn", providerFromEnv(getenv), "the cluster's RAM OIDC provider, acs:ram::<account>:oidc-provider/<name>")
-	if err := fs.Parse(args); err != nil {
-		return o, err
-	}
-	if fs.NArg() > 0 {
-		return o, fmt.Errorf("print-kubelet-config: unexpected argument %q", truncate(fs.Arg(0)))
-	}
-	return o, nil
 }
 
 // providerFromEnv is the cluster's RAM OIDC provider from the environment

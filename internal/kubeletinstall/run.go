@@ -1,0 +1,110 @@
+package kubeletinstall
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/docker-credential-acr/docker-credential-acr/config"
+	"github.com/docker-credential-acr/docker-credential-acr/internal/kubeletconfig"
+)
+
+// DefaultRestartCommand restarts a systemd unit on the host from inside a container sharing
+// the host's PID namespace (the DaemonSet's hostPID): it enters PID 1's namespaces. The unit is
+// appended.
+const DefaultRestartCommand = "nsenter -t 1 -m -u -i -n -p -- systemctl restart"
+
+// Self is the running binary: its path and the version it reports.
+type Self struct {
+	Path    string
+	Version string // as `version` prints it, e.g. v1.2.3 or (devel)
+}
+
+// Run is the install-kubelet-plugin command: args are the arguments after its name. It returns
+// the exit code: 0 done (or nothing to do), 1 failed, 2 bad usage.
+func Run(args []string, getenv func(string) string, self Self, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("install-kubelet-plugin", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	root := fs.String("root", "/", "the node's filesystem (a DaemonSet mounts the host's / there)")
+	profile := fs.String("profile", ProfileAuto, "kubeadm, k3s, rke2, generic, or auto (detected from the node; says which)")
+	var g GenericPaths
+	fs.StringVar(&g.ConfigFile, "config-file", "", "generic: the CredentialProviderConfig file (merged into when it exists)")
+	fs.StringVar(&g.BinDir, "bin-dir", "", "generic: the kubelet's plugin directory")
+	fs.StringVar(&g.FlagsFile, "kubelet-flags-file", "", "generic: the environment file whose variable the kubelet's unit passes on its command line")
+	fs.StringVar(&g.FlagsVar, "kubelet-flags-var", "KUBELET_EXTRA_ARGS", "generic: that variable")
+	fs.StringVar(&g.Unit, "kubelet-unit", "kubelet", "generic: the kubelet's systemd unit")
+	helperConfig := fs.String("helper-config", "", "a docker-credential-acr config file to put at "+HelperConfigPath+" (0600) for the plugin")
+	uninstall := fs.Bool("uninstall", false, "take out what the installer added, from its record on the node")
+	dryRun := fs.Bool("dry-run", false, "print the changes as a diff, change nothing")
+	replaceBinary := fs.Bool("replace-binary", false, "replace a plugin binary whose version cannot be compared with this one")
+	restartCommand := fs.String("restart-command", DefaultRestartCommand, "the command that restarts the kubelet's unit (the unit is appended)")
+	noRestart := fs.Bool("no-restart", false, "do not restart the kubelet; say when it needs a restart")
+	opts := kubeletconfig.AddFlags(fs, getenv)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "install-kubelet-plugin: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	fail := func(err error) int {
+		fmt.Fprintf(stderr, "install-kubelet-plugin: %v\n", err)
+		return 1
+	}
+	if !filepath.IsAbs(*root) {
+		return fail(fmt.Errorf("--root %q: want an absolute path", *root))
+	}
+	words := strings.Fields(*restartCommand)
+	if len(words) == 0 && !*noRestart {
+		return fail(errors.New("--restart-command is empty; use --no-restart to skip the restart"))
+	}
+	in := &Installer{Root: *root, DryRun: *dryRun, NoRestart: *noRestart, ReplaceBinary: *replaceBinary, Out: stdout}
+	in.Restart = func(unit string) (string, error) {
+		argv := append(append([]string(nil), words...), unit)
+		cmd := exec.Command(argv[0], argv[1:]...)
+		cmd.Stdout, cmd.Stderr = stderr, stderr
+		return strings.Join(argv, " "), cmd.Run()
+	}
+	if *uninstall {
+		if err := in.Uninstall(); err != nil {
+			return fail(err)
+		}
+		return 0
+	}
+	p, err := ResolveProfile(*root, *profile, g)
+	if err != nil {
+		return fail(err)
+	}
+	in.Profile = p
+	if in.Config, in.Provider, _, err = opts.Config(); err != nil {
+		return fail(err)
+	}
+	if in.Binary, err = os.ReadFile(self.Path); err != nil {
+		return fail(fmt.Errorf("reading this executable to install it: %w", err))
+	}
+	in.Version = parseVersion("docker-credential-acr () " + self.Version + " ")
+	if *helperConfig != "" {
+		if in.HelperConfig, err = os.ReadFile(*helperConfig); err != nil {
+			return fail(fmt.Errorf("--helper-config: %w", err))
+		}
+		// The plugin would fail on every pull with a broken config: refuse it now.
+		if _, err := config.LoadFile(*helperConfig, func(string) string { return "" }); err != nil {
+			return fail(fmt.Errorf("--helper-config: %w", err))
+		}
+	}
+	if err := in.Install(); err != nil {
+		return fail(err)
+	}
+	if a := opts.ServiceAccountAudience(); a != "" && !*dryRun {
+		fmt.Fprintf(stdout, "per-workload identity: nodes must be allowed to request service-account tokens for the audience %s (the Helm chart's node part creates that RBAC; print-kubelet-config --service-account-tokens prints it)\n", a)
+	}
+	return 0
+}
