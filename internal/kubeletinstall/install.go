@@ -298,9 +298,6 @@ func (in *Installer) apply(st *State, changes []change, restartWhy string, unins
 			if err := os.Remove(filepath.Join(in.Root, c.rec.Path)); err != nil {
 				return undo(fmt.Errorf("removing %s: %w", c.rec.Path, err))
 			}
-			for _, d := range slices.Backward(c.rec.Dirs) {
-				_ = os.Remove(filepath.Join(in.Root, d)) // only when empty
-			}
 			in.say("removed %s", c.rec.Path)
 			done = append(done, c)
 			continue
@@ -320,7 +317,7 @@ func (in *Installer) apply(st *State, changes []change, restartWhy string, unins
 		}
 	}
 	if uninstall {
-		if err := removeState(in.Root); err != nil {
+		if err := removeState(in.Root, st); err != nil {
 			return fmt.Errorf("the files are restored, but the record could not be removed: %w", err)
 		}
 	} else {
@@ -344,7 +341,7 @@ func (in *Installer) record(st *State, done []change) error {
 			rec := c.rec
 			rec.Created = !c.before.Exists
 			if c.before.Exists {
-				b, err := writeBackup(in.Root, c.rec.Path, c.before.Data)
+				b, err := writeBackup(in.Root, st, c.rec.Path, c.before.Data)
 				if err != nil {
 					return err
 				}

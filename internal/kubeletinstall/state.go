@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 )
 
 // The state record: what the installer changed on the node, so that --uninstall takes out exactly
@@ -30,6 +31,8 @@ type State struct {
 	Profile string   `json:"profile"`
 	Unit    string   `json:"unit"`
 	Files   []Record `json:"files"`
+	// Dirs are the directories the installer created for its record, outermost first.
+	Dirs []string `json:"dirs,omitempty"`
 }
 
 // Record is one file the installer created or changed.
@@ -79,8 +82,18 @@ func loadState(root string) (*State, bool, error) {
 	return &s, true, nil
 }
 
+// ensureStateDir creates the record's directory (0700), noting the directories it created.
+func ensureStateDir(root string, s *State) error {
+	dirs, err := mkdirs(root, stateDir)
+	s.Dirs = append(s.Dirs, dirs...)
+	if err != nil {
+		return err
+	}
+	return os.Chmod(filepath.Join(root, stateDir), 0o700)
+}
+
 func saveState(root string, s *State) error {
-	if err := os.MkdirAll(filepath.Join(root, stateDir), 0o700); err != nil {
+	if err := ensureStateDir(root, s); err != nil {
 		return err
 	}
 	data, err := json.MarshalIndent(s, "", "  ")
@@ -94,7 +107,10 @@ func saveState(root string, s *State) error {
 // backupPath is where the copy of path is kept.
 func backupPath(path string) string { return backupDir + "/" + hashOf([]byte(path))[:32] }
 
-func writeBackup(root, path string, data []byte) (string, error) {
+func writeBackup(root string, s *State, path string, data []byte) (string, error) {
+	if err := ensureStateDir(root, s); err != nil {
+		return "", err
+	}
 	if err := os.MkdirAll(filepath.Join(root, backupDir), 0o700); err != nil {
 		return "", err
 	}
@@ -103,14 +119,22 @@ func writeBackup(root, path string, data []byte) (string, error) {
 	return b, err
 }
 
-// removeState removes the record, the copies and the installer's directory when empty.
-func removeState(root string) error {
+// removeState removes the record, the copies and the directories created for them when empty.
+func removeState(root string, s *State) error {
 	if err := os.RemoveAll(filepath.Join(root, backupDir)); err != nil {
 		return err
 	}
 	if err := os.Remove(filepath.Join(root, stateFile)); err != nil && !os.IsNotExist(err) {
 		return err
 	}
-	_ = os.Remove(filepath.Join(root, stateDir)) // only when empty
+	// The directories created for the record and the files, when empty, deepest first.
+	dirs := append([]string{stateDir}, s.Dirs...)
+	for _, r := range s.Files {
+		dirs = append(dirs, r.Dirs...)
+	}
+	slices.SortFunc(dirs, func(a, b string) int { return len(b) - len(a) })
+	for _, d := range dirs {
+		_ = os.Remove(filepath.Join(root, d))
+	}
 	return nil
 }
