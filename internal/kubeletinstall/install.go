@@ -37,6 +37,9 @@ type Installer struct {
 	// DryRun prints the changes as a diff and changes nothing.
 	DryRun bool
 	Out    io.Writer
+
+	// failWrite (tests) makes the write of this node path fail.
+	failWrite string
 }
 
 // change is one file the installer writes (or removes).
@@ -90,12 +93,12 @@ func (in *Installer) Install() error {
 		}
 	}
 
+	if fi, err := os.Stat(filepath.Join(in.Root, p.ConfigFile)); err == nil && fi.IsDir() {
+		return fmt.Errorf("%s: %w: the kubelet's --image-credential-provider-config names a directory; add a file for the ACR provider there by hand (print-kubelet-config prints it)", p.ConfigFile, ErrCannotMerge)
+	}
 	cfg, err := statNodeFile(in.Root, p.ConfigFile)
 	if err != nil {
 		return err
-	}
-	if fi, err := os.Stat(filepath.Join(in.Root, p.ConfigFile)); err == nil && fi.IsDir() {
-		return fmt.Errorf("%s: %w: the kubelet's --image-credential-provider-config names a directory; add a file for the ACR provider there by hand (print-kubelet-config prints it)", p.ConfigFile, ErrCannotMerge)
 	}
 	merged, err := mergeProvider(p.ConfigFile, cfg.Data, ours, in.Provider)
 	if err != nil {
@@ -303,6 +306,10 @@ func (in *Installer) apply(st *State, changes []change, restartWhy string, unins
 			continue
 		}
 		dirs, err := writeAtomic(in.Root, c.rec.Path, c.after, c.mode, c.before.UID, c.before.GID)
+		if err == nil && c.rec.Path == in.failWrite {
+			err = fmt.Errorf("writing %s: test failure", c.rec.Path)
+			done = append(done, c)
+		}
 		if err != nil {
 			return undo(err)
 		}

@@ -91,17 +91,17 @@ func TestProfiles(t *testing.T) {
 	}, {
 		name: "kubeadm whose kubelet already has an ECR provider config: merged, no flag added",
 		tree: tree{
-			kubeadmFlagsEnv:                          `KUBELET_KUBEADM_ARGS="--image-credential-provider-config=/etc/eks/image-credential-provider/config.yaml --image-credential-provider-bin-dir=/etc/eks/image-credential-provider"` + "\n",
-			kubeadmDefaultFlags:                      "KUBELET_EXTRA_ARGS=\n",
-			"/etc/eks/image-credential-provider/config.yaml": ecrConfig,
+			kubeadmFlagsEnv:     `KUBELET_KUBEADM_ARGS="--image-credential-provider-config=/etc/eks/image-credential-provider/config.yaml --image-credential-provider-bin-dir=/etc/eks/image-credential-provider"` + "\n",
+			kubeadmDefaultFlags: "KUBELET_EXTRA_ARGS=\n",
+			"/etc/eks/image-credential-provider/config.yaml":             ecrConfig,
 			"/etc/eks/image-credential-provider/ecr-credential-provider": "ecr\n",
 		},
 		say:        []string{"merging into it", "updated /etc/eks/image-credential-provider/config.yaml"},
 		configFile: "/etc/eks/image-credential-provider/config.yaml",
 		providers:  "ecr-credential-provider acr-credential-provider",
 		contains: map[string]string{
-			"/etc/eks/image-credential-provider/config.yaml":                  "# Managed by the node image: the ECR plugin for the mirror.\n",
-			"/etc/eks/image-credential-provider/acr-credential-provider":      selfBinary,
+			"/etc/eks/image-credential-provider/config.yaml":                 "# Managed by the node image: the ECR plugin for the mirror.\n",
+			"/etc/eks/image-credential-provider/acr-credential-provider":     selfBinary,
 			"/etc/eks/image-credential-provider/config.yaml" + "\x00comment": "# ECR first: its credentials win for overlapping keys.",
 			kubeadmDefaultFlags: "KUBELET_EXTRA_ARGS=\n",
 		},
@@ -130,9 +130,9 @@ func TestProfiles(t *testing.T) {
 	}, {
 		name: "RKE2 agent with another provider at the default path",
 		tree: tree{
-			"/etc/rancher/rke2/config.yaml":                   "token: x\n",
-			rancherConfigFile:                                 ecrConfig,
-			rancherBinDir + "/ecr-credential-provider":        "ecr\n",
+			"/etc/rancher/rke2/config.yaml":                    "token: x\n",
+			rancherConfigFile:                                  ecrConfig,
+			rancherBinDir + "/ecr-credential-provider":         "ecr\n",
 			"/usr/local/lib/systemd/system/rke2-agent.service": "[Service]\n",
 		},
 		say:        []string{"profile rke2 (auto: found /etc/rancher/rke2)", "updated /var/lib/rancher/credentialprovider/config.yaml"},

@@ -45,6 +45,11 @@ func snapshot(t *testing.T, root string) map[string]string {
 			return err
 		}
 		rel, _ := filepath.Rel(root, p)
+		if d.Type()&fs.ModeSymlink != 0 {
+			target, err := os.Readlink(p)
+			s[rel] = "symlink to " + target
+			return err
+		}
 		if d.IsDir() {
 			s[rel+"/"] = fi.Mode().String()
 			return nil
