@@ -64,7 +64,7 @@ func TestCompareVersions(t *testing.T) {
 	for out, want := range map[string]string{
 		"docker-credential-acr (Alibaba Cloud Container Registry) v1.2.3 commit abc go1.26.8\n":     "1.2.3",
 		"docker-credential-acr (Alibaba Cloud Container Registry) v1.2.3-rc.1+dirty commit abc go1": "1.2.3-rc.1",
-		"docker-credential-acr (Alibaba Cloud Container Registry) (devel) commit unknown go1":        "",
+		"docker-credential-acr (Alibaba Cloud Container Registry) (devel) commit unknown go1":       "",
 		"acr-credential-provider 1.2.3": "",
 	} {
 		if got := parseVersion(out); got != want {
