@@ -26,7 +26,8 @@ func (o *Options) Config() (yaml []byte, name, configAPIVersion string, err erro
 		return nil, "", "", err
 	}
 	var b bytes.Buffer
-	if err := write(&b, d); err != nil {
+	// write applies the defaults itself (and refuses options already defaulted).
+	if err := write(&b, o.o); err != nil {
 		return nil, "", "", err
 	}
 	return b.Bytes(), d.Name, configVersionOf(d.APIVersion), nil
