@@ -38,6 +38,9 @@ type Installer struct {
 	DryRun bool
 	Out    io.Writer
 
+	// Pending is set by a DryRun to the number of files it would change.
+	Pending int
+
 	// failWrite (tests) makes the write of this node path fail.
 	failWrite string
 }
@@ -265,6 +268,7 @@ func (in *Installer) apply(st *State, changes []change, restartWhy string, unins
 		}
 	}
 	if in.DryRun {
+		in.Pending = len(todo)
 		for _, c := range todo {
 			writeDiffOf(in.Out, c)
 		}

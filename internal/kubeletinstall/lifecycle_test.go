@@ -194,3 +194,27 @@ func TestHelperConfig(t *testing.T) {
 		t.Errorf("a broken helper config: exit %d %s", code, errOut)
 	}
 }
+
+// TestCheck: --check fails with the diff until the node is configured as asked, then succeeds;
+// it changes nothing.
+func TestCheck(t *testing.T) {
+	n := k3sNode(t, nil)
+	before := n.snapshot()
+	code, out, errOut := n.run("--check")
+	if code != 1 || !strings.Contains(errOut, "not configured (2 files to change)") || !strings.Contains(errOut, "+++ b/var/lib/rancher/credentialprovider/config.yaml") {
+		t.Errorf("--check before the install: exit %d\n%s\n%s", code, out, errOut)
+	}
+	sameTree(t, "after --check", before, n.snapshot())
+	n.mustRun()
+	n.takeRestarts()
+	if out := n.mustRun("--check"); !strings.Contains(out, "the node is configured: k3s") {
+		t.Errorf("--check after the install: %s", out)
+	}
+	// Other options: not configured as asked.
+	if code, _, errOut := n.run("--check", "--match-image", "registry.example.com"); code != 1 || !strings.Contains(errOut, `+      - "registry.example.com"`) {
+		t.Errorf("--check with another option: exit %d\n%s", code, errOut)
+	}
+	if got := n.takeRestarts(); got != "" {
+		t.Errorf("--check restarted %q", got)
+	}
+}

@@ -1,14 +1,17 @@
 package kubeletinstall
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/docker-credential-acr/docker-credential-acr/config"
 	"github.com/docker-credential-acr/docker-credential-acr/internal/kubeletconfig"
@@ -44,6 +47,8 @@ func Run(args []string, getenv func(string) string, self Self, stdout, stderr io
 	replaceBinary := fs.Bool("replace-binary", false, "replace a plugin binary whose version cannot be compared with this one")
 	restartCommand := fs.String("restart-command", DefaultRestartCommand, "the command that restarts the kubelet's unit (the unit is appended)")
 	noRestart := fs.Bool("no-restart", false, "do not restart the kubelet; say when it needs a restart")
+	check := fs.Bool("check", false, "exit 0 when the node is configured as these options say, 1 (with the diff on stderr) when not; change nothing (the DaemonSet's readiness)")
+	stay := fs.Bool("stay", false, "after doing the rest, wait for SIGTERM (the DaemonSet's long-running container)")
 	opts := kubeletconfig.AddFlags(fs, getenv)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -66,7 +71,7 @@ func Run(args []string, getenv func(string) string, self Self, stdout, stderr io
 	if len(words) == 0 && !*noRestart {
 		return fail(errors.New("--restart-command is empty; use --no-restart to skip the restart"))
 	}
-	in := &Installer{Root: *root, DryRun: *dryRun, NoRestart: *noRestart, ReplaceBinary: *replaceBinary, Out: stdout}
+	in := &Installer{Root: *root, DryRun: *dryRun || *check, NoRestart: *noRestart, ReplaceBinary: *replaceBinary, Out: stdout}
 	in.Restart = func(unit string) (string, error) {
 		argv := append(append([]string(nil), words...), unit)
 		cmd := exec.Command(argv[0], argv[1:]...)
@@ -74,6 +79,9 @@ func Run(args []string, getenv func(string) string, self Self, stdout, stderr io
 		return strings.Join(argv, " "), cmd.Run()
 	}
 	if *uninstall {
+		if *check || *stay {
+			return fail(errors.New("--uninstall takes neither --check nor --stay"))
+		}
 		if err := in.Uninstall(); err != nil {
 			return fail(err)
 		}
@@ -100,11 +108,27 @@ func Run(args []string, getenv func(string) string, self Self, stdout, stderr io
 			return fail(fmt.Errorf("--helper-config: %w", err))
 		}
 	}
+	var checkOut strings.Builder
+	if *check {
+		in.Out = &checkOut
+	}
 	if err := in.Install(); err != nil {
 		return fail(err)
 	}
-	if a := opts.ServiceAccountAudience(); a != "" && !*dryRun {
+	if *check {
+		if in.Pending > 0 {
+			fmt.Fprintf(stderr, "install-kubelet-plugin --check: the node is not configured (%d files to change):\n%s", in.Pending, checkOut.String())
+			return 1
+		}
+		fmt.Fprintf(stdout, "the node is configured: %s, provider config %s, plugin directory %s\n", p.Name, p.ConfigFile, p.BinDir)
+	}
+	if a := opts.ServiceAccountAudience(); a != "" && !*dryRun && !*check {
 		fmt.Fprintf(stdout, "per-workload identity: nodes must be allowed to request service-account tokens for the audience %s (the Helm chart's node part creates that RBAC; print-kubelet-config --service-account-tokens prints it)\n", a)
+	}
+	if *stay {
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+		defer stop()
+		<-ctx.Done()
 	}
 	return 0
 }
