@@ -115,20 +115,24 @@ func Run(args []string, getenv func(string) string, self Self, stdout, stderr io
 	if err := in.Install(); err != nil {
 		return fail(err)
 	}
+	code := 0
 	if *check {
 		if in.Pending > 0 {
 			fmt.Fprintf(stderr, "install-kubelet-plugin --check: the node is not configured (%d files to change):\n%s", in.Pending, checkOut.String())
-			return 1
+			code = 1
+		} else {
+			fmt.Fprintf(stdout, "the node is configured: %s, provider config %s, plugin directory %s\n", p.Name, p.ConfigFile, p.BinDir)
 		}
-		fmt.Fprintf(stdout, "the node is configured: %s, provider config %s, plugin directory %s\n", p.Name, p.ConfigFile, p.BinDir)
 	}
 	if a := opts.ServiceAccountAudience(); a != "" && !*dryRun && !*check {
 		fmt.Fprintf(stdout, "per-workload identity: nodes must be allowed to request service-account tokens for the audience %s (the Helm chart's node part creates that RBAC; print-kubelet-config --service-account-tokens prints it)\n", a)
 	}
 	if *stay {
+		// Whatever --check found: the readiness probe reports it, the container stays.
 		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 		defer stop()
 		<-ctx.Done()
+		return 0
 	}
-	return 0
+	return code
 }

@@ -1,0 +1,209 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/restmapper"
+)
+
+// The Helm chart (deploy/helm/docker-credential-acr), rendered by the real helm for each of its
+// documented value sets (its ci/ directory, and the defaults), and every object it renders
+// accepted by the real kube-apiserver (a server-side apply with dryRun=All: admission and
+// validation run, nothing is stored). HELM names the helm binary (.ci/build-helm.sh builds it).
+
+const chartDir = "../deploy/helm/docker-credential-acr"
+
+func helmBinary(t *testing.T) string {
+	t.Helper()
+	h := os.Getenv("HELM")
+	if h == "" {
+		if os.Getenv("CONTROLLER_NO_SKIP") != "" {
+			t.Fatal("HELM is not set: build helm with `bash .ci/build-helm.sh` and set HELM to the path it prints")
+		}
+		t.Skip("SKIP (loud): HELM is not set; `HELM=$(bash .ci/build-helm.sh) go test -run Chart` renders the chart")
+	}
+	return h
+}
+
+// renderChart runs helm template with the values file ("" for the defaults).
+func renderChart(t *testing.T, helm, values string, set ...string) ([]byte, error) {
+	t.Helper()
+	args := []string{"template", "acr", chartDir, "--namespace", "kube-system"}
+	if values != "" {
+		args = append(args, "--values", values)
+	}
+	for _, s := range set {
+		args = append(args, "--set", s)
+	}
+	cmd := exec.Command(helm, args...)
+	cmd.Env = append(os.Environ(), "HELM_CACHE_HOME="+t.TempDir(), "HELM_CONFIG_HOME="+t.TempDir(), "HELM_DATA_HOME="+t.TempDir())
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, errors.New(err.Error() + ": " + stderr.String())
+	}
+	return out, nil
+}
+
+func splitObjects(t *testing.T, data []byte) []*unstructured.Unstructured {
+	t.Helper()
+	var objs []*unstructured.Unstructured
+	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+	for {
+		doc, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			return objs
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		u := &unstructured.Unstructured{}
+		if err := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(doc), 4096).Decode(&u.Object); err != nil {
+			if errors.Is(err, io.EOF) {
+				continue
+			}
+			t.Fatalf("%v\n%s", err, doc)
+		}
+		if len(u.Object) == 0 {
+			continue
+		}
+		objs = append(objs, u)
+	}
+}
+
+// dryRunApplier applies objects with dryRun=All.
+type dryRunApplier struct {
+	mapper *restmapper.DeferredDiscoveryRESTMapper
+	dyn    dynamic.Interface
+}
+
+func newDryRunApplier(t *testing.T) *dryRunApplier {
+	t.Helper()
+	disco, err := discovery.NewDiscoveryClientForConfig(cluster.Admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dyn, err := dynamic.NewForConfig(cluster.Admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &dryRunApplier{mapper: restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(disco)), dyn: dyn}
+}
+
+func (a *dryRunApplier) apply(ctx context.Context, u *unstructured.Unstructured) error {
+	gvk := u.GroupVersionKind()
+	m, err := a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	if err != nil {
+		return err
+	}
+	var r dynamic.ResourceInterface = a.dyn.Resource(m.Resource)
+	if m.Scope.Name() == "namespace" {
+		r = a.dyn.Resource(m.Resource).Namespace(u.GetNamespace())
+	}
+	data, err := u.MarshalJSON()
+	if err != nil {
+		return err
+	}
+	force := true
+	_, err = r.Patch(ctx, u.GetName(), types.ApplyPatchType, data, metav1.PatchOptions{DryRun: []string{metav1.DryRunAll}, FieldManager: "chart-test", Force: &force})
+	return err
+}
+
+func TestHelmChartRendersWhatTheAPIServerAccepts(t *testing.T) {
+	helm := helmBinary(t)
+	needCluster(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	a := newDryRunApplier(t)
+	files, err := filepath.Glob(filepath.Join(chartDir, "ci", "*-values.yaml"))
+	if err != nil || len(files) < 4 {
+		t.Fatalf("the chart's value sets: %v %v", files, err)
+	}
+	// The kinds each value set must render (a template that silently renders nothing fails).
+	want := map[string][]string{
+		"":                                   {"DaemonSet"},
+		"node-default-values.yaml":           {"DaemonSet"},
+		"node-workload-identity-values.yaml": {"DaemonSet", "ConfigMap", "ClusterRole", "ClusterRoleBinding"},
+		"node-generic-values.yaml":           {"DaemonSet"},
+		"controller-values.yaml":             {"Deployment", "ServiceAccount", "ConfigMap", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"},
+		"both-rrsa-values.yaml":              {"DaemonSet", "Deployment", "ServiceAccount", "ConfigMap"},
+	}
+	for _, f := range append([]string{""}, files...) {
+		name := filepath.Base(f)
+		if f == "" {
+			name = ""
+		}
+		t.Run("values="+name, func(t *testing.T) {
+			out, err := renderChart(t, helm, f)
+			if err != nil {
+				t.Fatalf("helm template: %v", err)
+			}
+			objs := splitObjects(t, out)
+			var kinds []string
+			for _, o := range objs {
+				kinds = append(kinds, o.GetKind())
+				if err := a.apply(ctx, o); err != nil {
+					t.Errorf("the API server refuses %s %s/%s: %v", o.GetKind(), o.GetNamespace(), o.GetName(), err)
+				}
+			}
+			w, ok := want[name]
+			if !ok {
+				t.Fatalf("no expected kinds for %s: add them to the test", name)
+			}
+			for _, k := range w {
+				if !slices.Contains(kinds, k) {
+					t.Errorf("no %s rendered (rendered: %v)", k, kinds)
+				}
+			}
+		})
+	}
+
+	// The dry run refuses what the API server refuses: the check can fail.
+	out, err := renderChart(t, helm, "", "node.updateStrategy.type=Sometimes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := false
+	for _, o := range splitObjects(t, out) {
+		if o.GetKind() == "DaemonSet" {
+			err := a.apply(ctx, o)
+			refused = err != nil && strings.Contains(err.Error(), "updateStrategy")
+			if !refused {
+				t.Errorf("a DaemonSet with updateStrategy.type Sometimes was accepted: %v", err)
+			}
+		}
+	}
+	if !refused {
+		t.Error("no DaemonSet to check the refusal with")
+	}
+
+	// Values the chart refuses, with the fix.
+	for _, tc := range []struct{ set, say string }{
+		{"node.serviceAccountTokens.enabled=true", "needs node.serviceAccountTokens.oidcProviderARN"},
+		{"node.profile=generic", "needs node.generic.configFile"},
+		{"controller.enabled=true,controller.rrsa.enabled=true", "needs controller.rrsa.roleARN"},
+	} {
+		if _, err := renderChart(t, helm, "", tc.set); err == nil || !strings.Contains(err.Error(), tc.say) {
+			t.Errorf("--set %s: %v; want an error saying %q", tc.set, err, tc.say)
+		}
+	}
+}
