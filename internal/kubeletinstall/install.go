@@ -66,6 +66,11 @@ func (in *Installer) say(format string, a ...any) { fmt.Fprintf(in.Out, format+"
 
 // Install puts the plugin on the node; running it again changes nothing.
 func (in *Installer) Install() error {
+	unlock, err := lockRoot(in.Root)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	st, _, err := loadState(in.Root)
 	if err != nil {
 		return err
@@ -107,7 +112,8 @@ func (in *Installer) Install() error {
 	if err != nil {
 		return err
 	}
-	changes = append(changes, change{rec: Record{Path: p.ConfigFile, Kind: kindProviderConfig, Provider: in.Provider}, before: cfg, after: merged, mode: modeOr(cfg, 0o644), what: "the credential provider config"})
+	cfgChange := change{rec: Record{Path: p.ConfigFile, Kind: kindProviderConfig, Provider: in.Provider}, before: cfg, after: merged, mode: modeOr(cfg, 0o644), what: "the credential provider config"}
+	changes = append(changes, cfgChange)
 
 	restartWhy := ""
 	if p.FlagsFile != "" {
@@ -135,7 +141,7 @@ func (in *Installer) Install() error {
 	} else if !cfg.Exists || !isDir(filepath.Join(in.Root, p.BinDir)) {
 		restartWhy = fmt.Sprintf("%s passes the kubelet the provider flags once the config and the plugin directory exist", p.Name)
 	}
-	if restartWhy == "" && changes[len(changes)-1].changes() {
+	if restartWhy == "" && cfgChange.changes() {
 		restartWhy = "the kubelet reads the credential provider config only when it starts"
 	}
 	return in.apply(st, changes, restartWhy, false)
@@ -191,6 +197,11 @@ func modeOr(f nodeFile, m fs.FileMode) fs.FileMode {
 
 // Uninstall takes out what the record says the installer added.
 func (in *Installer) Uninstall() error {
+	unlock, err := lockRoot(in.Root)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	st, found, err := loadState(in.Root)
 	if err != nil {
 		return err

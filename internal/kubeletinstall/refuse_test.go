@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestRefusals: the installer changes nothing and says why when it cannot act.
@@ -128,3 +129,25 @@ providers:
     matchImages: ["registry*.*.aliyuncs.com"]
     defaultCacheDuration: 30m
 `
+
+// TestLockedNode: a second installer on the same node waits for the first, and gives up with a
+// clear message when it does not finish.
+func TestLockedNode(t *testing.T) {
+	n := k3sNode(t, nil)
+	unlock, err := lockRoot(n.root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	saved := lockWait
+	lockWait = 300 * time.Millisecond
+	defer func() { lockWait = saved }()
+	before := n.snapshot()
+	code, _, errOut := n.run()
+	if code != 1 || !strings.Contains(errOut, "another install-kubelet-plugin has held the lock") {
+		t.Errorf("exit %d: %s", code, errOut)
+	}
+	sameTree(t, "while locked", before, n.snapshot())
+	unlock()
+	n.mustRun()
+}
