@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	authv1 "k8s.io/api/authorization/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
@@ -205,5 +206,63 @@ func TestHelmChartRendersWhatTheAPIServerAccepts(t *testing.T) {
 		if _, err := renderChart(t, helm, "", tc.set); err == nil || !strings.Contains(err.Error(), tc.say) {
 			t.Errorf("--set %s: %v; want an error saying %q", tc.set, err, tc.say)
 		}
+	}
+}
+
+// TestHelmChartAudienceRBAC: with per-workload identity, the chart's RBAC lets every node (and
+// only nodes) request service-account tokens for the audience (KEP-4412), as the real
+// authorizer decides.
+func TestHelmChartAudienceRBAC(t *testing.T) {
+	helm := helmBinary(t)
+	needCluster(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out, err := renderChart(t, helm, filepath.Join(chartDir, "ci", "node-workload-identity-values.yaml"),
+		"node.serviceAccountTokens.audience=acr.example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dyn, err := dynamic.NewForConfig(cluster.Admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := newDryRunApplier(t)
+	n := 0
+	for _, o := range splitObjects(t, out) {
+		if o.GetKind() != "ClusterRole" && o.GetKind() != "ClusterRoleBinding" {
+			continue
+		}
+		n++
+		m, err := a.mapper.RESTMapping(o.GroupVersionKind().GroupKind(), o.GroupVersionKind().Version)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := dyn.Resource(m.Resource).Create(ctx, o, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = dyn.Resource(m.Resource).Delete(context.Background(), o.GetName(), metav1.DeleteOptions{}) })
+	}
+	if n != 2 {
+		t.Fatalf("%d RBAC objects rendered, want the ClusterRole and its binding", n)
+	}
+	allowed := func(user string, groups []string, audience string) bool {
+		t.Helper()
+		r, err := admin.AuthorizationV1().SubjectAccessReviews().Create(ctx, &authv1.SubjectAccessReview{Spec: authv1.SubjectAccessReviewSpec{
+			User: user, Groups: groups,
+			ResourceAttributes: &authv1.ResourceAttributes{Verb: "request-serviceaccounts-token-audience", Resource: audience},
+		}}, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Status.Allowed
+	}
+	if !allowed("system:node:node-1", []string{"system:nodes", "system:authenticated"}, "acr.example.com") {
+		t.Error("a node may not request tokens for the audience")
+	}
+	if allowed("system:node:node-1", []string{"system:nodes", "system:authenticated"}, "other.example.com") {
+		t.Error("a node may request tokens for another audience")
+	}
+	if allowed("system:serviceaccount:default:app", []string{"system:serviceaccounts", "system:authenticated"}, "acr.example.com") {
+		t.Error("a service account may request tokens for the audience")
 	}
 }

@@ -92,6 +92,8 @@ func Start(ctx context.Context, binDir, dir string) (*Cluster, error) {
 		"--cert-dir="+filepath.Join(dir, "apiserver-certs"),
 		"--tls-cert-file="+p.serverCert, "--tls-private-key-file="+p.serverKey, "--client-ca-file="+p.caFile,
 		"--authorization-mode=RBAC",
+		// As kubeadm, k3s and RKE2 start it: node agents (the Helm chart's installer DaemonSet) are privileged.
+		"--allow-privileged=true",
 		"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
 		"--service-account-key-file="+p.saPub, "--service-account-signing-key-file="+p.saKey,
 		"--service-cluster-ip-range=10.0.0.0/24",
