@@ -46,6 +46,11 @@ func findEnvVar(data []byte, name string) (string, envLine, bool) {
 // assigned), and the flags it added; flags already given (any value) are not added again.
 func addFlags(data []byte, name string, flags []string) ([]byte, []string, error) {
 	value, line, ok := findEnvVar(data, name)
+	if strings.ContainsAny(value, "\"'\\") {
+		// Quotes or escapes inside the value: systemd and a shell would read its words
+		// differently, and so might this installer.
+		return nil, nil, fmt.Errorf("%s has quotes or backslashes inside its value; add %s to it by hand", name, strings.Join(flags, " "))
+	}
 	words := strings.Fields(value)
 	var added []string
 	for _, f := range flags {

@@ -43,6 +43,11 @@ func TestAddRemoveFlags(t *testing.T) {
 	if _, _, err := addFlags(nil, "KUBELET_EXTRA_ARGS", []string{"--image-credential-provider-config=/my dir/c.yaml"}); err == nil {
 		t.Error("a path with a space was accepted")
 	}
+	for _, bad := range []string{"KUBELET_EXTRA_ARGS=\"\n", "KUBELET_EXTRA_ARGS=\"--a='b c'\"\n", "KUBELET_EXTRA_ARGS=--a\\ b\n"} {
+		if _, _, err := addFlags([]byte(bad), "KUBELET_EXTRA_ARGS", add); err == nil || !strings.Contains(err.Error(), "by hand") {
+			t.Errorf("%q: %v; want a refusal", bad, err)
+		}
+	}
 }
 
 func TestCompareVersions(t *testing.T) {
