@@ -50,6 +50,7 @@ func matchImage(pattern, image string) bool {
 
 func TestDefaultMatchImages(t *testing.T) {
 	acrHosts := []string{
+		"registry.aliyuncs.com", // cn-hangzhou Personal, three labels
 		"registry.cn-hangzhou.aliyuncs.com", "registry-vpc.cn-hangzhou.aliyuncs.com",
 		"registry-internal.cn-hangzhou.aliyuncs.com", "registry-intl.ap-southeast-1.aliyuncs.com",
 		"registry-intl-vpc.ap-southeast-1.aliyuncs.com", "registry.cn-shanghai-finance-1.aliyuncs.com",
@@ -79,7 +80,7 @@ func TestDefaultMatchImages(t *testing.T) {
 	for _, image := range []string{
 		"registry.cn-hangzhou.aliyuncs.com.evil.example/ns/app", "evil.example/registry.cn-hangzhou.aliyuncs.com/app",
 		"docker.io/library/nginx", "nginx", "oss-cn-hangzhou.aliyuncs.com/x", "ecs.cn-hangzhou.aliyuncs.com/x",
-		"registry.cn-hangzhou.aliyuncs.com:5000/ns/app", "acme-registry.cn-hangzhou.cr.aliyuncs.com:65001/ns/app",
+		"registry.cn-hangzhou.aliyuncs.com:5000/ns/app", "registry.aliyuncs.com:5000/ns/app", "registry-evil.aliyuncs.com/x", "acme-registry.cn-hangzhou.cr.aliyuncs.com:65001/ns/app",
 	} {
 		for _, p := range defaultMatchImages() {
 			if matchImage(p, image) {

@@ -51,6 +51,7 @@ type options struct {
 // depth, the explicit default port (an image written host:443/... matches only a pattern with
 // :443) and the P2P port are listed:
 //
+//	registry.aliyuncs.com                            Personal Edition of cn-hangzhou, no region in the name (3 labels)
 //	registry*.*.aliyuncs.com                         Personal Edition: registry[-vpc|-internal|-intl|-intl-vpc].<region>
 //	crpi-*.*.personal.cr.aliyuncs.com                Personal Edition instances: crpi-<id>[-vpc].<region>
 //	*-registry*.*.cr.aliyuncs.com                    Enterprise Edition: <name>-registry[-vpc].<region>
@@ -63,6 +64,8 @@ type options struct {
 // list is not for changing.
 func defaultMatchImages() []string {
 	return []string{
+		"registry.aliyuncs.com",
+		"registry.aliyuncs.com:443",
 		"registry*.*.aliyuncs.com",
 		"registry*.*.aliyuncs.com:443",
 		"crpi-*.*.personal.cr.aliyuncs.com",
