@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end tests of docker-credential-acr with real parts: the CNCF distribution registry
-# (htpasswd auth over TLS with a test CA), real clients (crane, skopeo, regctl) configured only
+# (over TLS with a test CA; ACR's token flow with the realm on a dockerauth host served by the
+# fake's token server, htpasswd for the registries that are not ACR), real clients (crane, skopeo, regctl) configured only
 # through credHelpers, the built helper binary, and the fake Alibaba Cloud API
 # (internal/testkit/fakecloud/cmd/fakecloud) as its own process.
 #
