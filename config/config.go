@@ -69,6 +69,8 @@ type Endpoints struct {
 	CR  string
 	STS string
 	KMS string
+	// KMSCA is endpoints.kmsCAFile: the only CA trusted at the KMS override (an instance gateway).
+	KMSCA *CAFile
 }
 
 // Registry is one entry of `registries`: which hosts it applies to and how to get credentials.

@@ -92,11 +92,18 @@ func (c *Config) parse(path string, data []byte) error {
 		{[]string{"ecsmetadata"}, boolSetter(&c.ECSMetadata)},
 		{[]string{"personalinstancetokens"}, boolSetter(&c.PersonalInstanceTokens)},
 		{[]string{"endpoints"}, func(p, k string, v *yaml.Node) error {
-			return mapping(p, k, v, []field{
+			if err := mapping(p, k, v, []field{
 				{[]string{"cr"}, endpointSetter(&c.Endpoints.CR, "cr")},
 				{[]string{"sts"}, endpointSetter(&c.Endpoints.STS, "sts")},
 				{[]string{"kms"}, endpointSetter(&c.Endpoints.KMS, "kms")},
-			})
+				{[]string{"kmscafile"}, caFileSetter(&c.Endpoints.KMSCA)},
+			}); err != nil {
+				return err
+			}
+			if c.Endpoints.KMSCA != nil && c.Endpoints.KMS == "" {
+				return fileError(p, v, k+".kmsCAFile", "is the CA of a KMS endpoint override, and endpoints.kms is not set: add kms (such as kst-xxx.cryptoservice.kms.aliyuncs.com), or remove kmsCAFile; the default KMS endpoints need no CA file")
+			}
+			return nil
 		}},
 		{[]string{"registries", "instances"}, func(p, k string, v *yaml.Node) error {
 			if v.Kind != yaml.SequenceNode {

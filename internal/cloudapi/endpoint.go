@@ -1,6 +1,7 @@
 package cloudapi
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -25,6 +26,9 @@ func (e *regionError) Error() string {
 type Endpoint struct {
 	Host   string // host[:port]
 	Scheme string // "https", or "http" for loopback hosts only
+	// RootCAs, when set, are the only certificate authorities trusted for this endpoint (a KMS
+	// instance gateway's private CA, named in the configuration); nil is the system roots.
+	RootCAs *x509.CertPool
 }
 
 func (e Endpoint) String() string { return e.Scheme + "://" + e.Host }
