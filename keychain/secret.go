@@ -8,6 +8,7 @@ package keychain
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"strconv"
 	"strings"
@@ -54,11 +55,17 @@ func (k *Keychain) secretPlan(reg acr.Registry, e *config.Registry) (*Plan, erro
 	s := e.Secret
 	p := &Plan{Registry: reg, Entry: e, Kind: TargetSecret, Region: s.Ref.Region}
 	p.How = append(p.How, "listed in "+e.Describe()+" of "+k.Config.Path+", whose login is the KMS secret "+s.Ref.String())
-	ep, err := secrets.Endpoint(k.Config.Endpoints.KMS, s.Ref.Region, k.Config.VPC)
+	override, ca := k.Config.KMSEndpoint(s)
+	ep, err := secrets.Endpoint(override, s.Ref.Region, k.Config.VPC)
 	if err != nil {
 		// The override was checked when the config was read and the region is always known:
 		// only a broken invariant gets here. Never another endpoint.
-		return nil, &secretError{Host: reg.Host, Err: err, Fix: "check endpoints.kms in the config file"}
+		return nil, &secretError{Host: reg.Host, Err: err, Fix: "check endpoints.kms (or the entry's kmsEndpoint) in the config file"}
+	}
+	if ca != nil {
+		// A KMS instance gateway: its private CA, and only it, is trusted there.
+		ep.RootCAs = ca.Pool
+		p.How = append(p.How, "KMS endpoint "+ep.String()+", trusting only the CA in "+ca.Path)
 	}
 	if err := k.credentials(p); err != nil {
 		return nil, err
@@ -188,7 +195,10 @@ func (k *Keychain) explainSecret(p *Plan, err error) error {
 	}
 	se := &secretError{Host: p.Registry.Host, Identity: SecretIdentity(p), Err: err}
 	var ae *cloudapi.Error
+	var ua x509.UnknownAuthorityError
 	switch kind := secrets.KindOf(err); {
+	case errors.As(err, &ua):
+		se.Fix = "the KMS endpoint's certificate is not signed by a CA this machine trusts: a KMS instance gateway (<kms-instance-id>.cryptoservice.kms.aliyuncs.com) serves a certificate of Alibaba Cloud's private KMS CA; download the instance's CA certificate from the KMS console and name it with kmsCAFile next to kmsEndpoint in " + entryName(p) + " (or endpoints.kmsCAFile next to endpoints.kms)"
 	case kind == secrets.NoPermission:
 		se.Fix = "`docker-credential-acr doctor --policy " + p.Registry.Host + "` prints the policy each identity needs"
 	case kind != 0:

@@ -2,6 +2,7 @@ package cloudapi
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -108,8 +109,23 @@ func classify(ctx context.Context, req Request, err error, info *callInfo) error
 	if msg := err.Error(); strings.Contains(msg, "invalid character") || strings.Contains(msg, "unexpected end of JSON") || strings.Contains(msg, "unexpected EOF") && !strings.Contains(msg, "connection") {
 		return fmt.Errorf("%s %s: malformed JSON from %s", req.Service, action, req.Endpoint)
 	}
-	return &TransportError{Service: req.Service, Action: action, Endpoint: req.Endpoint.String(), Err: errors.New(Scrub(firstLine(err.Error())))}
+	var cause error = errors.New(Scrub(firstLine(err.Error())))
+	var ua x509.UnknownAuthorityError
+	if errors.As(err, &ua) {
+		// Kept as a type so that the caller can name the fix (a CA file for that endpoint).
+		cause = &scrubbedError{text: cause.Error(), cause: ua}
+	}
+	return &TransportError{Service: req.Service, Action: action, Endpoint: req.Endpoint.String(), Err: cause}
 }
+
+// scrubbedError is an error shown by its scrubbed text that still unwraps to its cause's type.
+type scrubbedError struct {
+	text  string
+	cause error
+}
+
+func (e *scrubbedError) Error() string { return e.text }
+func (e *scrubbedError) Unwrap() error { return e.cause }
 
 // trimSDKMessage drops the SDK's "code: 404, " prefix and its " request id: …" suffix.
 func trimSDKMessage(m string) string {
