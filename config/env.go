@@ -59,7 +59,7 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		c.NoCache = b
 	}
 	if v := getenv(envVPC); strings.EqualFold(strings.TrimSpace(v), "true") {
-		c.VPC = true
+		c.STSVPCEnv = true
 	}
 	if v := getenv(EnvSTSRegion); v != "" && !validRegion(v) {
 		return fmt.Errorf("%s=%q is not a region id such as cn-hangzhou: it names the STS endpoint (sts.<region>.aliyuncs.com); fix it or unset it", EnvSTSRegion, v)

@@ -165,6 +165,12 @@ func (r *Registry) fields() []field {
 			return err
 		}},
 		{[]string{"rolesessionname"}, stringSetter(&r.RoleSessionName)},
+		{[]string{"vpc"}, func(p, k string, v *yaml.Node) error {
+			var b bool
+			err := boolSetter(&b)(p, k, v)
+			r.VPC = &b
+			return err
+		}},
 		{[]string{"rrsarolearn"}, stringSetter(&r.RRSARoleARN)},
 		{[]string{"rrsaoidcproviderrolearn", "oidcproviderarn"}, stringSetter(&r.RRSAOIDCProviderARN)},
 		{[]string{"oidctokenfile"}, stringSetter(&r.OIDCTokenFile)},

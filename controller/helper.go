@@ -63,11 +63,11 @@ func settingsFrom(cfg *config.Config, log *slog.Logger) (refresh.Settings, error
 			owner[h] = r.Describe()
 		}
 		key, _ := json.Marshal(struct {
-			Entry     config.Registry
-			Hosts     []string
-			Endpoints config.Endpoints
-			VPC, ECS  bool
-		}{*r, hosts, cfg.Endpoints, cfg.VPC, cfg.ECSMetadata})
+			Entry            config.Registry
+			Hosts            []string
+			Endpoints        config.Endpoints
+			VPC, STSVPC, ECS bool
+		}{*r, hosts, cfg.Endpoints, cfg.VPC, cfg.STSVPCEnv, cfg.ECSMetadata})
 		s.Registries = append(s.Registries, refresh.Registry{
 			Key: string(key), Name: r.Describe(), Hosts: hosts,
 			Fetch: func(ctx context.Context) (refresh.Token, error) {

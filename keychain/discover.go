@@ -245,7 +245,7 @@ func (k *Keychain) instanceServes(ctx context.Context, reg acr.Registry, e *conf
 	if err != nil {
 		return false, "", err
 	}
-	a, err := k.crAPI(TargetEnterprise, q.Region, creds)
+	a, err := k.crAPI(TargetEnterprise, q.Region, creds, k.apiVPC(q))
 	if err != nil {
 		return false, "", err
 	}
@@ -272,12 +272,12 @@ func (k *Keychain) remember(key string, v any) {
 	}
 }
 
-// crAPI is the ACR API client of region with creds. Personal Edition token calls (GET /tokens)
-// stay on the public cr.<region> endpoint even with the VPC switch: cr-vpc.<region> is seen
-// serving Enterprise calls only, and nothing shows GET /tokens there (ACR-FACTS §2). An
-// endpoints.cr override applies to both.
-func (k *Keychain) crAPI(kind TargetKind, region string, creds sts.Credentials) (*crapi.Client, error) {
-	vpc := k.Config.VPC && kind == TargetEnterprise
+// crAPI is the ACR API client of region with creds, on cr-vpc.<region> when vpc (the plan's).
+// Personal Edition token calls (GET /tokens) stay on the public cr.<region> endpoint even then:
+// cr-vpc.<region> is seen serving Enterprise calls only, and nothing shows GET /tokens there
+// (ACR-FACTS §2). An endpoints.cr override applies to both.
+func (k *Keychain) crAPI(kind TargetKind, region string, creds sts.Credentials, vpc bool) (*crapi.Client, error) {
+	vpc = vpc && kind == TargetEnterprise
 	ep, err := cloudapi.ResolveEndpoint(k.Config.Endpoints.CR, "cr", region, vpc)
 	if err != nil {
 		return nil, err

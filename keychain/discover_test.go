@@ -173,8 +173,8 @@ func TestCRAPIEndpoint(t *testing.T) {
 		{true, "cr-vpc.{region}.aliyuncs.com", TargetPersonal, "https://cr-vpc.cn-hangzhou.aliyuncs.com"},
 		{true, "http://127.0.0.1:9", TargetEnterprise, "http://127.0.0.1:9"},
 	} {
-		k := &Keychain{Config: &config.Config{VPC: tt.vpc, Endpoints: config.Endpoints{CR: tt.override}}}
-		a, err := k.crAPI(tt.kind, "cn-hangzhou", sts.Credentials{})
+		k := &Keychain{Config: &config.Config{Endpoints: config.Endpoints{CR: tt.override}}}
+		a, err := k.crAPI(tt.kind, "cn-hangzhou", sts.Credentials{}, tt.vpc)
 		if err != nil || a.Endpoint.String() != tt.want || a.Region != "cn-hangzhou" {
 			t.Errorf("vpc %v override %q kind %d: %v %v, want %s", tt.vpc, tt.override, tt.kind, a, err, tt.want)
 		}

@@ -75,7 +75,7 @@ func (k *Keychain) Explain(p *Plan, err error) error {
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		te.Fix = "the command's deadline passed: check the network, or raise DOCKER_CREDENTIAL_ACR_TIMEOUT"
 	case errors.As(err, &tr):
-		te.Fix = "check the network path to the endpoint (proxy, DNS, VPC endpoints with ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED, or endpoints: in the config)"
+		te.Fix = "check the network path to the endpoint (proxy, DNS, VPC endpoints: vpc in the config for cr and KMS, ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED for STS; or endpoints: in the config)"
 	}
 	return te
 }

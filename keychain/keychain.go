@@ -162,7 +162,7 @@ func (k *Keychain) Fetch(ctx context.Context, p *Plan) (crapi.Token, error) {
 	}
 	// The identity the cache key names: the chain's one source in use, then the hops.
 	k.Logger().Debug("fetching a token", "host", p.Registry.Host, "credentials", p.Chain.Describe(), "roleChain", sts.ARNs(p.Hops))
-	api := func(region string) (*crapi.Client, error) { return k.crAPI(p.Kind, region, creds) }
+	api := func(region string) (*crapi.Client, error) { return k.crAPI(p.Kind, region, creds, p.VPC) }
 	if p.Kind == TargetPersonal {
 		a, err := api(p.Region)
 		if err != nil {

@@ -29,6 +29,8 @@ type Plan struct {
 	Hops        []sts.Hop
 	STSEndpoint cloudapi.Endpoint
 	Provider    sts.Provider
+	// VPC: the cr (Enterprise) or KMS calls go to the VPC endpoint of their region (see apiVPC).
+	VPC bool
 	// Secret is set for an entry whose login is a KMS secret (Kind TargetSecret; secret.go).
 	Secret *secretPlan
 	Key    string   // the cache key of the token
@@ -136,6 +138,7 @@ func (k *Keychain) Plan(ctx context.Context, reg acr.Registry) (*Plan, error) {
 	if err := k.credentials(p); err != nil {
 		return nil, err
 	}
+	p.VPC = k.apiVPC(p)
 	p.Key = k.key(p)
 	return p, nil
 }
@@ -198,7 +201,7 @@ func (k *Keychain) credentials(p *Plan) error {
 	}
 	// As the sts-20150401 SDK resolves it (its endpoint map, then sts[-vpc].<region>), the
 	// global endpoint when no region is known, an override always first.
-	stsEndpoint, err := sts.ResolveEndpoint(k.Config.Endpoints.STS, stsRegion, k.Config.VPC)
+	stsEndpoint, err := sts.ResolveEndpoint(k.Config.Endpoints.STS, stsRegion, k.Config.STSVPC(p.Entry))
 	if err != nil {
 		// The override was checked when the config was read; what is left is a {region} with no
 		// region known, or a region that is not one. Never fall back silently to another endpoint.
@@ -254,7 +257,9 @@ func (k *Keychain) credentials(p *Plan) error {
 // key is the cache key of the plan's token: everything that decides the answer and is known
 // without the network. Personal tokens serve every Personal host of a region, and an Enterprise
 // token every domain of its instance, so the key names the region and instance, not the host
-// (except for a custom domain whose instance is found at run time).
+// (except for a custom domain whose instance is found at run time). Whether the call went to the
+// public or the VPC endpoint of the same region does not change the token: the public and the VPC
+// domain of one instance share it.
 func (k *Keychain) key(p *Plan) string {
 	var target string
 	switch {
@@ -267,7 +272,7 @@ func (k *Keychain) key(p *Plan) string {
 	default:
 		target = "domain\x00" + p.Registry.Host + "\x00" + p.Region
 	}
-	parts := []string{"token/v1", target, k.Config.Endpoints.CR, strconv.FormatBool(k.Config.VPC), k.CacheScope}
+	parts := []string{"token/v1", target, k.Config.Endpoints.CR, k.CacheScope}
 	if p.Entry != nil {
 		parts = append(parts, p.Entry.ArnService, p.Entry.ArnUser, p.Entry.ExternalID, strconv.Itoa(p.Entry.ExpireDuration))
 	}

@@ -56,7 +56,8 @@ func (k *Keychain) secretPlan(reg acr.Registry, e *config.Registry) (*Plan, erro
 	p := &Plan{Registry: reg, Entry: e, Kind: TargetSecret, Region: s.Ref.Region}
 	p.How = append(p.How, "listed in "+e.Describe()+" of "+k.Config.Path+", whose login is the KMS secret "+s.Ref.String())
 	override, ca := k.Config.KMSEndpoint(s)
-	ep, err := secrets.Endpoint(override, s.Ref.Region, k.Config.VPC)
+	vpc, _ := k.Config.APIVPC(e)
+	ep, err := secrets.Endpoint(override, s.Ref.Region, vpc)
 	if err != nil {
 		// The override was checked when the config was read and the region is always known:
 		// only a broken invariant gets here. Never another endpoint.
