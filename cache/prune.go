@@ -28,9 +28,11 @@ func (s *Store) maybePrune() {
 			return
 		}
 	}
-	if err := s.writeAtomic(pruneName, []byte(now.UTC().Format(time.RFC3339Nano))); err != nil {
+	// A hint, not worth an fsync: lost in a crash, it costs one more prune.
+	if err := s.writeCacheFile(pruneName, []byte(now.UTC().Format(time.RFC3339Nano))); err != nil {
 		return // a read-only or full disk: prune would not get far either
 	}
+	s.cleanTemps()
 	s.prune()
 	s.rotateEraseLog()
 }
@@ -116,7 +118,7 @@ func (s *Store) pruneLookup(name string, cutoff time.Time) {
 	if !ok {
 		return
 	}
-	_, expiresAt, ok := decodeLookup(data)
+	_, expiresAt, ok := decodeLookup(name, data)
 	release()
 	if ok && expiresAt.Before(cutoff) {
 		s.d.remove(name)

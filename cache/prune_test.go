@@ -167,13 +167,13 @@ func TestPruneFigures(t *testing.T) {
 	s, clk := newTestStore(t)
 	const n = 1000
 	// The files a fetch and a lookup leave, written directly (fast).
-	entry := mustEncode(t, tok("h", "u", strings.Repeat("t", 1500), t0, time.Hour))
-	lookup, err := encodeLookup("instance", t0, t0.Add(time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
 	for i := range n {
 		key := Key("sa-token", strconv.Itoa(i))
+		entry := mustEncode(t, key, tok("h", "u", strings.Repeat("t", 1500), t0, time.Hour))
+		lookup, err := encodeLookup(key+lookupSuffix, "instance", t0, t0.Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
 		for name, data := range map[string][]byte{key: entry, key + lookupSuffix: lookup, key + lockSuffix: nil} {
 			if err := os.WriteFile(s.path(name), data, 0o600); err != nil {
 				t.Fatal(err)
