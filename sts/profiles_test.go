@@ -44,7 +44,7 @@ func TestNewProfileChainModes(t *testing.T) {
 		{name: "loop", wantErr: "more than 8 profiles"},
 		{name: "ecs", wantDescribe: `CLI profile "ecs"`},
 		{name: "oidc", wantDescribe: `CLI profile "oidc"`},
-		{name: "sso", wantDescribe: `CLI profile "sso"`},
+		{name: "sso", wantErr: "browser sign-in"},
 		{name: "pol", wantErr: "session policy"},
 		{name: "odd", wantErr: `mode "Weird"`},
 		{name: "ini-ak", wantKey: "LTAIini", wantDescribe: `credentials file profile "ini-ak"`},

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// externalEnv has no AccessKey in the environment and a CLI config whose current profile is
+// External: its command (a script) counts its runs and prints the dev user's AccessKey as a
+// profile, after prelude, with an expiration an hour ahead.
+func externalEnv(t *testing.T, prelude string) (e *env, config string, runs func() int) {
+	e = newEnv(t)
+	delete(e.vars, "ALIBABA_CLOUD_ACCESS_KEY_ID")
+	delete(e.vars, "ALIBABA_CLOUD_ACCESS_KEY_SECRET")
+	counter := filepath.Join(e.home, "runs")
+	exp := time.Now().UTC().Add(time.Hour).Format("2006-01-02T15:04:05Z")
+	script := e.writeFile("bin/creds", "#!/bin/sh\necho run >> "+counter+"\necho 'a log line on stderr' >&2\n"+prelude+
+		`echo '{"mode":"AK","access_key_id":"`+ak+`","access_key_secret":"`+sk+`","expiration":"`+exp+`"}'`+"\n")
+	if err := os.Chmod(script, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	// Top-level keys the CLI writes and credentials-go does not know, spacing of the CLI's own.
+	config = e.writeFile(".aliyun/config.json", `{
+	"current": "ext",
+	"profiles": [
+		{
+			"name": "ext",
+			"mode": "External",
+			"process_command": "`+script+` --profile 'a b'",
+			"region_id": "cn-hangzhou",
+			"output_format": "json",
+			"language": "en"
+		}
+	],
+	"meta_path": "",
+	"plugin_settings": {"source_base": ""}
+}
+`)
+	runs = func() int {
+		b, _ := os.ReadFile(counter)
+		return strings.Count(string(b), "run")
+	}
+	return e, config, runs
+}
+
+// Issue 20 §1: an External profile's command is run by the helper: 3 gets with an expiration are
+// 1 command run, 1 token call and 1 cache entry, and the user's CLI config is byte-identical
+// afterwards (credentials-go rewrote it after each fetch, with the command's AccessKey secret in
+// it, and every rewrite was a new identity: 3 runs, 3 token calls, 3 entries).
+func TestExternalProfileRunOnceNeverWritten(t *testing.T) {
+	e, config, runs := externalEnv(t, "")
+	before, err := os.ReadFile(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		r := e.run("registry.cn-hangzhou.aliyuncs.com", "get")
+		if r.code != 0 || !strings.Contains(r.stdout, `"Secret"`) {
+			t.Fatalf("get %d: %+v", i, r)
+		}
+		if strings.Contains(r.stderr, sk) || strings.Contains(r.stderr, "log line") {
+			t.Errorf("get %d: stderr carries the command's output: %s", i, r.stderr)
+		}
+	}
+	after, _ := os.ReadFile(config)
+	if string(after) != string(before) {
+		t.Errorf("the CLI config was rewritten:\n%s", after)
+	}
+	if n := runs(); n != 1 {
+		t.Errorf("the command ran %d times, want 1", n)
+	}
+	if n := len(e.fc.IssuedTokens()); n != 1 {
+		t.Errorf("%d token calls, want 1", n)
+	}
+	if n := len(cacheEntries(t, filepath.Join(e.home, "cache", "docker-credential-acr"))); n != 1 {
+		t.Errorf("%d cache entries, want 1", n)
+	}
+}
+
+// Issue 20 §1: a command that prints a log line before its JSON fails the get with a clear error
+// naming the profile and the fix, and neither its output nor the command line reaches stderr.
+func TestExternalProfileLogLineBeforeJSON(t *testing.T) {
+	e, config, runs := externalEnv(t, "echo 'fetching credentials for "+sk+"'\n")
+	before, _ := os.ReadFile(config)
+	r := e.run("registry.cn-hangzhou.aliyuncs.com", "get")
+	if r.code == 0 || runs() != 1 || len(e.fc.IssuedTokens()) != 0 {
+		t.Fatalf("exit %d, %d runs, %d token calls: %+v", r.code, runs(), len(e.fc.IssuedTokens()), r)
+	}
+	for _, leak := range []string{sk, "fetching credentials", "a log line on stderr", "bin/creds", "a b"} {
+		if strings.Contains(r.stdout+r.stderr, leak) {
+			t.Errorf("output carries %q: %+v", leak, r)
+		}
+	}
+	for _, want := range []string{`CLI profile "ext"`, "process_command", "not one JSON profile", "bytes before the JSON", "standard error"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q: %s", want, r.stderr)
+		}
+	}
+	if after, _ := os.ReadFile(config); string(after) != string(before) {
+		t.Errorf("the CLI config was rewritten:\n%s", after)
+	}
+}
+
+// Issue 20 §1: OAuth and CloudSSO profiles are refused with what to use instead, without a call,
+// and the file is left as it is.
+func TestOAuthAndCloudSSOProfilesRefused(t *testing.T) {
+	e := newEnv(t)
+	delete(e.vars, "ALIBABA_CLOUD_ACCESS_KEY_ID")
+	delete(e.vars, "ALIBABA_CLOUD_ACCESS_KEY_SECRET")
+	doc := `{"current":"o","profiles":[{"name":"o","mode":"OAuth","oauth_site_type":"CN","oauth_refresh_token":"rt","oauth_access_token":"at","oauth_access_token_expire":1},` +
+		`{"name":"s","mode":"CloudSSO","cloud_sso_sign_in_url":"http://127.0.0.1:1/","access_token":"x","cloud_sso_access_token_expire":1}]}`
+	config := e.writeFile(".aliyun/config.json", doc)
+	for _, p := range []string{"o", "s"} {
+		e.vars["ALIBABA_CLOUD_PROFILE"] = p
+		r := e.run("registry.cn-hangzhou.aliyuncs.com", "get")
+		if r.code == 0 || !strings.Contains(r.stderr, "browser sign-in") || len(e.fc.Calls()) != 0 {
+			t.Errorf("profile %s: %+v", p, r)
+		}
+	}
+	if b, _ := os.ReadFile(config); string(b) != doc {
+		t.Errorf("the CLI config was rewritten:\n%s", b)
+	}
+}
+
+// cacheEntries are the token entries in dir (no lock, lookup or temporary files).
+func cacheEntries(t *testing.T, dir string) []string {
+	t.Helper()
+	names, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, n := range names {
+		if len(n.Name()) == 64 && !strings.Contains(n.Name(), ".") {
+			out = append(out, n.Name())
+		}
+	}
+	return out
+}
