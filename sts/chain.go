@@ -272,7 +272,7 @@ func unreadable(name, identity string, err error, fix string) source {
 // machine whose DMI names Alibaba Cloud. Elsewhere asking it costs seconds of timeouts for nothing.
 func ecsAllowed(o ChainOptions) (bool, string) {
 	env := o.env
-	if strings.EqualFold(env("ALIBABA_CLOUD_ECS_METADATA_DISABLED"), "true") {
+	if o.metadataDisabled() {
 		return false, "ALIBABA_CLOUD_ECS_METADATA_DISABLED=true"
 	}
 	if env("ALIBABA_CLOUD_ECS_METADATA") != "" || o.ECSMetadata {

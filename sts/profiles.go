@@ -224,6 +224,9 @@ func (c *cliConfig) source(o ChainOptions, name string, depth int) (source, bool
 		s.identity += "\x00" + base.identity
 		s.get = hop(ProviderFunc(base.get)).Credentials
 	case "EcsRamRole":
+		if o.metadataDisabled() {
+			return fail("%s", errMetadataDisabled("mode EcsRamRole"))
+		}
 		s.get = newECSRAMRole(p.RoleName, strings.EqualFold(o.env("ALIBABA_CLOUD_IMDSV1_DISABLED"), "true")).Credentials
 	case "OIDC":
 		if p.RoleArn == "" || p.OIDCProviderARN == "" || (p.OIDCToken == "" && p.OIDCTokenFile == "") {
@@ -313,6 +316,9 @@ func (c *credentialsFile) source(o ChainOptions, name string) (source, bool, err
 			s.get = Hop{RoleARN: v("role_arn"), SessionName: v("role_session_name")}.Assume(static, o.STSEndpoint, o.Retry).Credentials
 		}
 	case "ecs_ram_role":
+		if o.metadataDisabled() {
+			return fail("%s", errMetadataDisabled("type ecs_ram_role"))
+		}
 		s.get = newECSRAMRole(v("role_name"), strings.EqualFold(o.env("ALIBABA_CLOUD_IMDSV1_DISABLED"), "true")).Credentials
 	case "":
 		return fail("no type: set type = access_key (with access_key_id, access_key_secret), ram_role_arn or ecs_ram_role")
@@ -401,4 +407,15 @@ func profileSources(o ChainOptions) []source {
 		return []source{brokenSource(fmt.Sprintf("profile %q (ALIBABA_CLOUD_PROFILE)", chosen), "profile\x00"+chosen, "set ALIBABA_CLOUD_PROFILE to one of the profiles that exist, or unset it", nf)}
 	}
 	return srcs
+}
+
+// metadataDisabled reports ALIBABA_CLOUD_ECS_METADATA_DISABLED=true, which turns the metadata
+// service off for every source, profiles included (credentials-go refuses to build the ECS
+// provider then).
+func (o ChainOptions) metadataDisabled() bool {
+	return strings.EqualFold(o.env("ALIBABA_CLOUD_ECS_METADATA_DISABLED"), "true")
+}
+
+func errMetadataDisabled(what string) string {
+	return what + " needs the ECS metadata service, which ALIBABA_CLOUD_ECS_METADATA_DISABLED=true turns off: unset it, or use a profile of another mode"
 }
