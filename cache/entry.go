@@ -18,9 +18,20 @@ type Entry struct {
 	FetchedAt time.Time // when the token was obtained
 }
 
+// futureSkew is how far in the future an entry's fetch time may lie (two
+// machines' clocks, a small NTP slew) before the entry counts as stale.
+const futureSkew = time.Minute
+
 // Valid reports whether the token may still be used at now, i.e. now is
-// strictly before ExpiresAt. An entry without expiry is not valid.
+// strictly before ExpiresAt. An entry without expiry is not valid. Nor is one
+// fetched after now plus a minute: the clock stepped back since (a VM
+// restored from a snapshot, an NTP step), so its expiry, measured from the
+// fetch on the clock of then, says nothing about whether the token still
+// lives.
 func (e Entry) Valid(now time.Time) bool {
+	if !e.FetchedAt.IsZero() && e.FetchedAt.After(now.Add(futureSkew)) {
+		return false
+	}
 	return !e.ExpiresAt.IsZero() && now.Before(e.ExpiresAt)
 }
 
