@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/docker-credential-acr/docker-credential-acr/cache"
 )
 
 // externalEnv has no AccessKey in the environment and a CLI config whose current profile is
@@ -139,4 +141,50 @@ func cacheEntries(t *testing.T, dir string) []string {
 		}
 	}
 	return out
+}
+
+// Issue 20 §3: a KMS-held password (a GHCR token that keeps working) leaves the cache directory
+// when its secretTTL is over, at the next run of the helper (here a cached get of another
+// registry); it stayed for a day or more.
+func TestKMSPasswordLeavesTheCacheAtSecretTTL(t *testing.T) {
+	e := newSecretsEnv(t)
+	e.config(strings.Replace(secretsConfig, "    secret: ghcr-pull\n    regionId: cn-hangzhou\n", "    secret: ghcr-pull\n    regionId: cn-hangzhou\n    secretTTL: 1s\n", 1))
+	dir := filepath.Join(e.home, "cache", "docker-credential-acr")
+	holding := func() []string {
+		var out []string
+		names, _ := os.ReadDir(dir)
+		for _, n := range names {
+			if b, _ := os.ReadFile(filepath.Join(dir, n.Name())); strings.Contains(string(b), ghcrPW) {
+				out = append(out, n.Name())
+			}
+		}
+		return out
+	}
+	for _, h := range []string{"ghcr.io", "registry.cn-hangzhou.aliyuncs.com"} {
+		if _, err := e.get(h); err != nil {
+			t.Fatalf("%s: %v; stderr %s", h, err, lastStderr())
+		}
+	}
+	if len(holding()) != 1 {
+		t.Fatalf("the password is in %v, want one entry", holding())
+	}
+	st, err := cache.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := st.List()
+	var expires time.Time
+	for _, en := range entries {
+		if en.Host == "ghcr.io" {
+			expires = en.ExpiresAt
+		}
+	}
+	time.Sleep(time.Until(expires) + 10*time.Millisecond)
+	before := len(e.fc.Calls())
+	if _, err := e.get("registry.cn-hangzhou.aliyuncs.com"); err != nil || len(e.fc.Calls()) != before {
+		t.Fatalf("cached get: %v, %d calls", err, len(e.fc.Calls())-before)
+	}
+	if h := holding(); len(h) != 0 {
+		t.Errorf("after secretTTL the password is still in %v", h)
+	}
 }

@@ -143,7 +143,7 @@ func (k *Keychain) secretLogin(ctx context.Context, p *hostPlan) (Login, error) 
 		}
 		now := k.now()
 		k.log().Debug("read the registry login from KMS Secrets Manager", "host", p.Registry.Host, "identity", id, "user", l.Username, "version", l.VersionID)
-		return cache.Entry{Host: p.Registry.Host, Username: l.Username, Secret: l.Password, FetchedAt: now, ExpiresAt: now.Add(s.TTL)}, nil
+		return cache.Entry{Host: p.Registry.Host, Username: l.Username, Secret: l.Password, FetchedAt: now, ExpiresAt: now.Add(s.TTL), Lasting: true}, nil
 	})
 	if err != nil {
 		return Login{}, k.explain(p, err)
