@@ -37,6 +37,22 @@ func Resolve(path string, owners ...int) (resolved string, exists bool, err erro
 	return resolve(path, owners)
 }
 
+// ownerNames names the accepted owners: "root", "uid 1000 or root".
+func ownerNames(owners []int) string {
+	var names []string
+	for i, o := range owners {
+		if i > 0 && o == owners[0] {
+			continue
+		}
+		if o == 0 {
+			names = append(names, "root")
+		} else {
+			names = append(names, fmt.Sprintf("uid %d", o))
+		}
+	}
+	return strings.Join(names, " or ")
+}
+
 // ownerOK reports whether uid is one of owners.
 func ownerOK(uid int, owners []int) bool {
 	for _, o := range owners {

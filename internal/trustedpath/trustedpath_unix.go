@@ -23,7 +23,7 @@ func resolve(path string, owners []int) (string, bool, error) {
 			return &Error{Path: abs, Component: p, Reason: "cannot be checked (no owner)"}
 		}
 		if !ownerOK(int(st.Uid), owners) {
-			return &Error{Path: abs, Component: p, Reason: fmt.Sprintf("is owned by uid %d, neither by root nor by uid %d", st.Uid, owners[0])}
+			return &Error{Path: abs, Component: p, Reason: fmt.Sprintf("is owned by uid %d, not by %s", st.Uid, ownerNames(owners))}
 		}
 		perm := fi.Mode().Perm()
 		sticky := fi.Mode()&fs.ModeSticky != 0 && fi.IsDir()
