@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/docker-credential-acr/docker-credential-acr/cache"
+	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit/fakecloud"
 )
 
 // externalEnv has no AccessKey in the environment and a CLI config whose current profile is
@@ -186,5 +187,52 @@ func TestKMSPasswordLeavesTheCacheAtSecretTTL(t *testing.T) {
 	}
 	if h := holding(); len(h) != 0 {
 		t.Errorf("after secretTTL the password is still in %v", h)
+	}
+}
+
+// Issue 20 §5: control sequences chosen by whoever can write a KMS secret never reach the
+// terminal: a user name holding them is refused (get-login-password, get), and a version id or
+// stage holding them is shown stripped by doctor --online.
+func TestControlSequencesFromSecretsNeverReachTheTerminal(t *testing.T) {
+	e := newSecretsEnv(t)
+	const esc = "\x1b]0;pwned\x07\x1b[2J\u202e\u009b31m"
+	for _, s := range []fakecloud.Secret{
+		{AccountID: acct, Region: "cn-hangzhou", Name: "hostile-user", Versions: []fakecloud.SecretVersion{{VersionID: "v1", Data: mustJSON(map[string]string{"username": "bob" + esc, "password": "pw-hostile-user"})}}},
+		{AccountID: acct, Region: "cn-hangzhou", Name: "hostile-version", Versions: []fakecloud.SecretVersion{{VersionID: "v1" + esc, Stages: []string{"ACSCurrent", "mine" + esc}, Data: `{"username": "carol", "password": "pw-hostile-version"}`}}},
+	} {
+		if err := e.fc.AddSecret(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.config(secretsConfig + `  - domains: [user.example.com]
+    secret: hostile-user
+    regionId: cn-hangzhou
+  - domains: [version.example.com]
+    secret: hostile-version
+    regionId: cn-hangzhou
+`)
+	clean := func(name, s string) {
+		t.Helper()
+		for _, bad := range []string{"\x1b", "\x07", "\u202e", "\u009b"} {
+			if strings.Contains(s, bad) {
+				t.Errorf("%s holds %q: %q", name, bad, s)
+			}
+		}
+	}
+	for _, args := range [][]string{{"get-login-password", "user.example.com"}, {"get-login-password", "--username", "user.example.com"}} {
+		r := e.run("", args...)
+		clean(strings.Join(args, " "), r.stdout+r.stderr)
+		if r.code == 0 || strings.Contains(r.stdout, "pw-hostile-user") || !strings.Contains(r.stderr, "control characters") {
+			t.Errorf("%v: %+v", args, r)
+		}
+	}
+	r := e.run("", "doctor", "--online", "version.example.com")
+	clean("doctor --online", r.stdout+r.stderr)
+	if !strings.Contains(r.stdout, "user carol, version v1") || !strings.Contains(r.stdout, "mine") {
+		t.Errorf("doctor lost the readable text: %s", r.stdout)
+	}
+	r = e.run("", "get-login-password", "version.example.com")
+	if r.code != 0 || strings.TrimSpace(r.stdout) != "pw-hostile-version" || !strings.Contains(r.stderr, "Username: carol") {
+		t.Errorf("a clean user name: %+v", r)
 	}
 }

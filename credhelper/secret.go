@@ -223,7 +223,7 @@ func (k *Keychain) secretStep(ctx context.Context, p *hostPlan, creds sts.Provid
 		return "", err
 	}
 	if r.Secret != nil {
-		r.Secret.VersionID = l.VersionID
+		r.Secret.VersionID = cloudapi.Scrub(l.VersionID)
 	}
 	return fmt.Sprintf("user %s, version %s (stages %s); cached for %s", l.Username, l.VersionID, strings.Join(l.Stages, ", "), p.Secret.TTL), nil
 }
