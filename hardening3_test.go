@@ -236,3 +236,33 @@ func TestControlSequencesFromSecretsNeverReachTheTerminal(t *testing.T) {
 		t.Errorf("a clean user name: %+v", r)
 	}
 }
+
+// Issue 20 §10: a KMS login over the cache's 64 KiB entry limit (here a 20 000-character password
+// of '&', 6 bytes each once encoded) is not cached, so each get reads KMS: the first get warns
+// once, naming the host and the fix; the next ones do not warn again.
+func TestKMSLoginTooLargeToCacheWarnsOnce(t *testing.T) {
+	e := newSecretsEnv(t)
+	big := strings.Repeat("&", 20000)
+	if err := e.fc.AddSecret(fakecloud.Secret{AccountID: acct, Region: "cn-hangzhou", Name: "big-login",
+		Versions: []fakecloud.SecretVersion{{VersionID: "v1", Data: mustJSON(map[string]string{"username": "big", "password": big})}}}); err != nil {
+		t.Fatal(err)
+	}
+	e.config(secretsConfig + "  - domains: [big.example.com]\n    secret: big-login\n    regionId: cn-hangzhou\n")
+	var warnings []int
+	for i := 0; i < 3; i++ {
+		c, err := e.get("big.example.com")
+		if err != nil || c.Secret != big {
+			t.Fatalf("get %d: %v; stderr %s", i, err, lastStderr())
+		}
+		warnings = append(warnings, strings.Count(lastStderr(), "larger than the cache's 64 KiB entry limit"))
+		if strings.Contains(lastStderr(), "&&&&") {
+			t.Errorf("the warning carries the password")
+		}
+	}
+	if warnings[0] != 1 || warnings[1] != 0 || warnings[2] != 0 {
+		t.Errorf("warnings per get %v, want [1 0 0]", warnings)
+	}
+	if n := len(e.kmsCalls()); n != 3 {
+		t.Errorf("%d KMS calls, want 3 (not cached)", n)
+	}
+}

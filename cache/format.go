@@ -71,6 +71,16 @@ func encodeEntry(e Entry) ([]byte, error) {
 	return data, nil
 }
 
+// Fits reports whether e can be stored: its entry file, the secret JSON-encoded, is within the
+// 64 KiB limit (a caller warns rather than paying a fetch at every call in silence).
+func Fits(e Entry) bool {
+	_, err := encodeEntry(e)
+	return err == nil
+}
+
+// MaxEntrySize is the largest entry file the cache writes.
+const MaxEntrySize = maxEntrySize
+
 // decodeEntry decodes a token entry file. Anything but a complete token
 // entry of the current format version is rejected (a cache miss).
 func decodeEntry(data []byte) (Entry, bool) {
