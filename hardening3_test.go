@@ -266,3 +266,37 @@ func TestKMSLoginTooLargeToCacheWarnsOnce(t *testing.T) {
 		t.Errorf("%d KMS calls, want 3 (not cached)", n)
 	}
 }
+
+// Issue 20 §11: one Enterprise instance reached by its default domain and by a custom domain is
+// one cache key once its id is known: one token call and one entry, whichever domain comes
+// first (before: two keys, by name and by id, and two token calls).
+func TestEnterpriseInstanceOneKeyForAllItsDomains(t *testing.T) {
+	const defaultDomain, custom = "team-registry.cn-beijing.cr.aliyuncs.com", "registry.example.com"
+	for _, order := range [][]string{{custom, defaultDomain}, {defaultDomain, custom}} {
+		t.Run(order[0]+" first", func(t *testing.T) {
+			e := newEnv(t)
+			e.config(customAndCrossConfig)
+			var secrets []string
+			for round := 0; round < 2; round++ {
+				for _, h := range order {
+					c, err := e.get(h)
+					if err != nil {
+						t.Fatalf("%s: %v; stderr %s", h, err, lastStderr())
+					}
+					secrets = append(secrets, c.Secret)
+				}
+			}
+			if toks := e.fc.IssuedTokens(); len(toks) != 1 || toks[0].InstanceID != teamID {
+				t.Errorf("%d token calls (%+v), want 1 for instance %s", len(toks), toks, teamID)
+			}
+			for _, s := range secrets[1:] {
+				if s != secrets[0] {
+					t.Errorf("two logins for one instance")
+				}
+			}
+			if n := len(cacheEntries(t, filepath.Join(e.home, "cache", "docker-credential-acr"))); n != 1 {
+				t.Errorf("%d cache entries, want 1", n)
+			}
+		})
+	}
+}
