@@ -252,7 +252,7 @@ func (c *cliConfig) source(o ChainOptions, name string, depth int) (source, bool
 	case "CloudSSO", "OAuth":
 		return fail("mode %s needs the Alibaba Cloud CLI's browser sign-in, and its tokens are written back to the CLI config, which docker-credential-acr never writes: use a profile of mode AK, RamRoleArn, ChainableRamRoleArn, EcsRamRole, OIDC or External (a command printing credentials), or the environment's AccessKey", p.Mode)
 	default:
-		return fail("mode %q is not one the Alibaba Cloud credentials library knows (AK, StsToken, RamRoleArn, ChainableRamRoleArn, EcsRamRole, OIDC, CloudSSO, OAuth, External)", p.Mode)
+		return fail("mode %q is not one docker-credential-acr reads (AK, StsToken, RamRoleArn, ChainableRamRoleArn, EcsRamRole, OIDC, External)", p.Mode)
 	}
 	return s, true, nil
 }
