@@ -10,6 +10,7 @@ import (
 const (
 	formatVersion = 1
 	kindToken     = "token"
+	kindLasting   = "lasting" // a token entry whose secret outlives its expiry (Entry.Lasting)
 	kindLookup    = "lookup"
 
 	// maxEntrySize is the largest entry file that is read or written.
@@ -50,9 +51,13 @@ func encodeEntry(name string, e Entry) ([]byte, error) {
 	if e.ExpiresAt.IsZero() {
 		return nil, fmt.Errorf("cache: refusing to store a token for %s without expiry", e.Host)
 	}
+	kind := kindToken
+	if e.Lasting {
+		kind = kindLasting
+	}
 	data, err := json.Marshal(tokenFile{
 		V:         formatVersion,
-		Kind:      kindToken,
+		Kind:      kind,
 		Key:       name,
 		Host:      e.Host,
 		Username:  e.Username,
@@ -71,6 +76,17 @@ func encodeEntry(name string, e Entry) ([]byte, error) {
 	return data, nil
 }
 
+// Fits reports whether e can be stored: its entry file, the secret JSON-encoded, is within the
+// 64 KiB limit (a caller warns rather than paying a fetch at every call in silence). Every key
+// has the same length, so any key measures it.
+func Fits(e Entry) bool {
+	_, err := encodeEntry(Key("fits"), e)
+	return err == nil
+}
+
+// MaxEntrySize is the largest entry file the cache writes.
+const MaxEntrySize = maxEntrySize
+
 // decodeEntry decodes the token entry file name. Anything but a complete
 // token entry of the current format version written under that name is
 // rejected (a cache miss).
@@ -82,7 +98,7 @@ func decodeEntry(name string, data []byte) (Entry, bool) {
 	if err := json.Unmarshal(data, &f); err != nil {
 		return Entry{}, false
 	}
-	if f.V != formatVersion || f.Kind != kindToken || f.Key != name || f.Host == "" || f.Secret == "" ||
+	if f.V != formatVersion || (f.Kind != kindToken && f.Kind != kindLasting) || f.Key != name || f.Host == "" || f.Secret == "" ||
 		f.ExpiresAt.IsZero() || !encodable(f.ExpiresAt) || !encodable(f.FetchedAt) {
 		return Entry{}, false
 	}
@@ -92,6 +108,7 @@ func decodeEntry(name string, data []byte) (Entry, bool) {
 		Secret:    f.Secret,
 		ExpiresAt: f.ExpiresAt.UTC(),
 		FetchedAt: f.FetchedAt.UTC(),
+		Lasting:   f.Kind == kindLasting,
 	}, true
 }
 
