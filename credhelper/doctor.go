@@ -30,6 +30,7 @@ type doctorReport struct {
 	Profile    string         `json:"profile,omitempty"` // the entry's profile: its base credentials
 	RoleChain  []string       `json:"roleChain,omitempty"`
 	STS        string         `json:"stsEndpoint,omitempty"`
+	CR         string         `json:"crEndpoint,omitempty"`
 	Sources    []string       `json:"credentialSources,omitempty"`
 	Using      string         `json:"credentialSource,omitempty"`
 	ECSSkipped string         `json:"ecsSkipped,omitempty"`
@@ -169,6 +170,9 @@ func diagnose(k *keychain.Keychain, ctx context.Context, input string, online bo
 	if len(p.Hops) > 0 {
 		r.STS = p.STSEndpoint.String()
 	}
+	if ep, err := k.CREndpoint(p); err == nil && p.Region != "" {
+		r.CR = ep.String()
+	}
 	r.Sources = p.Chain.Sources()
 	r.Using = p.Chain.Describe()
 	r.ECSSkipped = p.Chain.ECSSkipped
@@ -287,6 +291,7 @@ func (r *doctorReport) print(w io.Writer) {
 		line("role chain", "base credentials → "+strings.Join(r.RoleChain, " → "))
 	}
 	line("STS endpoint", r.STS)
+	line("ACR API endpoint", r.CR)
 	if r.Host != "" && (r.ACR || r.Secret != nil) {
 		line("credentials", r.Using)
 		if len(r.Sources) > 1 {

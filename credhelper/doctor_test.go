@@ -21,7 +21,7 @@ var doctorKeys = map[string]bool{
 	"host": false, "edition": false, "region": false, "instance": false, "how": false, "configFile": false,
 	"configEntry": false, "roleChain": false, "credentialSources": false, "credentialSource": false,
 	"ecsSkipped": false, "cacheDir": false, "cachedToken": false, "steps": false, "problems": false, "notices": false,
-	"registryChallenge": false, "stsEndpoint": false, "profile": false,
+	"registryChallenge": false, "stsEndpoint": false, "crEndpoint": false, "profile": false,
 }
 
 var stepKeys = []string{"detail", "failure", "ms", "name", "ok"}
@@ -43,7 +43,13 @@ func TestDoctor(t *testing.T) {
 		problem   string   // substring of the one problem; "" = none
 		challenge string   // the WWW-Authenticate the registry answers; "" = a 404
 		crpi      bool     // personalInstanceTokens: true
+		public    bool     // no endpoint overrides: the endpoints the helper would use
 	}{
+		// The VPC rule as doctor shows it (offline: no call is made).
+		{name: "a -vpc Enterprise host: cr-vpc, and why", ak: devAK, sk: devSK, public: true, args: []string{"team-registry-vpc.cn-beijing.cr.aliyuncs.com"},
+			wantText: []string{"ACR API calls on cr-vpc.cn-beijing.aliyuncs.com: team-registry-vpc.cn-beijing.cr.aliyuncs.com is a VPC host", "ACR API endpoint:", "https://cr-vpc.cn-beijing.aliyuncs.com", "no problem found"}},
+		{name: "a -vpc Personal host: cr", ak: devAK, sk: devSK, public: true, args: []string{"registry-vpc.cn-hangzhou.aliyuncs.com"},
+			wantText: []string{"ACR API endpoint:", "https://cr.cn-hangzhou.aliyuncs.com", "no problem found"}},
 		{name: "personal host, offline", ak: devAK, sk: devSK, args: []string{"registry.cn-hangzhou.aliyuncs.com"},
 			wantText: []string{"registry.cn-hangzhou.aliyuncs.com", "host:", "Alibaba Cloud ACR: true", "edition:", "personal", "region:", "cn-hangzhou",
 				"found by:", "Personal Edition (classic) host", "config file:", "/test/config.yaml", "credentials:", "environment AccessKey",
@@ -101,6 +107,9 @@ func TestDoctor(t *testing.T) {
 			doctor := func(asJSON bool) (int, string, string) {
 				k := w.keychain(t, slices.Clone(tt.regs)...)
 				k.Config.PersonalInstanceTokens = tt.crpi
+				if tt.public {
+					k.Config.Endpoints = config.Endpoints{}
+				}
 				logins, err := cache.OpenLoginsDir(w.dir + "-logins")
 				if err != nil {
 					t.Fatal(err)

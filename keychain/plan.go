@@ -139,7 +139,10 @@ func (k *Keychain) Plan(ctx context.Context, reg acr.Registry) (*Plan, error) {
 		return nil, err
 	}
 	k.rememberedInstance(p)
-	p.VPC = k.apiVPC(p)
+	var why string
+	if p.VPC, why = k.vpcReason(p); p.VPC && p.Kind == TargetEnterprise && cfg.Endpoints.CR == "" {
+		p.How = append(p.How, "ACR API calls on cr-vpc."+p.Region+".aliyuncs.com: "+why)
+	}
 	p.Key = k.key(p)
 	return p, nil
 }
