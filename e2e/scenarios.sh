@@ -109,9 +109,12 @@ for id in "${REG_IDS[@]}"; do
       ;;
     cri-*)
       r=$(jq -er --arg i "${INST[$id]}" '.instances[] | select(.id == $i) | .region' "$WORLD") || die "no region for ${INST[$id]}"
-      sid=${INST[$id]}
+      sid=${INST[$id]} rr=$r
       [ "$id" = deny ] && sid=$DENY_SERVICE_INSTANCE
-      REALM[$id]=https://dockerauth-ee.$r.aliyuncs.com/auth SERVICE[$id]=registry.aliyuncs.com:$r:china:$sid
+      # Realms whose region is not the service's are seen in the wild (ACR-FACTS §1): edge's realm
+      # is in cn-hangzhou while it serves cn-shanghai; the helper takes the region from the service.
+      [ "$id" = edge ] && rr=cn-hangzhou
+      REALM[$id]=https://dockerauth-ee.$rr.aliyuncs.com/auth SERVICE[$id]=registry.aliyuncs.com:$r:china:$sid
       ;;
   esac
 done
