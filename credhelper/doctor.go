@@ -81,8 +81,13 @@ func Doctor(ctx context.Context, k *Keychain, args []string, stdout, stderr io.W
 	online := fs.Bool("online", false, "also run each step (credentials, role hops, token) and time it")
 	pol := fs.Bool("policy", false, "print the minimal RAM policy of each identity that serves the hosts (JSON policy documents)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: docker-credential-acr doctor [--json] [--online] HOST...\n       docker-credential-acr doctor --policy [--json] HOST...\n\nExplains how the helper gets a login for each host (from Alibaba Cloud ACR, or from a KMS secret); --policy prints the RAM policies that needs.")
+		fmt.Fprintln(fs.Output(), "Usage: docker-credential-acr doctor [--json] [--online] HOST...\n       docker-credential-acr doctor --policy [--json] HOST...\n\nExplains how the helper gets a login for each host (from Alibaba Cloud ACR, or from a KMS secret); --policy prints the RAM policies that needs.")
 		fs.PrintDefaults()
+	}
+	if askedForHelp(args) {
+		fs.SetOutput(stdout)
+		fs.Usage()
+		return 0
 	}
 	if err := fs.Parse(args); err != nil {
 		return 2
