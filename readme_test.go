@@ -1,8 +1,10 @@
 package main
 
 import (
+	"io/fs"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -164,4 +166,45 @@ func matchesElided(s, pattern string) bool {
 		s = s[j+len(p):]
 	}
 	return s == ""
+}
+
+// TestEveryFuzzTargetHasSeeds keeps the README's word on fuzzing ("seeds in each package's
+// testdata/fuzz/"): each Fuzz target of the module has a seed directory of its own there.
+func TestEveryFuzzTargetHasSeeds(t *testing.T) {
+	target := regexp.MustCompile(`(?m)^func (Fuzz[A-Za-z0-9_]+)\(f \*testing\.F\)`)
+	n := 0
+	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && path != "." && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() && path != "." {
+			if _, err := os.Stat(filepath.Join(path, "go.mod")); err == nil {
+				return filepath.SkipDir // another module
+			}
+		}
+		if d.IsDir() || !strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, m := range target.FindAllStringSubmatch(string(src), -1) {
+			n++
+			dir := filepath.Join(filepath.Dir(path), "testdata", "fuzz", m[1])
+			if seeds, err := os.ReadDir(dir); err != nil || len(seeds) == 0 {
+				t.Errorf("%s in %s has no seeds in %s", m[1], path, dir)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n < 6 {
+		t.Fatalf("found %d fuzz targets, want at least 6: the walk is broken", n)
+	}
 }
