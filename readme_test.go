@@ -208,3 +208,117 @@ func TestEveryFuzzTargetHasSeeds(t *testing.T) {
 		t.Fatalf("found %d fuzz targets, want at least 6: the walk is broken", n)
 	}
 }
+
+// TestREADMESeeItWork runs the README's "See it work without an account" command exactly as
+// written, from the checkout, with a scrubbed environment and no network for the Go tool, and
+// compares its output with the README's line by line ("…" stands for what differs from run to
+// run; latencies are not compared). Then it runs the -shell form with a script on stdin.
+func TestREADMESeeItWork(t *testing.T) {
+	blocks := readmeBlocks(t, "See it work without an account")
+	if len(blocks) < 2 {
+		t.Fatalf("the section has %d code blocks, want 2 (the walk-through, the -shell command)", len(blocks))
+	}
+	lines := strings.Split(strings.TrimRight(blocks[0], "\n"), "\n")
+	const prompt = "$ "
+	if !strings.HasPrefix(lines[0], prompt) {
+		t.Fatalf("the walk-through does not start with %q: %q", prompt, lines[0])
+	}
+	goVars := map[string]string{}
+	goEnv(t, goVars)
+	testkit.ScrubEnv(t)
+	vars, _ := testkit.ChildEnv(t.TempDir())
+	for k, v := range goVars {
+		vars[k] = v
+	}
+	vars["GOPROXY"] = "off"
+	cmd := exec.Command("sh", "-c", strings.TrimPrefix(lines[0], prompt))
+	cmd.Env = testkit.Environ(vars)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", lines[0], err, out)
+	}
+	ms := regexp.MustCompile(`[0-9]+\.[0-9] ms`)
+	got := strings.Split(strings.TrimRight(ms.ReplaceAllString(string(out), "N ms"), "\n"), "\n")
+	want := lines[1:]
+	if len(got) < len(want) {
+		t.Fatalf("the demo printed %d lines, the README shows %d:\n%s", len(got), len(want), out)
+	}
+	for i, w := range want {
+		w = ms.ReplaceAllString(w, "N ms")
+		if !matchesElided(strings.Join(strings.Fields(got[i]), " "), strings.Join(strings.Fields(w), " ")) {
+			t.Errorf("line %d:\n got    %s\n README %s", i+1, got[i], w)
+		}
+	}
+	// What follows the walk-through names the -shell command of the README.
+	shellCmd := strings.TrimSpace(blocks[1])
+	if !strings.Contains(strings.Join(got[len(want):], "\n"), shellCmd) {
+		t.Errorf("after the walk-through the demo does not name %q:\n%s", shellCmd, strings.Join(got[len(want):], "\n"))
+	}
+
+	// The -shell form: a shell in the same world, the helper on PATH.
+	vars["SHELL"] = "/bin/sh"
+	sh := exec.Command("sh", "-c", shellCmd)
+	sh.Env = testkit.Environ(vars)
+	sh.Stdin = strings.NewReader("echo registry.cn-hangzhou.aliyuncs.com | docker-credential-acr get\nexit\n")
+	out, err = sh.Output()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", shellCmd, err, out)
+	}
+	// The walk-through cached the token; the shell's own get answers from the same HOME.
+	if n := strings.Count(string(out), `{"ServerURL":"registry.cn-hangzhou.aliyuncs.com","Username":"cr_temp_user","Secret":"world-token-personal"}`); n != 3 {
+		t.Errorf("%s: the shell's get did not answer (%d answers in all, want 3):\n%s", shellCmd, n, out)
+	}
+}
+
+// TestREADMEInstall: the Install section names the one Go version of every go.mod of the
+// repository (and no other Go version appears in the README), its install command is the one of
+// "Two commands", and its man page command reads the clone's man page.
+func TestREADMEInstall(t *testing.T) {
+	var want string
+	mods, _ := filepath.Glob("*/go.mod")
+	for _, mod := range append([]string{"go.mod"}, mods...) {
+		data, err := os.ReadFile(mod)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := regexp.MustCompile(`(?m)^go ([0-9.]+)$`).FindSubmatch(data)
+		if m == nil {
+			t.Fatalf("%s has no go line", mod)
+		}
+		if want == "" {
+			want = string(m[1])
+		} else if string(m[1]) != want {
+			t.Errorf("%s says go %s, go.mod says go %s: one Go version everywhere", mod, m[1], want)
+		}
+	}
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range regexp.MustCompile(`Go ([0-9]+\.[0-9]+(?:\.[0-9]+)?)`).FindAllSubmatch(readme, -1) {
+		if string(m[1]) != want {
+			t.Errorf("the README says Go %s, the go.mod files say %s", m[1], want)
+		}
+	}
+	install := readmeBlocks(t, "Install")
+	two := readmeBlocks(t, "Two commands")
+	if len(install) == 0 || len(two) < 3 || strings.TrimSpace(install[0]) != strings.TrimSpace(two[2]) {
+		t.Errorf("the Install section's command is not the install command of Two commands")
+	}
+	if !strings.Contains(string(readme), "Go "+want+" or newer") {
+		t.Errorf("the README does not say Go %s or newer", want)
+	}
+	const manCmd = "man ./packaging/docker-credential-acr.1"
+	if !strings.Contains(string(readme), "`"+manCmd+"`") {
+		t.Fatalf("the Install section does not say how to read the man page from a clone (%s)", manCmd)
+	}
+	if _, err := exec.LookPath("man"); err != nil {
+		t.Skip("no man on this machine")
+	}
+	cmd := exec.Command("sh", "-c", manCmd)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "MANPAGER=cat", "PAGER=cat", "MANWIDTH=100", "HOME=" + t.TempDir()}
+	out, err := cmd.Output()
+	if err != nil || !strings.Contains(string(out), "credential helper for Alibaba Cloud Container Registry") {
+		t.Errorf("%s: %v\n%.300s", manCmd, err, out)
+	}
+}
