@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -320,5 +321,80 @@ func TestREADMEInstall(t *testing.T) {
 	out, err := cmd.Output()
 	if err != nil || !strings.Contains(string(out), "credential helper for Alibaba Cloud Container Registry") {
 		t.Errorf("%s: %v\n%.300s", manCmd, err, out)
+	}
+}
+
+// TestREADMEPasswordToolsNeedAnAccount: the ctr/crictl/helm block says what get-login-password
+// answers on a machine without credentials, and the binary answers that; in the demo's world it
+// prints the user name and the password the block's commands take.
+func TestREADMEPasswordToolsNeedAnAccount(t *testing.T) {
+	const said = "without any they exit 1 saying\n`no Alibaba Cloud credentials found for …`"
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), said) {
+		t.Fatalf("the ctr/crictl/helm block does not say %q", said)
+	}
+	e := newEnv(t)
+	delete(e.vars, "ALIBABA_CLOUD_ACCESS_KEY_ID")
+	delete(e.vars, "ALIBABA_CLOUD_ACCESS_KEY_SECRET")
+	const host = "registry.cn-hangzhou.aliyuncs.com"
+	r := e.run("", "get-login-password", host)
+	if r.code != 1 || r.stdout != "" || !strings.HasPrefix(r.stderr, "no Alibaba Cloud credentials found for "+host) ||
+		!strings.Contains(r.stderr, "docker-credential-acr doctor "+host) {
+		t.Errorf("no credentials: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	dev := testkit.Load().User("dev")
+	e.vars["ALIBABA_CLOUD_ACCESS_KEY_ID"], e.vars["ALIBABA_CLOUD_ACCESS_KEY_SECRET"] = dev.AccessKeyID, dev.AccessKeySecret
+	user, pw := e.run("", "get-login-password", "--username", host), e.run("", "get-login-password", host)
+	if user.code != 0 || pw.code != 0 || strings.TrimSpace(user.stdout) != "cr_temp_user" || strings.TrimSpace(pw.stdout) == "" ||
+		strings.Count(pw.stdout, "\n") != 1 {
+		t.Errorf("with credentials: user %d %q, password %d %q", user.code, user.stdout, pw.code, pw.stdout)
+	}
+	if n := e.fc.Count("GetAuthorizationToken"); n != 1 {
+		t.Errorf("%d token calls for the user name and the password, want 1 (the second from the cache)", n)
+	}
+}
+
+// TestREADMEE2EScenarios: the README's end-to-end paragraph names every scenario e2e/run.sh runs,
+// and their number.
+func TestREADMEE2EScenarios(t *testing.T) {
+	run, err := os.ReadFile(filepath.Join("e2e", "run.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?s)\nSCENARIOS=\(([^)]*)\)`).FindSubmatch(run)
+	if m == nil {
+		t.Fatal("e2e/run.sh has no SCENARIOS=( … )")
+	}
+	scenarios := strings.Fields(string(m[1]))
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(readme)
+	i := strings.Index(text, "\n## End-to-end tests")
+	if i < 0 {
+		t.Fatal("README has no End-to-end tests section")
+	}
+	section := text[i+1:]
+	if j := strings.Index(section, "\n## "); j >= 0 {
+		section = section[:j]
+	}
+	section = strings.Join(strings.Fields(section), " ")
+	if want := fmt.Sprintf("The %d scenarios", len(scenarios)); !strings.Contains(section, want) {
+		t.Errorf("the e2e paragraph does not say %q", want)
+	}
+	for _, s := range scenarios {
+		if !strings.Contains(section, "`"+s+"`") {
+			t.Errorf("the e2e paragraph does not name the scenario %s", s)
+		}
+	}
+	named := regexp.MustCompile("`([a-z0-9]+(?:-[a-z0-9]+)+)`").FindAllStringSubmatch(section, -1)
+	for _, n := range named {
+		if !strings.Contains(" "+strings.Join(scenarios, " ")+" ", " "+n[1]+" ") {
+			t.Errorf("the e2e paragraph names %s, which e2e/run.sh does not run", n[1])
+		}
 	}
 }
