@@ -1,7 +1,7 @@
 package main
 
 // helper.go is the controller's one point of contact with the helper's packages (config, acr,
-// credhelper): everything it needs from them goes through the three functions here, so that a change
+// keychain): everything it needs from them goes through the three functions here, so that a change
 // of their API is a change of this file only.
 
 import (
@@ -15,7 +15,7 @@ import (
 	"github.com/docker-credential-acr/docker-credential-acr/acr"
 	"github.com/docker-credential-acr/docker-credential-acr/config"
 	"github.com/docker-credential-acr/docker-credential-acr/controller/internal/refresh"
-	"github.com/docker-credential-acr/docker-credential-acr/credhelper"
+	"github.com/docker-credential-acr/docker-credential-acr/keychain"
 )
 
 // loadConfig reads the helper's config file at path, with the process environment's overrides,
@@ -25,10 +25,10 @@ func loadConfig(path string) (*config.Config, error) {
 }
 
 // settingsFrom turns the helper's config into the controller's settings: per registries entry its
-// hosts and a fetch of its one token (ADAPTER POINT: credhelper.Keychain{Config, Log}.Get(ctx, host)
+// hosts and a fetch of its one token (ADAPTER POINT: keychain.Keychain{Config, Log}.Get(ctx, host)
 // → Login{Username, Secret, ExpiresAt}; Cache nil, the controller keeps the tokens).
 func settingsFrom(cfg *config.Config, log *slog.Logger) (refresh.Settings, error) {
-	k := &credhelper.Keychain{Config: cfg, Log: log}
+	k := &keychain.Keychain{Config: cfg, Log: log}
 	s := refresh.Settings{
 		Namespaces:      cfg.Cluster.Namespaces(),
 		ServiceAccounts: cfg.Cluster.Accounts(),
