@@ -398,3 +398,36 @@ func TestREADMEE2EScenarios(t *testing.T) {
 		}
 	}
 }
+
+// TestREADMEDoctorProposal runs the doctor section's second example on a machine with no
+// account and no config file, and compares it line by line ("…" stands for any text).
+func TestREADMEDoctorProposal(t *testing.T) {
+	blocks := readmeBlocks(t, "doctor: why did a pull fail?")
+	if len(blocks) < 2 {
+		t.Fatal("no proposal example in the doctor section")
+	}
+	lines := strings.Split(strings.TrimRight(blocks[1], "\n"), "\n")
+	const prompt = "$ docker-credential-acr "
+	if !strings.HasPrefix(lines[0], prompt) {
+		t.Fatalf("the example does not start with %q: %q", prompt, lines[0])
+	}
+	e := newEnv(t)
+	delete(e.vars, "ALIBABA_CLOUD_ACCESS_KEY_ID")
+	delete(e.vars, "ALIBABA_CLOUD_ACCESS_KEY_SECRET")
+	r := e.run("", strings.Fields(strings.TrimPrefix(lines[0], prompt))...)
+	if r.code != 1 {
+		t.Errorf("exit %d, want 1; stderr %s", r.code, r.stderr)
+	}
+	got := strings.Split(strings.TrimRight(r.stdout, "\n"), "\n")
+	if len(got) != len(lines)-1 {
+		t.Fatalf("doctor printed %d lines, the README shows %d:\n%s", len(got), len(lines)-1, r.stdout)
+	}
+	for i, w := range lines[1:] {
+		if !matchesElided(strings.Join(strings.Fields(got[i]), " "), strings.Join(strings.Fields(w), " ")) {
+			t.Errorf("line %d:\n got    %s\n README %s", i+1, got[i], w)
+		}
+	}
+	if n := len(e.fc.Calls()); n != 0 {
+		t.Errorf("doctor made %d API calls offline", n)
+	}
+}
