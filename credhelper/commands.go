@@ -103,6 +103,9 @@ var commands = []command{
 // command, which the protocol answers on stdout).
 var dockerProtocol = command{names: []string{"get", "store", "erase", "list"}, withKeychain: true, errorsOnStdout: true, usage: protocolUsage, run: func(inv *invocation, args []string) int {
 	if len(args) != 0 {
+		if inv.name != "list" {
+			fmt.Fprintf(inv.Stderr, "docker-credential-acr: %s reads the registry host on stdin, not as an argument: echo %s | docker-credential-acr %s\n\n", inv.name, truncate(args[0]), inv.name)
+		}
 		fmt.Fprintln(inv.Stderr, protocolUsage)
 		return 1
 	}

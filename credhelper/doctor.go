@@ -90,7 +90,20 @@ func Doctor(ctx context.Context, k *keychain.Keychain, args []string, stdout, st
 	online := fs.Bool("online", false, "also run each step (credentials, role hops, token) and time it")
 	pol := fs.Bool("policy", false, "print the minimal RAM policy of each identity that serves the hosts (JSON policy documents)")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: docker-credential-acr doctor [--json] [--online] HOST...\n       docker-credential-acr doctor --policy [--json] HOST...\n\nExplains how the helper gets a login for each host (from Alibaba Cloud ACR, or from a KMS secret); --policy prints the RAM policies that needs.")
+		fmt.Fprint(fs.Output(), `Usage: docker-credential-acr doctor [--json] [--online] HOST...
+       docker-credential-acr doctor --policy [--json] HOST...
+
+Explains, for each registry host, how the helper gets its login (a temporary Alibaba Cloud ACR token, or a
+KMS secret) and what is missing: the edition, region and instance it recognises, the config file and entry,
+the role chain, the credentials it would use, the cache. For a host no entry serves it proposes the entry to
+add. It needs no account: without credentials it says so and still explains the host.
+  docker-credential-acr doctor registry.cn-hangzhou.aliyuncs.com
+  docker-credential-acr doctor --online team-registry.cn-beijing.cr.aliyuncs.com   (runs each step, timed)
+  docker-credential-acr doctor --policy docker.io   (the RAM policies to grant; no API call)
+Exit status: 0 no problem found, 1 a problem found, 2 bad usage.
+
+Options:
+`)
 		fs.PrintDefaults()
 	}
 	if askedForHelp(args) {
