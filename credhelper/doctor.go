@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"github.com/docker-credential-acr/docker-credential-acr/keychain"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -150,6 +151,13 @@ func diagnose(k *keychain.Keychain, ctx context.Context, input string, online bo
 		r.Problems = append(r.Problems, fmt.Sprintf("%v: write the registry host as it appears in the image name, e.g. registry.cn-hangzhou.aliyuncs.com", err))
 		return r
 	}
+	if dockerHubImage(reg) && !slices.Contains(k.Config.Domains(), reg.Host) {
+		// "nginx": an image name without a registry, which docker pulls from Docker Hub.
+		if hub, err := keychain.ParseServer("docker.io"); err == nil {
+			r.How = append(r.How, reg.Host+" names no registry: an image written without one is on Docker Hub, docker.io")
+			reg = hub
+		}
+	}
 	r.Host = reg.Host
 	if reg.Edition != acr.EditionUnknown {
 		// An ACR host by its name (crpi- instances included), whatever the plan says next.
@@ -175,6 +183,7 @@ func diagnose(k *keychain.Keychain, ctx context.Context, input string, online bo
 			switch hostKind(reg, r.Challenge) {
 			case kindDockerHub:
 				what = "is Docker Hub, not an Alibaba Cloud ACR host,"
+
 			case kindGHCR:
 				what = "is GitHub's registry (GHCR), not an Alibaba Cloud ACR host,"
 			case kindCustomDomain:

@@ -39,7 +39,7 @@ var dockerHubNames = map[string]bool{"docker.io": true, "index.docker.io": true,
 // from its challenge when doctor --online read one, an ACR custom domain or another registry.
 func hostKind(reg acr.Registry, ch *challengeRead) string {
 	switch {
-	case dockerHubNames[reg.Hostname]:
+	case dockerHubNames[reg.Hostname] || dockerHubImage(reg):
 		return kindDockerHub
 	case reg.Hostname == "ghcr.io":
 		return kindGHCR
@@ -49,6 +49,13 @@ func hostKind(reg acr.Registry, ch *challengeRead) string {
 		return kindCustomDomain
 	}
 	return kindOther
+}
+
+// dockerHubImage reports whether reg is an image name without a registry (nginx, library/nginx
+// pasted as a host): docker's rule puts it on Docker Hub, since a registry host has a dot or a
+// port, or is localhost.
+func dockerHubImage(reg acr.Registry) bool {
+	return reg.Port == "" && reg.Hostname != "localhost" && !strings.ContainsAny(reg.Hostname, ".:")
 }
 
 // adviseEntry proposes the entry that serves reg (not an ACR host name, listed by no entry).

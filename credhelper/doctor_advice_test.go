@@ -42,6 +42,7 @@ func TestDoctorProposesTheEntryThatFits(t *testing.T) {
 	}{
 		{"Docker Hub", "docker.io", false, "", kindDockerHub, []string{"not ACR: login from a KMS secret"}, []string{"domains: [docker.io]", "secret: dockerhub-pull"}},
 		{"Docker Hub by another name", "registry-1.docker.io", false, "", kindDockerHub, []string{"not ACR: login from a KMS secret"}, []string{"domains: [docker.io]"}},
+		{"an image name without a registry: Docker Hub", "nginx", false, "", kindDockerHub, []string{"not ACR: login from a KMS secret"}, []string{"domains: [docker.io]"}},
 		{"GHCR", "ghcr.io", false, "", kindGHCR, []string{"not ACR: login from a KMS secret"}, []string{"domains: [ghcr.io]", "secret: ghcr-pull"}},
 		{"a custom domain or another registry: both", "registry.example.org", false, "", kindUnknown,
 			[]string{"enterprise (custom domain)", "not ACR: login from a KMS secret"}, []string{"instanceId: cri-", "secret: registry-example-org-pull"}},
