@@ -50,6 +50,8 @@ func TestCommandTable(t *testing.T) {
 		{name: "unknown command: the protocol's answer on stdout, the way on on stderr", argv: []string{"x", "frobnicate"}, config: good, code: 1, wantStdout: `unknown command "frobnicate"`, wantStderr: `Run "docker-credential-acr help" for the commands`},
 		{name: "a typo: the nearest command", argv: []string{"x", "docotr", "registry.cn-hangzhou.aliyuncs.com"}, config: broken, code: 1, wantStdout: `unknown command "docotr"`, wantStderr: `Did you mean "doctor"?`},
 		{name: "help of a typo", argv: []string{"x", "help", "print-kubelet"}, config: good, code: 1, wantStdout: `unknown command "print-kubelet"`, wantStderr: `Did you mean "print-kubelet-config"?`},
+		{name: "doctor: a flag after the host", argv: []string{"x", "doctor", "registry.cn-hangzhou.aliyuncs.com", "--json"}, config: good, code: 0,
+			env: map[string]string{"ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true"}, wantStdout: `"host": "registry.cn-hangzhou.aliyuncs.com"`, wantStderr: "-"},
 		{name: "help CMD is CMD --help", argv: []string{"x", "help", "doctor"}, config: broken, code: 0, wantStdout: "Usage: docker-credential-acr doctor", wantStderr: "-"},
 		{name: "list with nothing stored", argv: []string{"x", "list"}, config: good, code: 0, wantStdout: "{}", wantStderr: "-"},
 		{name: "doctor offline: the report on stdout", argv: []string{"x", "doctor", "registry.cn-hangzhou.aliyuncs.com"}, config: good, code: 0,
@@ -153,6 +155,21 @@ func TestNearestCommand(t *testing.T) {
 	} {
 		if got := nearestCommand(in); got != want {
 			t.Errorf("nearestCommand(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestFlagsFirst(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ in, want []string }{
+		{[]string{"h1", "--online", "h2", "--json"}, []string{"--online", "--json", "h1", "h2"}},
+		{[]string{"--online", "h1"}, []string{"--online", "h1"}},
+		{[]string{"h1", "--", "--json"}, []string{"h1", "--", "--json"}},
+		{[]string{"-", "h"}, []string{"-", "h"}},
+		{nil, nil},
+	} {
+		if got := flagsFirst(tt.in); strings.Join(got, " ") != strings.Join(tt.want, " ") {
+			t.Errorf("flagsFirst(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }

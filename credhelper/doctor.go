@@ -112,7 +112,7 @@ Options:
 		fs.Usage()
 		return 0
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(flagsFirst(args)); err != nil {
 		return 2
 	}
 	if fs.NArg() == 0 {

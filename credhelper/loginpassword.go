@@ -32,7 +32,7 @@ func getLoginPassword(ctx context.Context, k *keychain.Keychain, args []string, 
 		fs.Usage()
 		return 0
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(flagsFirst(args)); err != nil {
 		return 2
 	}
 	if fs.NArg() != 1 {

@@ -116,3 +116,22 @@ func editDistance(a, b string) int {
 	}
 	return d[len(a)][len(b)]
 }
+
+// flagsFirst moves the flags among args before the other arguments, keeping their order, so that
+// `doctor HOST --online` means what `doctor --online HOST` does (the flag package stops at the
+// first non-flag). For commands whose flags are all booleans; after "--" nothing moves.
+func flagsFirst(args []string) []string {
+	var flags, rest []string
+	for i, a := range args {
+		if a == "--" {
+			rest = append(rest, args[i:]...)
+			break
+		}
+		if strings.HasPrefix(a, "-") && a != "-" {
+			flags = append(flags, a)
+		} else {
+			rest = append(rest, a)
+		}
+	}
+	return append(flags, rest...)
+}
