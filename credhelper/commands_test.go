@@ -162,11 +162,11 @@ func TestNearestCommand(t *testing.T) {
 func TestFlagsFirst(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct{ in, want []string }{
-		{[]string{"h1", "--online", "h2", "--json"}, []string{"--online", "--json", "h1", "h2"}},
-		{[]string{"--online", "h1"}, []string{"--online", "h1"}},
-		{[]string{"h1", "--", "--json"}, []string{"h1", "--", "--json"}},
-		{[]string{"-", "h"}, []string{"-", "h"}},
-		{nil, nil},
+		{[]string{"h1", "--online", "h2", "--json"}, []string{"--online", "--json", "--", "h1", "h2"}},
+		{[]string{"--online", "h1"}, []string{"--online", "--", "h1"}},
+		{[]string{"h1", "--", "--json"}, []string{"--", "h1", "--json"}},
+		{[]string{"-", "h"}, []string{"--", "-", "h"}},
+		{nil, []string{"--"}},
 	} {
 		if got := flagsFirst(tt.in); strings.Join(got, " ") != strings.Join(tt.want, " ") {
 			t.Errorf("flagsFirst(%q) = %q, want %q", tt.in, got, tt.want)

@@ -117,14 +117,15 @@ func editDistance(a, b string) int {
 	return d[len(a)][len(b)]
 }
 
-// flagsFirst moves the flags among args before the other arguments, keeping their order, so that
-// `doctor HOST --online` means what `doctor --online HOST` does (the flag package stops at the
-// first non-flag). For commands whose flags are all booleans; after "--" nothing moves.
+// flagsFirst moves the flags among args before the other arguments, keeping their order, and puts
+// "--" between them, so that `doctor HOST --online` means what `doctor --online HOST` does (the
+// flag package stops at the first non-flag). For commands whose flags are all booleans; what
+// follows a "--" of args is never a flag.
 func flagsFirst(args []string) []string {
 	var flags, rest []string
 	for i, a := range args {
 		if a == "--" {
-			rest = append(rest, args[i:]...)
+			rest = append(rest, args[i+1:]...)
 			break
 		}
 		if strings.HasPrefix(a, "-") && a != "-" {
@@ -133,5 +134,5 @@ func flagsFirst(args []string) []string {
 			rest = append(rest, a)
 		}
 	}
-	return append(flags, rest...)
+	return append(append(flags, "--"), rest...)
 }
