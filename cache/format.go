@@ -10,6 +10,7 @@ import (
 const (
 	formatVersion = 1
 	kindToken     = "token"
+	kindLasting   = "lasting" // a token entry whose secret outlives its expiry (Entry.Lasting)
 	kindLookup    = "lookup"
 
 	// maxEntrySize is the largest entry file that is read or written.
@@ -46,9 +47,13 @@ func encodeEntry(e Entry) ([]byte, error) {
 	if e.ExpiresAt.IsZero() {
 		return nil, fmt.Errorf("cache: refusing to store a token for %s without expiry", e.Host)
 	}
+	kind := kindToken
+	if e.Lasting {
+		kind = kindLasting
+	}
 	data, err := json.Marshal(tokenFile{
 		V:         formatVersion,
-		Kind:      kindToken,
+		Kind:      kind,
 		Host:      e.Host,
 		Username:  e.Username,
 		Secret:    e.Secret,
@@ -66,6 +71,16 @@ func encodeEntry(e Entry) ([]byte, error) {
 	return data, nil
 }
 
+// Fits reports whether e can be stored: its entry file, the secret JSON-encoded, is within the
+// 64 KiB limit (a caller warns rather than paying a fetch at every call in silence).
+func Fits(e Entry) bool {
+	_, err := encodeEntry(e)
+	return err == nil
+}
+
+// MaxEntrySize is the largest entry file the cache writes.
+const MaxEntrySize = maxEntrySize
+
 // decodeEntry decodes a token entry file. Anything but a complete token
 // entry of the current format version is rejected (a cache miss).
 func decodeEntry(data []byte) (Entry, bool) {
@@ -76,7 +91,7 @@ func decodeEntry(data []byte) (Entry, bool) {
 	if err := json.Unmarshal(data, &f); err != nil {
 		return Entry{}, false
 	}
-	if f.V != formatVersion || f.Kind != kindToken || f.Host == "" || f.Secret == "" ||
+	if f.V != formatVersion || (f.Kind != kindToken && f.Kind != kindLasting) || f.Host == "" || f.Secret == "" ||
 		f.ExpiresAt.IsZero() || !encodable(f.ExpiresAt) || !encodable(f.FetchedAt) {
 		return Entry{}, false
 	}
@@ -86,6 +101,7 @@ func decodeEntry(data []byte) (Entry, bool) {
 		Secret:    f.Secret,
 		ExpiresAt: f.ExpiresAt.UTC(),
 		FetchedAt: f.FetchedAt.UTC(),
+		Lasting:   f.Kind == kindLasting,
 	}, true
 }
 

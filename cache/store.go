@@ -212,10 +212,25 @@ func (s *Store) RemoveHost(host string) (int, error) {
 // of them removes the shared entry by its key.) A fetch in progress does not bring the entry
 // back afterwards (see erase.go).
 func (s *Store) Remove(key string) (bool, error) {
+	return s.remove(key, true)
+}
+
+// Drop removes the token entry of key without recording an erase: it is a copy the caller no
+// longer reads (a token kept under another key), not a logout, so fetches in flight are not
+// told to discard theirs.
+func (s *Store) Drop(key string) error {
+	_, err := s.remove(key, false)
+	return err
+}
+
+func (s *Store) remove(key string, logged bool) (bool, error) {
 	if s == nil || !isKey(key) {
 		return false, nil
 	}
-	logErr := s.logErase("k", key)
+	var logErr error
+	if logged {
+		logErr = s.logErase("k", key)
+	}
 	err := s.d.remove(key)
 	if errors.Is(err, os.ErrNotExist) {
 		return false, logErr

@@ -228,7 +228,7 @@ func diagnose(k *keychain.Keychain, ctx context.Context, input string, online bo
 		r.How = append(r.How, "a stored login (docker login) is used before any token")
 	}
 	if e, ok := k.Cache.Get(p.Key); ok {
-		r.Cached = &cachedToken{Username: e.Username, ExpiresAt: e.ExpiresAt, FetchedAt: e.FetchedAt, Fresh: e.Fresh(k.Now(), k.Config.ExpiringThreshold)}
+		r.Cached = &cachedToken{Username: cloudapi.Scrub(e.Username), ExpiresAt: e.ExpiresAt, FetchedAt: e.FetchedAt, Fresh: e.Fresh(k.Now(), k.Config.ExpiringThreshold)}
 	}
 	if p.Chain.Empty() && !r.Stored {
 		msg := "no Alibaba Cloud credentials on this machine: set ALIBABA_CLOUD_ACCESS_KEY_ID/ALIBABA_CLOUD_ACCESS_KEY_SECRET, configure the aliyun CLI, or use RRSA"
@@ -253,7 +253,7 @@ func runSteps(k *keychain.Keychain, ctx context.Context, p *keychain.Plan, r *do
 	step := func(name string, f func() (string, error)) bool {
 		t0 := time.Now()
 		detail, err := f()
-		s := doctorStep{Name: name, OK: err == nil, Millis: float64(time.Since(t0).Microseconds()) / 1000, Detail: detail}
+		s := doctorStep{Name: name, OK: err == nil, Millis: float64(time.Since(t0).Microseconds()) / 1000, Detail: cloudapi.Scrub(detail)}
 		if err != nil {
 			s.Failure = k.Explain(p, err).Error()
 			r.Problems = append(r.Problems, name+": "+s.Failure)
@@ -302,7 +302,7 @@ const personalInstanceNote = "personalInstanceTokens is experimental: nothing sh
 // what the helper makes of it.
 func readChallengeForDoctor(k *keychain.Keychain, ctx context.Context, host string) *challengeRead {
 	ch, header, url, err := k.ReadChallenge(ctx, host)
-	c := &challengeRead{URL: url, Header: header}
+	c := &challengeRead{URL: url, Header: cloudapi.Scrub(header)}
 	switch {
 	case errors.As(err, new(*acr.UnreachableError)):
 		// No answer at all: nothing is learnt about the registry, which is not "not ACR".

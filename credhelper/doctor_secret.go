@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/docker-credential-acr/docker-credential-acr/config"
+	"github.com/docker-credential-acr/docker-credential-acr/internal/cloudapi"
 	"github.com/docker-credential-acr/docker-credential-acr/keychain"
 	"github.com/docker-credential-acr/docker-credential-acr/sts"
 )
@@ -21,7 +22,7 @@ func secretStep(k *keychain.Keychain, ctx context.Context, p *keychain.Plan, cre
 		return "", err
 	}
 	if r.Secret != nil {
-		r.Secret.VersionID = l.VersionID
+		r.Secret.VersionID = cloudapi.Scrub(l.VersionID)
 	}
 	return fmt.Sprintf("user %s, version %s (stages %s); cached for %s", l.Username, l.VersionID, strings.Join(l.Stages, ", "), p.Secret.TTL), nil
 }

@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"github.com/docker-credential-acr/docker-credential-acr/keychain"
 	"io"
+	"strconv"
+
+	"github.com/docker-credential-acr/docker-credential-acr/internal/cloudapi"
 )
 
 // getLoginPassword runs `get-login-password [--username] HOST`: for tools that take a username
@@ -52,6 +55,12 @@ func getLoginPassword(ctx context.Context, k *keychain.Keychain, args []string, 
 			return 1
 		}
 		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	if cloudapi.HasControls(l.Username) {
+		// The user name came from the network (ACR's answer, a KMS secret) and is printed.
+		fmt.Fprintln(stderr, "the registry user name for "+truncate(host)+" holds control characters (shown here without them: "+
+			strconv.Quote(cloudapi.StripControls(l.Username))+"); refusing to print it")
 		return 1
 	}
 	if *username {

@@ -33,7 +33,7 @@ func (k *Keychain) resolveInstance(ctx context.Context, p *Plan, api func(string
 		return p.InstanceID, p.Region, nil
 	}
 	reg := p.Registry
-	lookupKey := cache.Key("lookup/v1", reg.Host, p.Region, k.Config.Endpoints.CR, p.Chain.Identity())
+	lookupKey := instanceLookupKey(k, p)
 	var l instanceLookup
 	if k.Cache.GetLookup(lookupKey, &l) && l.ID != "" && l.Region != "" {
 		return l.ID, l.Region, nil
@@ -94,6 +94,11 @@ func (k *Keychain) resolveInstance(ctx context.Context, p *Plan, api func(string
 		k.Logger().Debug("could not remember the instance lookup", "error", err)
 	}
 	return l.ID, l.Region, nil
+}
+
+// instanceLookupKey is where the instance found behind the plan's host is remembered.
+func instanceLookupKey(k *Keychain, p *Plan) string {
+	return cache.Key("lookup/v1", p.Registry.Host, p.Region, k.Config.Endpoints.CR, p.Chain.Identity())
 }
 
 // cachedChallenge is challenge remembered on disk: what a registry says of itself is public and

@@ -105,14 +105,20 @@ func (k *Keychain) login(ctx context.Context, p *Plan) (Login, error) {
 		return k.secretLogin(ctx, p)
 	}
 	threshold := k.Config.ExpiringThreshold
+	byInstance := false
 	e, src, err := k.Cache.GetOrFetch(ctx, p.Key, "", threshold, func(ctx context.Context) (cache.Entry, error) {
-		t, err := k.Fetch(ctx, p)
-		if err != nil {
-			return cache.Entry{}, err
+		if p.Kind == TargetEnterprise && p.InstanceID == "" {
+			e, err := k.fetchByInstance(ctx, p, threshold)
+			byInstance = err == nil
+			return e, err
 		}
-		now := k.Now()
-		return cache.Entry{Host: p.Registry.Host, Username: t.Username, Secret: t.Password, ExpiresAt: k.localExpiry(t, now), FetchedAt: now}, nil
+		return k.fetchEntry(ctx, p)
 	})
+	if byInstance && src == cache.SourceFetched {
+		// The token lives under the instance's key; the copy under this plan's key is no longer
+		// read (the next plan of this host knows the id), so it goes.
+		k.Cache.Drop(p.Key)
+	}
 	switch {
 	case err != nil && src == cache.SourceStale:
 		k.Logger().Warn("refreshing the ACR token failed; using the cached one until it expires",
@@ -124,6 +130,47 @@ func (k *Keychain) login(ctx context.Context, p *Plan) (Login, error) {
 		return Login{}, &TokenError{Host: p.Registry.Host, Err: errors.New("ACR returned a token that has already expired"), Fix: "check this machine's clock"}
 	}
 	return Login{Username: e.Username, Secret: e.Secret, ExpiresAt: e.ExpiresAt, Source: src.String()}, nil
+}
+
+// fetchEntry asks ACR for the plan's token, as a cache entry.
+func (k *Keychain) fetchEntry(ctx context.Context, p *Plan) (cache.Entry, error) {
+	t, err := k.Fetch(ctx, p)
+	if err != nil {
+		return cache.Entry{}, err
+	}
+	now := k.Now()
+	return cache.Entry{Host: p.Registry.Host, Username: t.Username, Secret: t.Password, ExpiresAt: k.localExpiry(t, now), FetchedAt: now}, nil
+}
+
+// fetchByInstance serves an Enterprise plan whose instance the config does not name (a default
+// domain, a custom domain found at run time): it finds the instance (under the plan's own key's
+// lock, so concurrent processes look it up once), then takes the token from the instance's key,
+// fetching it there if need be. One instance reached by several domains is then one token call
+// and one entry, whichever domain comes first; later plans of this host know the id from the
+// lookup cache (rememberedInstance) and read the instance's key directly.
+func (k *Keychain) fetchByInstance(ctx context.Context, p *Plan, threshold time.Duration) (cache.Entry, error) {
+	creds, err := p.Provider.Credentials(ctx)
+	if err != nil {
+		return cache.Entry{}, err
+	}
+	api := func(region string) (*crapi.Client, error) { return k.crAPI(p.Kind, region, creds) }
+	id, region, err := k.resolveInstance(ctx, p, api)
+	if err != nil {
+		return cache.Entry{}, err
+	}
+	q := *p
+	q.InstanceID, q.Region, q.How = id, region, nil
+	q.Provider = sts.Static(creds) // the credentials just fetched: no second STS call
+	if region != p.Region {
+		return k.fetchEntry(ctx, &q) // not the key rememberedInstance would give: keep the plan's
+	}
+	e, _, err := k.Cache.GetOrFetch(ctx, k.key(&q), "", threshold, func(ctx context.Context) (cache.Entry, error) {
+		return k.fetchEntry(ctx, &q)
+	})
+	if err != nil {
+		return cache.Entry{}, err
+	}
+	return e, nil
 }
 
 // maxTokenLife caps the life of a token the helper keeps (and so what the kubelet is told): ACR's

@@ -136,8 +136,24 @@ func (k *Keychain) Plan(ctx context.Context, reg acr.Registry) (*Plan, error) {
 	if err := k.credentials(p); err != nil {
 		return nil, err
 	}
+	k.rememberedInstance(p)
 	p.Key = k.key(p)
 	return p, nil
+}
+
+// rememberedInstance gives an Enterprise plan whose instance was not known from the config the
+// id an earlier fetch found for this host and identity (the lookup cache, no network), so that
+// one instance reached by its default domain and by a custom domain is one cache key, and one
+// token call. The entry and the credentials stay as planned: only the key and the id change.
+func (k *Keychain) rememberedInstance(p *Plan) {
+	if p.Kind != TargetEnterprise || p.InstanceID != "" || p.Region == "" {
+		return
+	}
+	var l instanceLookup
+	if k.Cache.GetLookup(instanceLookupKey(k, p), &l) && l.ID != "" && l.Region == p.Region {
+		p.InstanceID = l.ID
+		p.How = append(p.How, "instance "+l.ID+", as an earlier lookup found")
+	}
 }
 
 // planRegion applies the region rule (see config's regions.go): a host that names its region
@@ -268,9 +284,14 @@ func (k *Keychain) key(p *Plan) string {
 		target = "domain\x00" + p.Registry.Host + "\x00" + p.Region
 	}
 	parts := []string{"token/v1", target, k.Config.Endpoints.CR, strconv.FormatBool(k.Config.VPC), k.CacheScope}
-	if p.Entry != nil {
-		parts = append(parts, p.Entry.ArnService, p.Entry.ArnUser, p.Entry.ExternalID, strconv.Itoa(p.Entry.ExpireDuration))
+	// The entry's hops, as empty when there is no entry as when it has none (the hops' session
+	// length then decides nothing): a custom domain's entry without hops and the default domain
+	// without an entry are one identity.
+	var e config.Registry
+	if p.Entry != nil && (p.Entry.ArnService != "" || p.Entry.ArnUser != "") {
+		e = *p.Entry
 	}
+	parts = append(parts, e.ArnService, e.ArnUser, e.ExternalID, strconv.Itoa(e.ExpireDuration))
 	parts = append(parts, p.Chain.Identity())
 	return cache.Key(parts...)
 }

@@ -9,6 +9,7 @@ package keychain
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -141,13 +142,36 @@ func (k *Keychain) secretLogin(ctx context.Context, p *Plan) (Login, error) {
 		}
 		now := k.Now()
 		k.Logger().Debug("read the registry login from KMS Secrets Manager", "host", p.Registry.Host, "identity", id, "user", l.Username, "version", l.VersionID)
-		return cache.Entry{Host: p.Registry.Host, Username: l.Username, Secret: l.Password, FetchedAt: now, ExpiresAt: now.Add(s.TTL)}, nil
+		e := cache.Entry{Host: p.Registry.Host, Username: l.Username, Secret: l.Password, FetchedAt: now, ExpiresAt: now.Add(s.TTL), Lasting: true}
+		if !cache.Fits(e) {
+			k.warnUncachable(p, id)
+		}
+		return e, nil
 	})
 	if err != nil {
 		return Login{}, k.Explain(p, err)
 	}
 	k.Logger().Debug("registry login from a KMS secret", "host", p.Registry.Host, "identity", id, "source", src.String(), "until", e.ExpiresAt.UTC().Format(time.RFC3339))
 	return Login{Username: e.Username, Secret: e.Secret, ExpiresAt: e.ExpiresAt, Source: src.String(), FromSecret: id}, nil
+}
+
+// uncachableWarningEvery is how often a login too large for the cache is warned about.
+const uncachableWarningEvery = 24 * time.Hour
+
+// warnUncachable says, once a day per plan (a lookup entry remembers), that the login read from
+// KMS is too large to cache, so that every get reads KMS.
+func (k *Keychain) warnUncachable(p *Plan, id string) {
+	if k.Cache == nil {
+		return // no cache: nothing is cached anyway
+	}
+	marker := cache.Key("uncachable-login", p.Key)
+	var warned bool
+	if k.Cache.GetLookup(marker, &warned) && warned {
+		return
+	}
+	k.Logger().Warn(fmt.Sprintf("the registry login for %s from KMS secret %s is larger than the cache's %d KiB entry limit, so it is not cached and every get reads KMS: store a shorter password (characters such as < > & take 6 bytes each in the cache); this warning is shown once a day",
+		p.Registry.Host, id, cache.MaxEntrySize>>10))
+	_ = k.Cache.PutLookup(marker, true, uncachableWarningEvery)
 }
 
 // secretError means a login from a KMS secret failed. Its text says for which host, why and

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+
+	"github.com/docker-credential-acr/docker-credential-acr/internal/cloudapi"
 )
 
 // Login is a registry login read from a secret. String, GoString and LogValue never show the
@@ -76,6 +78,11 @@ func decodeLogin(data string) (username, password string, err error) {
 	if strings.ContainsAny(username, ":\r\n") {
 		// A registry's Basic auth splits user:password at the first colon.
 		return "", "", errBadValue(`the "username" holds a ':' or a line break, which no registry login can carry`)
+	}
+	if cloudapi.HasControls(username) {
+		// The user name is shown (get-login-password, doctor): whoever can write the secret
+		// must not reach the terminal through it.
+		return "", "", errBadValue(`the "username" holds control characters (C0, C1, DEL or bidi controls), which no registry user name has`)
 	}
 	if strings.ContainsAny(password, "\r\n") {
 		return "", "", errBadValue(`the "password" holds a line break`)
