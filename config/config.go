@@ -242,13 +242,28 @@ func newConfig(getenv func(string) string) *Config {
 	return &Config{ExpiringThreshold: defaultExpiringThreshold, Timeout: defaultTimeout, Getenv: getenv}
 }
 
-func findConfigFile(getenv func(string) string) string {
-	const rel = "docker-credential-acr/config.yaml"
-	home := getenv("XDG_CONFIG_HOME")
-	if home == "" {
-		home = xdg.ConfigHome
+// configRel is the config file's path under an XDG config directory.
+const configRel = "docker-credential-acr/config.yaml"
+
+// DefaultPath is the file the helper reads its settings from when DOCKER_CREDENTIAL_ACR_CONFIG
+// is unset and no XDG config dir holds one yet: the one to create ($XDG_CONFIG_HOME, default
+// ~/.config, then docker-credential-acr/config.yaml).
+func DefaultPath(getenv func(string) string) string {
+	return filepath.Join(configHome(getenv), configRel)
+}
+
+func configHome(getenv func(string) string) string {
+	if getenv != nil {
+		if home := getenv("XDG_CONFIG_HOME"); home != "" {
+			return home
+		}
 	}
-	dirs := []string{home}
+	return xdg.ConfigHome
+}
+
+func findConfigFile(getenv func(string) string) string {
+	const rel = configRel
+	dirs := []string{configHome(getenv)}
 	if env := getenv("XDG_CONFIG_DIRS"); env != "" {
 		dirs = append(dirs, filepath.SplitList(env)...)
 	} else {

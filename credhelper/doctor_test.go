@@ -21,7 +21,7 @@ var doctorKeys = map[string]bool{
 	"host": false, "edition": false, "region": false, "instance": false, "how": false, "configFile": false,
 	"configEntry": false, "roleChain": false, "credentialSources": false, "credentialSource": false,
 	"ecsSkipped": false, "cacheDir": false, "cachedToken": false, "steps": false, "problems": false, "notices": false,
-	"registryChallenge": false, "stsEndpoint": false, "crEndpoint": false, "profile": false,
+	"registryChallenge": false, "stsEndpoint": false, "crEndpoint": false, "profile": false, "configFileStatus": true, "proposedEntry": false,
 }
 
 var stepKeys = []string{"detail", "failure", "ms", "name", "ok"}
@@ -63,7 +63,10 @@ func TestDoctor(t *testing.T) {
 		{name: "usage: no host", ak: devAK, sk: devSK, args: nil, code: 2},
 		{name: "usage: unknown flag", ak: devAK, sk: devSK, args: []string{"--frob", "registry.cn-hangzhou.aliyuncs.com"}, code: 2},
 		{name: "not a host", ak: devAK, sk: devSK, args: []string{"https://"}, code: 1, problem: "write the registry host as it appears in the image name"},
-		{name: "not ACR and not listed", ak: devAK, sk: devSK, args: []string{"docker.io"}, code: 1, problem: "docker.io is not an Alibaba Cloud ACR host, and no config entry lists it in domains"},
+		{name: "not ACR and not listed", ak: devAK, sk: devSK, args: []string{"docker.io"}, code: 1, problem: "docker.io is Docker Hub, not an Alibaba Cloud ACR host, and no entry of the config file lists it in domains",
+			wantText: []string{"config file:", "/test/config.yaml", "PROBLEM:", "to serve it:", "KMS Secrets Manager secret", "registries:", "- domains: [docker.io]", "secret: dockerhub-pull"}},
+		{name: "a crpi- host is ACR", ak: devAK, sk: devSK, args: []string{"crpi-abc123.cn-hangzhou.personal.cr.aliyuncs.com"}, code: 1, problem: "docker login",
+			wantText: []string{"Alibaba Cloud ACR: true", "edition:", "personal-instance", "region:", "cn-hangzhou"}},
 		{name: "not ACR but a stored login", ak: devAK, sk: devSK, stored: "registry.example.org", args: []string{"registry.example.org"},
 			wantText: []string{"found by:", "a stored login (docker login) is used for this host", "no problem found"}},
 		{name: "personal instance without tokens", ak: devAK, sk: devSK, args: []string{"crpi-abc123.cn-hangzhou.personal.cr.aliyuncs.com"}, code: 1, problem: "run `docker login crpi-abc123.cn-hangzhou.personal.cr.aliyuncs.com` once"},

@@ -22,13 +22,20 @@ func getLoginPassword(ctx context.Context, k *keychain.Keychain, args []string, 
 	fs.SetOutput(stderr)
 	username := fs.Bool("username", false, "print the registry user name instead of the password")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: docker-credential-acr get-login-password [--username] HOST\n\nPrints the temporary Alibaba Cloud ACR password for HOST on stdout (the user name on stderr).")
+		fmt.Fprintln(fs.Output(), "Usage: docker-credential-acr get-login-password [--username] HOST\n\n"+
+			"Prints the temporary Alibaba Cloud ACR password for HOST on stdout (the user name on stderr),\n"+
+			"for tools that take a user name and password instead of running a credential helper:\n"+
+			"  ctr images pull --user \"$(docker-credential-acr get-login-password --username H):$(docker-credential-acr get-login-password H)\" H/ns/app:1.0\n"+
+			"  docker-credential-acr get-login-password H | helm registry login H --username \"$(docker-credential-acr get-login-password --username H)\" --password-stdin\n\n"+
+			"Options:")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
+	if askedForHelp(args) {
+		fs.SetOutput(stdout)
+		fs.Usage()
+		return 0
+	}
+	if err := fs.Parse(flagsFirst(args)); err != nil {
 		return 2
 	}
 	if fs.NArg() != 1 {

@@ -164,19 +164,51 @@ func firstLine(s string) string {
 
 var secretPatterns = sync.OnceValue(func() []*regexp.Regexp {
 	return []*regexp.Regexp{
-		// query parameters and headers that carry secrets
-		regexp.MustCompile(`(?i)(\b(?:SecurityToken|AccessKeySecret|Signature|OIDCToken|x-acs-security-token|x-acs-bearer-token|authorizationToken|password|secret|token)["']?\s*[=:]\s*["']?)[^&\s"',}]+`),
+		// query parameters, headers and JSON members that always carry secrets
+		regexp.MustCompile(`(?i)(\b(?:SecurityToken|AccessKeySecret|Signature|OIDCToken|x-acs-security-token|x-acs-bearer-token|authorizationToken)["']?\s*[=:]\s*["']?)[^&\s"',}]+`),
 		// an Authorization header value
 		regexp.MustCompile(`(?i)(ACS3-HMAC-SHA256 )[^\s"]+`),
 	}
 })
 
+// genericSecret matches the words password, secret and token followed by a value: the value is
+// group 5, the separator group 3, the quotes around it groups 2 and 4.
+var genericSecret = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)(\b(?:password|secret|token)(["']?)\s*([=:])\s*(["']?))([^&\s"',}]+)`)
+})
+
+// proseWord is a word of a sentence: letters only, lower case after the first, short, and
+// followed by another word. A value after "password=", a quoted one, one with digits, symbols or
+// mixed case, or one that ends the text is never prose.
+var proseWord = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[A-Za-z][a-z]{0,11}\s+[A-Za-z(\[]`)
+})
+
 // Scrub makes text that may be shown or logged safe: it removes terminal control sequences
-// ([stripControls]) and then secret values.
+// ([stripControls]) and then secret values. After the words password, secret and token the value
+// is blanked when it looks like one (a query parameter, a quoted JSON or YAML value, anything but
+// a plain word); prose such as "registries[0].secret: an entry …" is left whole, so that an error
+// about a secret can still be read.
 func Scrub(s string) string {
 	s = stripControls(s)
 	for _, re := range secretPatterns() {
 		s = re.ReplaceAllString(s, "${1}***")
 	}
-	return s
+	re := genericSecret()
+	if !re.MatchString(s) {
+		return s
+	}
+	var b strings.Builder
+	last := 0
+	for _, m := range re.FindAllStringSubmatchIndex(s, -1) {
+		unquoted := m[4] == m[5] && m[8] == m[9]
+		if unquoted && s[m[6]:m[7]] == ":" && (proseWord().MatchString(s[m[10]:]) || s[m[10]:m[11]] == "***") {
+			continue
+		}
+		b.WriteString(s[last:m[10]])
+		b.WriteString("***")
+		last = m[11]
+	}
+	b.WriteString(s[last:])
+	return b.String()
 }

@@ -268,7 +268,7 @@ func TestParseArgs(t *testing.T) {
 }
 
 // Run's exit codes are main's: 0 printed or --help, 2 bad flags, 1 any other error; the config
-// on stdout only, errors on stderr only.
+// (or, asked for, the usage) on stdout only, errors on stderr only.
 func TestRun(t *testing.T) {
 	for _, tc := range []struct {
 		args        []string
@@ -278,9 +278,9 @@ func TestRun(t *testing.T) {
 	}{
 		{nil, nil, 0, "kind: CredentialProviderConfig", ""},
 		{[]string{"--service-account-tokens"}, map[string]string{kubeletapi.EnvOIDCProviderARN: kProviderARN}, 0, kProviderARN, ""},
-		{[]string{"-h"}, nil, 0, "", "-match-image"},
-		{[]string{"--help"}, nil, 0, "", "-service-account-tokens"},
-		{[]string{"--nope"}, nil, 2, "", "-nope"},
+		{[]string{"-h"}, nil, 0, "Usage: docker-credential-acr print-kubelet-config", ""},
+		{[]string{"--help"}, nil, 0, "-service-account-tokens", ""},
+		{[]string{"--nope"}, nil, 2, "", "Usage: docker-credential-acr print-kubelet-config"},
 		{[]string{"extra"}, nil, 2, "", "unexpected argument"},
 		{[]string{"--api-version", "v9"}, nil, 1, "", "--api-version"},
 	} {
