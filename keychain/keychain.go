@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/docker-credential-acr/docker-credential-acr/acr/crapi"
@@ -58,6 +59,9 @@ type Keychain struct {
 	// shorten the backoff). It reaches the STS calls; the CR calls get it once crapi.Client has a
 	// Retry field to pass to cloudapi.Request.
 	Retry cloudapi.Retry
+
+	// index is New's index of the domains the config lists (Serves); shared by copies.
+	index *atomic.Pointer[domainIndex]
 }
 
 func (k *Keychain) Now() time.Time {
@@ -74,12 +78,20 @@ func (k *Keychain) Logger() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-// Get returns the login for serverURL.
-func (k *Keychain) Get(ctx context.Context, serverURL string) (Login, error) {
+// Login is the login for serverURL, with its expiry and where it came from.
+func (k *Keychain) Login(ctx context.Context, serverURL string) (Login, error) {
 	reg, err := ParseServer(serverURL)
 	if err != nil {
 		k.Logger().Debug("not a registry host", "error", err)
 		return Login{}, &NotFoundError{Host: serverURL}
+	}
+	// A host it does not serve costs no file, cache or network access: the answer is known from
+	// the host name and the config in memory (embedders ask every keychain about every host).
+	if !k.Serves(reg) {
+		return Login{}, &NotFoundError{Host: reg.Host}
+	}
+	if err := ctx.Err(); err != nil {
+		return Login{}, err
 	}
 	if k.Logins != nil {
 		if u, s, ok := k.Logins.Get(reg.Host); ok {
