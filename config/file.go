@@ -10,7 +10,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/docker-credential-acr/docker-credential-acr/internal/cloudapi"
+	"github.com/docker-credential-acr/docker-credential-acr/internal/endpoint"
 )
 
 // The file: YAML (JSON is YAML too), every key known, every value checked, every problem said with
@@ -260,7 +260,7 @@ func endpointSetter(dst *string, product string) func(string, string, *yaml.Node
 		if err := set(p, k, v); err != nil {
 			return err
 		}
-		if err := cloudapi.CheckOverride(product, *dst); *dst != "" && err != nil {
+		if err := endpoint.CheckOverride(product, *dst); *dst != "" && err != nil {
 			return fileError(p, v, k, err.Error()+" (or remove "+k+" to use the default endpoint)")
 		}
 		return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"github.com/docker-credential-acr/docker-credential-acr/keychain"
+	"github.com/docker-credential-acr/docker-credential-acr/secrets/kms"
 	"io"
 	"log/slog"
 	"runtime"
@@ -166,7 +167,7 @@ func openKeychain(cfg *config.Config, log *slog.Logger) *keychain.Keychain {
 	for _, w := range cfg.Warnings {
 		log.Warn(w)
 	}
-	o := keychain.Options{Config: cfg, Logger: log}
+	o := keychain.Options{Config: cfg, Logger: log, KMS: kms.New}
 	if cfg.DataDir != "" {
 		if s, err := cache.OpenLoginsDir(cfg.DataDir); err != nil {
 			log.Warn("the store of `docker login` credentials is not available: " + err.Error() + " (DOCKER_CREDENTIAL_ACR_DATA_DIR chooses another directory)")

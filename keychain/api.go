@@ -38,6 +38,10 @@ type Options struct {
 	// Logger receives every log line; nil discards them. The keychain never writes to stdout or
 	// stderr.
 	Logger *slog.Logger
+	// KMS reads the registry logins of entries with a `secret` from KMS Secrets Manager: kms.New
+	// of package secrets/kms. nil: such entries' hosts get ErrNoKMS, and the program links no KMS
+	// SDK.
+	KMS KMSReader
 }
 
 // Default settings of a Config that leaves them zero.
@@ -62,7 +66,7 @@ func New(o Options) (*Keychain, error) {
 	if cfg.Timeout == 0 {
 		cfg.Timeout = defaultTimeout
 	}
-	k := &Keychain{Config: &cfg, Logins: o.Logins, Log: o.Logger, index: new(atomic.Pointer[domainIndex])}
+	k := &Keychain{Config: &cfg, Logins: o.Logins, Log: o.Logger, KMS: o.KMS, index: new(atomic.Pointer[domainIndex])}
 	if o.CacheDir != "" {
 		c, err := cache.Open(o.CacheDir)
 		if err != nil {
@@ -76,7 +80,9 @@ func New(o Options) (*Keychain, error) {
 // FromEnvironment builds the Keychain the binary uses: the same config file, environment
 // variables, token cache and stored logins. A cache or login store that cannot be opened is left
 // out, as the binary does (with a warning there; here, silently: nothing is written to stderr).
-// A config file that cannot be read is an error.
+// A config file that cannot be read is an error. Entries whose login is a KMS secret need
+// k.KMS = kms.New (package secrets/kms, left out of programs that do not ask for it);
+// ggcr.FromEnvironment sets it.
 func FromEnvironment() (*Keychain, error) {
 	cfg, err := config.Load(os.Getenv)
 	if err != nil {

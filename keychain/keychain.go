@@ -59,6 +59,9 @@ type Keychain struct {
 	// shorten the backoff). It reaches the STS calls; the CR calls get it once crapi.Client has a
 	// Retry field to pass to cloudapi.Request.
 	Retry cloudapi.Retry
+	// KMS reads the logins of the entries with a `secret` (Options.KMS); nil: their hosts get
+	// ErrNoKMS.
+	KMS KMSReader
 
 	// index is New's index of the domains the config lists (Serves); shared by copies.
 	index *atomic.Pointer[domainIndex]

@@ -54,7 +54,7 @@ func (k *Keychain) secretPlan(reg acr.Registry, e *config.Registry) (*Plan, erro
 	s := e.Secret
 	p := &Plan{Registry: reg, Entry: e, Kind: TargetSecret, Region: s.Ref.Region}
 	p.How = append(p.How, "listed in "+e.Describe()+" of "+k.Config.Path+", whose login is the KMS secret "+s.Ref.String())
-	ep, err := secrets.Endpoint(k.Config.Endpoints.KMS, s.Ref.Region, k.Config.VPC)
+	ep, err := cloudapi.ResolveEndpoint(k.Config.Endpoints.KMS, "kms", s.Ref.Region, k.Config.VPC)
 	if err != nil {
 		// The override was checked when the config was read and the region is always known:
 		// only a broken invariant gets here. Never another endpoint.
@@ -122,8 +122,26 @@ func SecretIdentity(p *Plan) string {
 }
 
 // secretClient is the KMS client of a plan, signing with creds (the plan's provider: chain and hops).
-func (k *Keychain) SecretClient(p *Plan, creds sts.Provider) *secrets.Client {
-	return &secrets.Client{Endpoint: p.Secret.Endpoint, Credentials: creds, Account: p.Secret.Account, Retry: k.Retry}
+func (k *Keychain) SecretClient(p *Plan, creds sts.Provider) secrets.Reader {
+	if k.KMS == nil {
+		return noKMS{}
+	}
+	return k.KMS(p.Secret.Endpoint, creds, p.Secret.Account, k.Retry)
+}
+
+// KMSReader makes the reader of a KMS secret: its endpoint, the credentials that sign, the
+// signer's account when known (it completes a bare secret name's ARN in messages), the retry
+// policy. kms.New of package secrets/kms is the one the binary links.
+type KMSReader func(endpoint cloudapi.Endpoint, creds sts.Provider, account string, retry cloudapi.Retry) secrets.Reader
+
+// ErrNoKMS is the error for a host whose login is a KMS secret, in a program built without KMS
+// support.
+var ErrNoKMS = errors.New("this program reads no KMS secrets: it was built without package secrets/kms (set keychain.Options.KMS to kms.New; the docker-credential-acr binary and keychain/ggcr have it)")
+
+type noKMS struct{}
+
+func (noKMS) Login(context.Context, secrets.Ref, string) (secrets.Login, error) {
+	return secrets.Login{}, ErrNoKMS
 }
 
 // secretLogin is the login of a secret plan: from the cache while it is younger than secretTTL,

@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 
 	"github.com/docker-credential-acr/docker-credential-acr/keychain"
+	"github.com/docker-credential-acr/docker-credential-acr/secrets/kms"
 )
 
 // New is k as an authn.Keychain. It also implements authn.ContextKeychain (authn.Resolve passes
@@ -27,13 +28,14 @@ import (
 // failed.
 func New(k *keychain.Keychain) authn.Keychain { return &acrKeychain{k: k} }
 
-// FromEnvironment is New of keychain.FromEnvironment: the binary's config file, environment,
-// token cache and stored logins.
+// FromEnvironment is New of keychain.FromEnvironment with KMS support: the binary's config file,
+// environment, token cache and stored logins, and the logins of entries with a `secret`.
 func FromEnvironment() (authn.Keychain, error) {
 	k, err := keychain.FromEnvironment()
 	if err != nil {
 		return nil, err
 	}
+	k.KMS = kms.New
 	return New(k), nil
 }
 

@@ -1,4 +1,7 @@
-package cloudapi
+// Package endpoint resolves the Alibaba Cloud API endpoints and checks overrides of them. It imports
+// no cloud SDK: the settings reader (config) checks overrides with it, and package cloudapi
+// (the SDK call path) re-exports it.
+package endpoint
 
 import (
 	"errors"
