@@ -166,7 +166,7 @@ func (r *Registry) fields() []field {
 }
 
 func (r *Registry) validate(p, k string, n *yaml.Node) error {
-	if r.InstanceID != "" && !(strings.HasPrefix(r.InstanceID, "cri-") || strings.HasPrefix(r.InstanceID, "crpi-")) {
+	if r.InstanceID != "" && !acr.ValidInstanceID(strings.ToLower(r.InstanceID)) {
 		return fileError(p, n, k+".instanceId", fmt.Sprintf("%q is not an ACR instance id: Enterprise ids look like cri-xxxxxxxxxxxxxxxx (see the console's instance overview)", r.InstanceID))
 	}
 	if r.InstanceID != "" {
@@ -176,11 +176,11 @@ func (r *Registry) validate(p, k string, n *yaml.Node) error {
 		return fileError(p, n, k+".regionId", fmt.Sprintf("%q is not a region id such as cn-hangzhou", r.RegionID))
 	}
 	for name, arn := range map[string]string{"arnService": r.ArnService, "arnUser": r.ArnUser, "rrsaRoleARN": r.RRSARoleARN} {
-		if arn != "" && !strings.HasPrefix(arn, "acs:ram::") {
+		if _, ok := acr.ParseRoleARN(arn); arn != "" && !ok {
 			return fileError(p, n, k+"."+name, fmt.Sprintf("%q is not a RAM role ARN: write acs:ram::<account-id>:role/<role-name>", arn))
 		}
 	}
-	if r.RRSAOIDCProviderARN != "" && !strings.HasPrefix(r.RRSAOIDCProviderARN, "acs:ram::") {
+	if _, ok := acr.ParseProviderARN(r.RRSAOIDCProviderARN); r.RRSAOIDCProviderARN != "" && !ok {
 		return fileError(p, n, k+".oidcProviderArn", fmt.Sprintf("%q is not an OIDC provider ARN: write acs:ram::<account-id>:oidc-provider/<name>", r.RRSAOIDCProviderARN))
 	}
 	if (r.RRSARoleARN == "") != (r.RRSAOIDCProviderARN == "") {

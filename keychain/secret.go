@@ -85,18 +85,10 @@ func (k *Keychain) SignerAccount(p *Plan) string {
 
 // roleAccount is the account of a role ARN acs:ram::<account>:role/<name>, "" for anything else.
 func roleAccount(arn string) string {
-	rest, ok := strings.CutPrefix(arn, "acs:ram::")
-	if !ok {
-		return ""
+	if r, ok := acr.ParseRoleARN(arn); ok {
+		return r.Account
 	}
-	acct, _, ok := strings.Cut(rest, ":")
-	if !ok || acct == "" {
-		return ""
-	}
-	if _, err := strconv.ParseUint(acct, 10, 64); err != nil {
-		return ""
-	}
-	return acct
+	return ""
 }
 
 // secretKey is the cache key of a secret plan's login: the secret (ARN, stage, endpoint), the
