@@ -7,7 +7,6 @@ package kms
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -108,6 +107,9 @@ func (c *Client) Login(ctx context.Context, ref secrets.Ref, stage string) (secr
 	return l, nil
 }
 
+// secretRead are the fields of a GetSecretValue answer read; the others may be of any type.
+var secretRead = cloudapi.Fields{"SecretData": nil, "SecretDataType": nil, "VersionId": nil, "VersionStages": {"VersionStage": nil}}
+
 // call sends GetSecretValue and decodes the answer into the SDK's model. The model prints
 // SecretData in its String method: it must never reach a message.
 func (c *Client) call(ctx context.Context, ref secrets.Ref, stage string, creds sts.Credentials) (*kmssdk.GetSecretValueResponseBody, error) {
@@ -126,12 +128,8 @@ func (c *Client) call(ctx context.Context, ref secrets.Ref, stage string, creds 
 	if err != nil {
 		return nil, err
 	}
-	raw, err := json.Marshal(res)
 	var body kmssdk.GetSecretValueResponseBody
-	if err == nil {
-		err = json.Unmarshal(raw, &body)
-	}
-	if err != nil {
+	if err := cloudapi.Decode(res, secretRead, &body); err != nil {
 		return nil, fmt.Errorf("kms GetSecretValue: the answer from %s does not have the expected shape", c.Endpoint)
 	}
 	if body.SecretData == nil {
