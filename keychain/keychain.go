@@ -38,7 +38,9 @@ type LoginStore interface {
 	List() (map[string]string, error)
 }
 
-// Keychain resolves registry hosts to logins.
+// Keychain resolves registry hosts to logins. Make one with New or FromEnvironment; it is safe
+// for concurrent use. Its fields are what New sets (and what the helper's own commands and tests
+// adjust); set them, and its Config, before the first call, never during calls.
 type Keychain struct {
 	Config *config.Config
 	Cache  *cache.Store // nil: no cache
