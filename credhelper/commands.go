@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"github.com/docker-credential-acr/docker-credential-acr/keychain"
+	"github.com/docker-credential-acr/docker-credential-acr/secrets/kms"
 	"io"
 	"log/slog"
 	"runtime"
@@ -109,7 +110,7 @@ var dockerProtocol = command{names: []string{"get", "store", "erase", "list"}, w
 		fmt.Fprintln(inv.Stderr, protocolUsage)
 		return 1
 	}
-	d := &Docker{Keychain: inv.k, Ctx: inv.ctx, Strict: inv.cfg.Strict}
+	d := &Docker{Keychain: inv.k, Ctx: inv.ctx}
 	if err := d.Handle(inv.name, inv.Stdin, inv.Stdout); err != nil {
 		fmt.Fprintln(inv.Stdout, err)
 		return 1
@@ -190,24 +191,27 @@ func findCommand(name string) (command, bool) {
 // openKeychain opens the stores the configuration names; a store that cannot be opened is a
 // warning, and the command goes on without it.
 func openKeychain(cfg *config.Config, log *slog.Logger) *keychain.Keychain {
-	k := &keychain.Keychain{Config: cfg, Log: log}
 	for _, w := range cfg.Warnings {
 		log.Warn(w)
 	}
-	if !cfg.NoCache && cfg.CacheDir != "" {
-		c, err := cache.Open(cfg.CacheDir)
-		if err != nil {
-			log.Warn("running without the token cache: " + err.Error() + " (DOCKER_CREDENTIAL_ACR_CACHE_DIR chooses another directory)")
-		}
-		k.Cache = c
-	}
+	o := keychain.Options{Config: cfg, Logger: log, KMS: kms.New}
 	if cfg.DataDir != "" {
 		if s, err := cache.OpenLoginsDir(cfg.DataDir); err != nil {
 			log.Warn("the store of `docker login` credentials is not available: " + err.Error() + " (DOCKER_CREDENTIAL_ACR_DATA_DIR chooses another directory)")
 		} else {
-			k.Logins = s
+			o.Logins = s
 		}
 	}
+	if !cfg.NoCache && cfg.CacheDir != "" {
+		o.CacheDir = cfg.CacheDir
+		k, err := keychain.New(o)
+		if err == nil {
+			return k
+		}
+		log.Warn("running without the token cache: " + err.Error() + " (DOCKER_CREDENTIAL_ACR_CACHE_DIR chooses another directory)")
+		o.CacheDir = ""
+	}
+	k, _ := keychain.New(o) // without a cache directory, New cannot fail
 	return k
 }
 

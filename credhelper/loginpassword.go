@@ -43,7 +43,7 @@ func getLoginPassword(ctx context.Context, k *keychain.Keychain, args []string, 
 		return 2
 	}
 	host := fs.Arg(0)
-	l, err := k.Get(ctx, host)
+	l, err := k.LoginOrStored(ctx, host)
 	if err != nil {
 		var nf *keychain.NotFoundError
 		if errors.As(err, &nf) {

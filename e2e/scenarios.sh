@@ -782,6 +782,29 @@ EOF
 }
 
 
+# ggcr-keychain: a program that links the keychain (keychain/ggcr, go-containerregistry's remote.Get
+# with ggcr.FromEnvironment in front of authn.DefaultKeychain), not the helper binary: DOCKER_CONFIG
+# names no helper, so only the linked keychain can log it in. It gets the pushed manifest from the
+# Personal registry with the dev user's token, and the helper binary is never run.
+sc_ggcr_keychain() {
+  local host=${HOST[personal]}
+  local ref=$host/e2e-ns/ggcr:v1 out
+  use_helper "$host"
+  with_access_key dev
+  push_image "$ref"
+  expect_401_without_helper "$ref"
+  : >"$S/helper.log"
+  TOKENS0=$(fake_get /_fake/tokens | jq length) || fail "cannot read the fake's issued tokens"
+  out=$(cenv env DOCKER_CONFIG="$S/nohelper" DOCKER_CREDENTIAL_ACR_CACHE_DIR="$S/ggcr-cache" ggcr-e2epull "$ref" 2>"$S/ggcr.err") ||
+    fail "remote.Get through the ggcr keychain failed: $(tail -n 3 "$S/ggcr.err" | tr '\n' ' ')"
+  note "ggcr-e2epull: $out"
+  [ "$out" = "digest $PUSHED_DIGEST user cr_temp_user" ] ||
+    fail "remote.Get through the ggcr keychain answered \"$out\", want \"digest $PUSHED_DIGEST user cr_temp_user\""
+  ! grep -q '^call' "$S/helper.log" || fail "the helper binary was run: $(tr '\n' ';' <"$S/helper.log")"
+  every_token_is ".edition == \"personal\" and .principal == \"$USER_DEV\"" \
+    "Personal Edition tokens of the RAM user dev, asked by the linked keychain"
+}
+
 # --- run ----------------------------------------------------------------------------------------------------
 
 PASSED=0 FAILED=0 SKIPPED=0

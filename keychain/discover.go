@@ -40,6 +40,9 @@ func (k *Keychain) resolveInstance(ctx context.Context, p *Plan, api func(string
 	}
 	if p.InstanceID != "" { // custom domain with instanceId but no regionId
 		ch, err := k.challenge(ctx, reg.Host)
+		if ctx.Err() != nil {
+			return "", "", ctx.Err() // the caller gave up: not a fact about the registry
+		}
 		if err != nil || ch.InstanceID != p.InstanceID {
 			return "", "", fmt.Errorf("the config names instance %s for %s but no regionId, and the registry did not say its region: add regionId to %s", p.InstanceID, reg.Host, p.Entry.Describe())
 		}
@@ -61,6 +64,9 @@ func (k *Keychain) resolveInstance(ctx context.Context, p *Plan, api func(string
 		}
 	} else { // custom domain without instanceId: discover, then confirm
 		ch, err := k.challenge(ctx, reg.Host)
+		if ctx.Err() != nil {
+			return "", "", ctx.Err()
+		}
 		if err != nil || ch.InstanceID == "" {
 			reason := "it did not answer with an ACR challenge"
 			if err != nil {

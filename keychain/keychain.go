@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/docker-credential-acr/docker-credential-acr/acr/crapi"
@@ -37,7 +38,9 @@ type LoginStore interface {
 	List() (map[string]string, error)
 }
 
-// Keychain resolves registry hosts to logins.
+// Keychain resolves registry hosts to logins. Make one with New or FromEnvironment; it is safe
+// for concurrent use. Its fields are what New sets (and what the helper's own commands and tests
+// adjust); set them, and its Config, before the first call, never during calls.
 type Keychain struct {
 	Config *config.Config
 	Cache  *cache.Store // nil: no cache
@@ -58,6 +61,12 @@ type Keychain struct {
 	// shorten the backoff). It reaches the STS calls; the CR calls get it once crapi.Client has a
 	// Retry field to pass to cloudapi.Request.
 	Retry cloudapi.Retry
+	// KMS reads the logins of the entries with a `secret` (Options.KMS); nil: their hosts get
+	// ErrNoKMS.
+	KMS KMSReader
+
+	// index is New's index of the domains the config lists (Serves); shared by copies.
+	index *atomic.Pointer[domainIndex]
 }
 
 func (k *Keychain) Now() time.Time {
@@ -74,12 +83,20 @@ func (k *Keychain) Logger() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-// Get returns the login for serverURL.
-func (k *Keychain) Get(ctx context.Context, serverURL string) (Login, error) {
+// Login is the login for serverURL, with its expiry and where it came from.
+func (k *Keychain) Login(ctx context.Context, serverURL string) (Login, error) {
 	reg, err := ParseServer(serverURL)
 	if err != nil {
 		k.Logger().Debug("not a registry host", "error", err)
 		return Login{}, &NotFoundError{Host: serverURL}
+	}
+	// A host it does not serve costs no file, cache or network access: the answer is known from
+	// the host name and the config in memory (embedders ask every keychain about every host).
+	if !k.Serves(reg) {
+		return Login{}, &NotFoundError{Host: reg.Host}
+	}
+	if err := ctx.Err(); err != nil {
+		return Login{}, err
 	}
 	if k.Logins != nil {
 		if u, s, ok := k.Logins.Get(reg.Host); ok {

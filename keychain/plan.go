@@ -11,6 +11,7 @@ import (
 	"github.com/docker-credential-acr/docker-credential-acr/cache"
 	"github.com/docker-credential-acr/docker-credential-acr/config"
 	"github.com/docker-credential-acr/docker-credential-acr/internal/cloudapi"
+	"github.com/docker-credential-acr/docker-credential-acr/secrets"
 	"github.com/docker-credential-acr/docker-credential-acr/sts"
 )
 
@@ -49,7 +50,50 @@ const (
 // serves reports whether the Keychain could serve reg at all: an ACR default domain, or a host
 // that a config entry lists in its domains. It is the one answer to "is this host mine".
 func (k *Keychain) Serves(reg acr.Registry) bool {
-	return reg.IsACR() || k.listingEntry(reg) != nil
+	return (reg.IsACR() && acrPort(reg)) || (k.mayList(reg.Host) && k.listingEntry(reg) != nil)
+}
+
+// domainIndex is the set of hosts the config's entries list in domains (as acr.Parse keys them),
+// for the config it was made of: a host outside it is no entry's, known with one map lookup
+// instead of parsing every listed domain again (a keychain is asked about every host an embedder
+// pulls from).
+type domainIndex struct {
+	cfg   *config.Config
+	first *config.Registry // &cfg.Registries[0] when made: a new slice makes a new index
+	n     int
+	hosts map[string]bool
+}
+
+// mayList reports whether a config entry may list host: false only when no entry does.
+func (k *Keychain) mayList(host string) bool {
+	if k.index == nil { // a Keychain not made by New: no index, the entries decide
+		return true
+	}
+	regs := k.Config.Registries
+	var first *config.Registry
+	if len(regs) > 0 {
+		first = &regs[0]
+	}
+	ix := k.index.Load()
+	if ix == nil || ix.cfg != k.Config || ix.first != first || ix.n != len(regs) {
+		ix = &domainIndex{cfg: k.Config, first: first, n: len(regs), hosts: map[string]bool{}}
+		for i := range regs {
+			for _, d := range regs[i].Domains {
+				if r, err := acr.Parse(secrets.CanonicalDomain(d)); err == nil {
+					ix.hosts[r.Host] = true
+				}
+			}
+		}
+		k.index.Store(ix)
+	}
+	return ix.hosts[host]
+}
+
+// acrPort reports whether reg's port is one ACR serves its default domains on: 443 (Port ""),
+// or 65001 for the P2P acceleration domains (ACR-FACTS §1). A default domain with another port
+// is no ACR registry, and gets no token unless a config entry lists that host:port.
+func acrPort(reg acr.Registry) bool {
+	return reg.Port == "" || (reg.P2P && reg.Port == "65001")
 }
 
 // listingEntry is the first config entry that lists reg's host in its domains (not one that

@@ -58,7 +58,7 @@ func (k *Keychain) secretPlan(reg acr.Registry, e *config.Registry) (*Plan, erro
 	p.How = append(p.How, "listed in "+e.Describe()+" of "+k.Config.Path+", whose login is the KMS secret "+s.Ref.String())
 	override, ca := k.Config.KMSEndpoint(s)
 	vpc, _ := k.Config.APIVPC(e)
-	ep, err := secrets.Endpoint(override, s.Ref.Region, vpc)
+	ep, err := cloudapi.ResolveEndpoint(override, "kms", s.Ref.Region, vpc)
 	if err != nil {
 		// The override was checked when the config was read and the region is always known:
 		// only a broken invariant gets here. Never another endpoint.
@@ -94,18 +94,10 @@ func (k *Keychain) SignerAccount(p *Plan) string {
 
 // roleAccount is the account of a role ARN acs:ram::<account>:role/<name>, "" for anything else.
 func roleAccount(arn string) string {
-	rest, ok := strings.CutPrefix(arn, "acs:ram::")
-	if !ok {
-		return ""
+	if r, ok := acr.ParseRoleARN(arn); ok {
+		return r.Account
 	}
-	acct, _, ok := strings.Cut(rest, ":")
-	if !ok || acct == "" {
-		return ""
-	}
-	if _, err := strconv.ParseUint(acct, 10, 64); err != nil {
-		return ""
-	}
-	return acct
+	return ""
 }
 
 // secretKey is the cache key of a secret plan's login: the secret (ARN, stage, endpoint), the
@@ -131,8 +123,26 @@ func SecretIdentity(p *Plan) string {
 }
 
 // secretClient is the KMS client of a plan, signing with creds (the plan's provider: chain and hops).
-func (k *Keychain) SecretClient(p *Plan, creds sts.Provider) *secrets.Client {
-	return &secrets.Client{Endpoint: p.Secret.Endpoint, Credentials: creds, Account: p.Secret.Account, Retry: k.Retry}
+func (k *Keychain) SecretClient(p *Plan, creds sts.Provider) secrets.Reader {
+	if k.KMS == nil {
+		return noKMS{}
+	}
+	return k.KMS(p.Secret.Endpoint, creds, p.Secret.Account, k.Retry)
+}
+
+// KMSReader makes the reader of a KMS secret: its endpoint, the credentials that sign, the
+// signer's account when known (it completes a bare secret name's ARN in messages), the retry
+// policy. kms.New of package secrets/kms is the one the binary links.
+type KMSReader func(endpoint cloudapi.Endpoint, creds sts.Provider, account string, retry cloudapi.Retry) secrets.Reader
+
+// ErrNoKMS is the error for a host whose login is a KMS secret, in a program built without KMS
+// support.
+var ErrNoKMS = errors.New("this program reads no KMS secrets: it was built without package secrets/kms (set keychain.Options.KMS to kms.New; the docker-credential-acr binary and keychain/ggcr have it)")
+
+type noKMS struct{}
+
+func (noKMS) Login(context.Context, secrets.Ref, string) (secrets.Login, error) {
+	return secrets.Login{}, ErrNoKMS
 }
 
 // secretLogin is the login of a secret plan: from the cache while it is younger than secretTTL,

@@ -39,10 +39,10 @@ type errBadValue string
 
 func (e errBadValue) Error() string { return string(e) }
 
-// decodeLogin reads {"username": "…", "password": "…"} with the keys in any letter case. Its
+// DecodeLogin reads a secret value {"username": "…", "password": "…"} with the keys in any letter case. Its
 // errors say what is wrong with the shape only: encoding/json's own messages can quote bytes of
 // the input, so they are never passed on.
-func decodeLogin(data string) (username, password string, err error) {
+func DecodeLogin(data string) (username, password string, err error) {
 	var obj map[string]json.RawMessage
 	if json.Unmarshal([]byte(data), &obj) != nil || obj == nil {
 		return "", "", errBadValue("the value is not a JSON object")
@@ -92,7 +92,7 @@ func decodeLogin(data string) (username, password string, err error) {
 
 var _ error = errBadValue("")
 
-// isBadValue reports whether err came from decodeLogin.
+// isBadValue reports whether err came from DecodeLogin.
 func isBadValue(err error) bool {
 	var e errBadValue
 	return errors.As(err, &e)

@@ -41,7 +41,7 @@ func TestDecodeLogin(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			u, p, err := decodeLogin(tt.value)
+			u, p, err := DecodeLogin(tt.value)
 			if tt.user != "" {
 				if err != nil {
 					t.Fatalf("error %v", err)

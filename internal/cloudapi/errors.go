@@ -85,6 +85,11 @@ func classify(ctx context.Context, req Request, err error, info *callInfo) error
 			RequestID:  dara.StringValue(re.GetRequestId()),
 		}
 	}
+	if errors.Is(ctx.Err(), context.Canceled) {
+		// The caller cancelled (an embedder's request ended): say so, and keep context.Canceled.
+		return &TransportError{Service: req.Service, Action: action, Endpoint: req.Endpoint.String(),
+			Err: fmt.Errorf("cancelled by the caller: %w", context.Canceled)}
+	}
 	if ctx.Err() != nil {
 		return &TransportError{Service: req.Service, Action: action, Endpoint: req.Endpoint.String(),
 			Err: fmt.Errorf("gave up when the command's deadline passed (DOCKER_CREDENTIAL_ACR_TIMEOUT): %w", context.DeadlineExceeded)}

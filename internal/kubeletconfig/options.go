@@ -1,13 +1,10 @@
 package kubeletconfig
 
 import (
-	"sync"
-
 	"errors"
 	"fmt"
 	"github.com/docker-credential-acr/docker-credential-acr/acr"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -77,10 +74,6 @@ func defaultMatchImages() []string {
 		"*-registry-vpc.distributed.*.cr.aliyuncs.com:65001",
 	}
 }
-
-var reProviderARN = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`^acs:ram::([0-9]{1,32}):oidc-provider/[A-Za-z0-9._-]{1,128}$`)
-})
 
 func (o options) withDefaults() (options, error) {
 	fail := func(format string, a ...any) (options, error) {
@@ -154,7 +147,7 @@ func (o options) withDefaults() (options, error) {
 			"On ACK with RRSA enabled it is acs:ram::<account>:oidc-provider/ack-rrsa-<cluster id>, shown on the cluster's page under "+
 			"Basic Information > Security and Auditing > RRSA OIDC", kubeletapi.EnvOIDCProviderARN)
 	}
-	if !reProviderARN().MatchString(o.OIDCProviderARN) {
+	if _, ok := acr.ParseProviderARN(o.OIDCProviderARN); !ok {
 		return fail("--oidc-provider-arn %q: want acs:ram::<account>:oidc-provider/<name>", truncate(o.OIDCProviderARN))
 	}
 	return o, nil

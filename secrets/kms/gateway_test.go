@@ -1,4 +1,4 @@
-package secrets_test
+package kms_test
 
 import (
 	"context"
