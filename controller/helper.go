@@ -25,10 +25,13 @@ func loadConfig(path string) (*config.Config, error) {
 }
 
 // settingsFrom turns the helper's config into the controller's settings: per registries entry its
-// hosts and a fetch of its one token (ADAPTER POINT: keychain.Keychain{Config, Log}.Get(ctx, host)
+// hosts and a fetch of its one token (ADAPTER POINT: keychain.New(Options{Config, Logger}).Login(ctx, host)
 // → Login{Username, Secret, ExpiresAt}; Cache nil, the controller keeps the tokens).
 func settingsFrom(cfg *config.Config, log *slog.Logger) (refresh.Settings, error) {
-	k := &keychain.Keychain{Config: cfg, Log: log}
+	k, err := keychain.New(keychain.Options{Config: cfg, Logger: log}) // no CacheDir: cannot fail
+	if err != nil {
+		return refresh.Settings{}, err
+	}
 	s := refresh.Settings{
 		Namespaces:      cfg.Cluster.Namespaces(),
 		ServiceAccounts: cfg.Cluster.Accounts(),
@@ -63,15 +66,15 @@ func settingsFrom(cfg *config.Config, log *slog.Logger) (refresh.Settings, error
 			owner[h] = r.Describe()
 		}
 		key, _ := json.Marshal(struct {
-			Entry     config.Registry
-			Hosts     []string
-			Endpoints config.Endpoints
-			VPC, ECS  bool
-		}{*r, hosts, cfg.Endpoints, cfg.VPC, cfg.ECSMetadata})
+			Entry            config.Registry
+			Hosts            []string
+			Endpoints        config.Endpoints
+			VPC, STSVPC, ECS bool
+		}{*r, hosts, cfg.Endpoints, cfg.VPC, cfg.STSVPCEnv, cfg.ECSMetadata})
 		s.Registries = append(s.Registries, refresh.Registry{
 			Key: string(key), Name: r.Describe(), Hosts: hosts,
 			Fetch: func(ctx context.Context) (refresh.Token, error) {
-				l, err := k.Get(ctx, tokenHost)
+				l, err := k.Login(ctx, tokenHost)
 				if err != nil {
 					return refresh.Token{}, err
 				}

@@ -20,6 +20,9 @@ func installKubeletPlugin(inv *invocation, args []string) int {
 		return 1
 	}
 	v, _ := inv.build.resolve()
+	if askedForHelp(args) { // the usage needs no config
+		return kubeletinstall.Run(args, inv.getenv, kubeletinstall.Self{Path: exe, Version: v}, inv.Stdout, inv.Stderr)
+	}
 	// With --helper-config, the custom domains are that file's, the one the plugin will read.
 	getenv := inv.getenv
 	if f := helperConfigArg(args); f != "" {

@@ -1,6 +1,7 @@
 package kubeletinstall
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -32,7 +33,21 @@ type Self struct {
 // the exit code: 0 done (or nothing to do), 1 failed, 2 bad usage.
 func Run(args []string, getenv func(string) string, self Self, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("install-kubelet-plugin", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	var usage bytes.Buffer
+	fs.SetOutput(&usage)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), `Usage: docker-credential-acr install-kubelet-plugin [--root DIR] [--profile auto|kubeadm|k3s|rke2|generic] [--dry-run] [--uninstall] [flags]
+
+Installs this binary as the kubelet's image credential provider on the node whose filesystem is at
+--root: the plugin acr-credential-provider in the profile's plugin directory, its entry merged into
+the CredentialProviderConfig, the kubelet's two flags, and a kubelet restart when they changed.
+--uninstall takes out what it added (its record: `+stateFile+`).
+  docker-credential-acr install-kubelet-plugin --dry-run
+
+Options (and print-kubelet-config's):
+`)
+		fs.PrintDefaults()
+	}
 	root := fs.String("root", "/", "the node's filesystem (a DaemonSet mounts the host's / there)")
 	profile := fs.String("profile", ProfileAuto, "kubeadm, k3s, rke2, generic, or auto (detected from the node; says which)")
 	var g GenericPaths
@@ -52,8 +67,11 @@ func Run(args []string, getenv func(string) string, self Self, stdout, stderr io
 	opts := kubeletconfig.AddFlags(fs, getenv)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			// Asked for: the usage is the answer, on stdout.
+			_, _ = stdout.Write(usage.Bytes())
 			return 0
 		}
+		_, _ = stderr.Write(usage.Bytes())
 		return 2
 	}
 	if fs.NArg() > 0 {
