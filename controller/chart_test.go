@@ -256,7 +256,15 @@ func TestHelmChartAudienceRBAC(t *testing.T) {
 		}
 		return r.Status.Allowed
 	}
-	if !allowed("system:node:node-1", []string{"system:nodes", "system:authenticated"}, "acr.example.com") {
+	// The RBAC authorizer sees new roles through its informers: wait until it has them (the
+	// deadline only bounds a failure; the answer does not depend on it).
+	nodeAllowed := false
+	for deadline := time.Now().Add(30 * time.Second); !nodeAllowed && time.Now().Before(deadline); {
+		if nodeAllowed = allowed("system:node:node-1", []string{"system:nodes", "system:authenticated"}, "acr.example.com"); !nodeAllowed {
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	if !nodeAllowed {
 		t.Error("a node may not request tokens for the audience")
 	}
 	if allowed("system:node:node-1", []string{"system:nodes", "system:authenticated"}, "other.example.com") {
