@@ -6,6 +6,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -24,10 +26,25 @@ func loadConfig(path string) (*config.Config, error) {
 	return config.LoadFile(path, os.Getenv)
 }
 
+// settingsEnv is what settingsFrom needs besides the config: where the cluster's region comes
+// from, and whether the config is the ACK add-on's ConfigMap (where no entry at all means the
+// Personal Edition of the cluster's region, as the add-on does).
+type settingsEnv struct {
+	region *clusterRegion
+	addon  bool
+}
+
 // settingsFrom turns the helper's config into the controller's settings: per registries entry its
 // hosts and a fetch of its one token (ADAPTER POINT: credhelper.Keychain{Config, Log}.Get(ctx, host)
-// → Login{Username, Secret, ExpiresAt}; Cache nil, the controller keeps the tokens).
-func settingsFrom(cfg *config.Config, log *slog.Logger) (refresh.Settings, error) {
+// → Login{Username, Secret, ExpiresAt}, and Keychain.InstanceLogin for an instance without domains;
+// Cache nil, the controller keeps the tokens).
+func settingsFrom(ctx context.Context, cfg *config.Config, env settingsEnv, log *slog.Logger) (refresh.Settings, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	for _, w := range cfg.Warnings {
+		log.Warn(w)
+	}
 	k := &credhelper.Keychain{Config: cfg, Log: log}
 	s := refresh.Settings{
 		Namespaces:      cfg.Cluster.Namespaces(),
@@ -35,11 +52,76 @@ func settingsFrom(cfg *config.Config, log *slog.Logger) (refresh.Settings, error
 		Threshold:       cfg.ExpiringThreshold,
 		Email:           cfg.Cluster.NotifyEmail,
 	}
+	w := cfg.Cluster.WebhookSettings()
+	s.Webhook = refresh.Webhook{Enable: w.Enable, FailurePolicy: w.FailurePolicy, TimeoutSeconds: int32(w.TimeoutSeconds)}
+	region := func(what string) (string, error) {
+		if env.region == nil {
+			return "", fmt.Errorf("%s names no regionId, and the cluster's region is unknown: add regionId, or start the controller with --region", what)
+		}
+		r, err := env.region.get(ctx)
+		if err != nil {
+			return "", fmt.Errorf("%s names no regionId, and the cluster's region is unknown (%v): add regionId, or start the controller with --region", what, err)
+		}
+		return r, nil
+	}
+	if len(cfg.Registries) == 0 && (env.addon || cfg.Cluster.RegistryInfo) {
+		rg, err := region("acr-registry-info (empty: the Personal Edition of the cluster's region)")
+		if err != nil {
+			return refresh.Settings{}, fmt.Errorf("%s: %w", cfg.Path, err)
+		}
+		hosts := personalHosts(rg)
+		s.Registries = append(s.Registries, refresh.Registry{
+			Key: registryKey(cfg, config.Registry{RegionID: rg}, hosts), Name: "Personal Edition of " + rg, Hosts: hosts,
+			Fetch: hostFetch(k, hosts[0]),
+		})
+		return s, nil
+	}
 	owner := map[string]string{}
 	for i := range cfg.Registries {
 		r := &cfg.Registries[i]
-		hosts, tokenHost, err := entryHosts(r)
-		if err != nil {
+		if r.Secret != nil {
+			log.Warn("skipping a KMS secret entry: the controller writes ACR logins only; give these registries a pull Secret of their own", "entry", r.Describe(), "secret", r.Secret.Ref.String())
+			continue
+		}
+		ek := k
+		if r.CustomAccessKey != "" {
+			ek = &credhelper.Keychain{Config: withAccessKey(cfg, r), Log: log}
+		}
+		if r.InstanceID != "" && !strings.HasPrefix(r.InstanceID, "crpi-") && len(r.Domains) == 0 {
+			// The add-on's form: every domain of the instance, from ListInstanceEndpoint at each
+			// refresh (one call per registry, whatever the number of namespaces).
+			rg := r.RegionID
+			if rg == "" {
+				var err error
+				if rg, err = region(r.Describe()); err != nil {
+					return refresh.Settings{}, fmt.Errorf("%s: %w", cfg.Path, err)
+				}
+			}
+			entry := *r
+			s.Registries = append(s.Registries, refresh.Registry{
+				Key: registryKey(cfg, entry, []string{"instance", rg}), Name: r.Describe(),
+				Fetch: func(ctx context.Context) (refresh.Token, error) {
+					l, domains, err := ek.InstanceLogin(ctx, &entry, rg)
+					if err != nil {
+						return refresh.Token{}, err
+					}
+					return refresh.Token{Username: l.Username, Password: l.Secret, ExpiresAt: l.ExpiresAt, Hosts: domains}, nil
+				},
+			})
+			continue
+		}
+		var hosts []string
+		var tokenHost string
+		var err error
+		if len(r.Domains) == 0 && r.InstanceID == "" && r.RegionID == "" {
+			// No instanceId, no regionId: the Personal Edition of the cluster's region.
+			rg, err := region(r.Describe())
+			if err != nil {
+				return refresh.Settings{}, fmt.Errorf("%s: %w", cfg.Path, err)
+			}
+			hosts = personalHosts(rg)
+			tokenHost = hosts[0]
+		} else if hosts, tokenHost, err = entryHosts(r); err != nil {
 			return refresh.Settings{}, fmt.Errorf("%s: %s: %w", cfg.Path, r.Describe(), err)
 		}
 		// The Keychain picks an entry per host; the token host must pick this one, or the Secret
@@ -62,24 +144,54 @@ func settingsFrom(cfg *config.Config, log *slog.Logger) (refresh.Settings, error
 			}
 			owner[h] = r.Describe()
 		}
-		key, _ := json.Marshal(struct {
-			Entry     config.Registry
-			Hosts     []string
-			Endpoints config.Endpoints
-			VPC, ECS  bool
-		}{*r, hosts, cfg.Endpoints, cfg.VPC, cfg.ECSMetadata})
 		s.Registries = append(s.Registries, refresh.Registry{
-			Key: string(key), Name: r.Describe(), Hosts: hosts,
-			Fetch: func(ctx context.Context) (refresh.Token, error) {
-				l, err := k.Get(ctx, tokenHost)
-				if err != nil {
-					return refresh.Token{}, err
-				}
-				return refresh.Token{Username: l.Username, Password: l.Secret, ExpiresAt: l.ExpiresAt}, nil
-			},
+			Key: registryKey(cfg, *r, hosts), Name: r.Describe(), Hosts: hosts, Fetch: hostFetch(ek, tokenHost),
 		})
 	}
 	return s, nil
+}
+
+func hostFetch(k *credhelper.Keychain, host string) func(context.Context) (refresh.Token, error) {
+	return func(ctx context.Context) (refresh.Token, error) {
+		l, err := k.Get(ctx, host)
+		if err != nil {
+			return refresh.Token{}, err
+		}
+		return refresh.Token{Username: l.Username, Password: l.Secret, ExpiresAt: l.ExpiresAt}, nil
+	}
+}
+
+// registryKey changes whenever anything that decides an entry's token changes. It is a hash: the
+// entry may hold an AccessKey secret (customAccessKeySecret).
+func registryKey(cfg *config.Config, r config.Registry, hosts []string) string {
+	b, _ := json.Marshal(struct {
+		Entry     config.Registry
+		Hosts     []string
+		Endpoints config.Endpoints
+		VPC, ECS  bool
+	}{r, hosts, cfg.Endpoints, cfg.VPC, cfg.ECSMetadata})
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// withAccessKey is cfg seen by an entry with the add-on's customAccessKey: its AccessKey pair is
+// the environment's, and no other source of base credentials (a security token, RRSA variables)
+// is mixed in.
+func withAccessKey(cfg *config.Config, r *config.Registry) *config.Config {
+	c := *cfg
+	id, secret := r.CustomAccessKey, r.CustomAccessKeySecret
+	c.Getenv = func(name string) string {
+		switch name {
+		case "ALIBABA_CLOUD_ACCESS_KEY_ID":
+			return id
+		case "ALIBABA_CLOUD_ACCESS_KEY_SECRET":
+			return secret
+		case "ALIBABA_CLOUD_SECURITY_TOKEN", "ALIBABA_CLOUD_ROLE_ARN", "ALIBABA_CLOUD_OIDC_PROVIDER_ARN", "ALIBABA_CLOUD_OIDC_TOKEN_FILE", "ALIBABA_CLOUD_OIDC_TOKEN":
+			return ""
+		}
+		return cfg.Env(name)
+	}
+	return &c
 }
 
 // entryHosts lists the hosts one entry's token serves (ACR's naming rules: an instance's default
@@ -111,7 +223,7 @@ func entryHosts(r *config.Registry) (hosts []string, tokenHost string, err error
 				add(reg.InstanceName + "-registry-vpc." + reg.Region + ".cr.aliyuncs.com")
 			}
 		case acr.EditionPersonal:
-			for _, h := range personalHosts(reg.Region, reg.Intl) {
+			for _, h := range personalHosts(reg.Region) {
 				add(h)
 			}
 		case acr.EditionPersonalInstance:
@@ -148,7 +260,7 @@ func entryHosts(r *config.Registry) (hosts []string, tokenHost string, err error
 		if r.RegionID == "" {
 			return nil, "", fmt.Errorf("a Personal Edition entry needs regionId (the region of registry.<region>.aliyuncs.com)")
 		}
-		for _, h := range personalHosts(r.RegionID, false) {
+		for _, h := range personalHosts(r.RegionID) {
 			add(h)
 		}
 		tokenHost = hosts[0]
@@ -156,9 +268,14 @@ func entryHosts(r *config.Registry) (hosts []string, tokenHost string, err error
 	return hosts, tokenHost, nil
 }
 
-func personalHosts(region string, intl bool) []string {
-	if intl {
-		return []string{"registry-intl." + region + ".aliyuncs.com", "registry-intl-vpc." + region + ".aliyuncs.com"}
+// personalHosts are the Personal Edition (classic) hosts of a region, all served by the region's
+// one token: China site and international site names, public, VPC and classic-network, and the
+// region-less registry.aliyuncs.com, which is cn-hangzhou's.
+func personalHosts(region string) []string {
+	hosts := []string{"registry." + region + ".aliyuncs.com", "registry-vpc." + region + ".aliyuncs.com", "registry-internal." + region + ".aliyuncs.com",
+		"registry-intl." + region + ".aliyuncs.com", "registry-intl-vpc." + region + ".aliyuncs.com"}
+	if region == "cn-hangzhou" {
+		hosts = append(hosts, "registry.aliyuncs.com")
 	}
-	return []string{"registry." + region + ".aliyuncs.com", "registry-vpc." + region + ".aliyuncs.com", "registry-internal." + region + ".aliyuncs.com"}
+	return hosts
 }

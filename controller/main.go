@@ -24,6 +24,8 @@ func main() {
 	fs := flag.NewFlagSet("acr-credential-controller", flag.ContinueOnError)
 	fs.StringVar(&o.Kubeconfig, "kubeconfig", "", "kubeconfig file (default: the in-cluster service account)")
 	fs.StringVar(&o.ConfigPath, "config", o.ConfigPath, "the docker-credential-acr config file, typically a mounted ConfigMap; re-read when it changes")
+	fs.StringVar(&o.AddonConfigMap, "addon-configmap", "", "read the ACK add-on's ConfigMap (NAMESPACE/NAME, e.g. kube-system/acr-configuration) through the API instead of --config; re-read when it changes")
+	fs.StringVar(&o.Region, "region", "", "the cluster's region, for entries without regionId (default: the ECS metadata service's region-id)")
 	fs.StringVar(&o.Namespace, "namespace", o.Namespace, "the controller's own namespace, where its Lease lives")
 	fs.BoolVar(&o.LeaderElect, "leader-elect", true, "hold a Lease so that one replica writes")
 	fs.StringVar(&o.HealthAddr, "health-addr", o.HealthAddr, "address of /healthz, /readyz and /metrics")

@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -17,13 +18,19 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/docker-credential-acr/docker-credential-acr/acr"
 	"github.com/docker-credential-acr/docker-credential-acr/controller/internal/refresh"
 )
 
 // options are the flags.
 type options struct {
-	Kubeconfig  string
-	ConfigPath  string
+	Kubeconfig string
+	ConfigPath string
+	// AddonConfigMap, NAMESPACE/NAME, reads the ACK add-on's ConfigMap through the API instead
+	// of ConfigPath.
+	AddonConfigMap string
+	// Region is the cluster's region, for entries that name none (else the ECS metadata's).
+	Region      string
 	Namespace   string
 	LeaderElect bool
 	HealthAddr  string
@@ -41,6 +48,8 @@ type options struct {
 	listening func(addr string)
 	// log replaces the stderr logger (tests).
 	log *slog.Logger
+	// metadata replaces the ECS metadata service's address (tests: the fake's).
+	metadata string
 }
 
 const inClusterNamespace = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
@@ -75,12 +84,12 @@ func run(ctx context.Context, o options) error {
 		}
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
 	}
-	settings, err := loadSettings(o.ConfigPath, log)
-	if err != nil {
-		return err
+	if o.Region != "" && !acr.ValidRegion(o.Region) {
+		return fmt.Errorf("--region %q is not a region id such as cn-hangzhou", o.Region)
 	}
 	rc := o.rest
 	if rc == nil {
+		var err error
 		if rc, err = clientcmd.BuildConfigFromFlags("", o.Kubeconfig); err != nil {
 			return fmt.Errorf("kubeconfig: %w (in a pod, leave --kubeconfig empty)", err)
 		}
@@ -92,6 +101,19 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
+	var src source = fileSource{o.ConfigPath}
+	if o.AddonConfigMap != "" {
+		ns, name, err := parseConfigMapRef(o.AddonConfigMap)
+		if err != nil {
+			return err
+		}
+		src = configMapSource{client: client, namespace: ns, name: name}
+	}
+	env := settingsEnv{region: &clusterRegion{flag: o.Region, base: o.metadata}, addon: src.addon()}
+	settings, err := loadSettings(ctx, src, env, log)
+	if err != nil {
+		return err
+	}
 
 	m := refresh.NewMetrics()
 	ctrl := refresh.New(client, settings)
@@ -99,8 +121,11 @@ func run(ctx context.Context, o options) error {
 	current := fingerprint(settings)
 	var configOK atomic.Bool
 	configOK.Store(true)
+	var reloadMu sync.Mutex
 	reload := func() {
-		s, err := loadSettings(o.ConfigPath, log)
+		reloadMu.Lock()
+		defer reloadMu.Unlock()
+		s, err := loadSettings(ctx, src, env, log)
 		m.Reloaded(err)
 		if err != nil {
 			configOK.Store(false)
@@ -115,7 +140,7 @@ func run(ctx context.Context, o options) error {
 		}
 	}
 	go func() {
-		if err := refresh.WatchConfig(ctx, o.ConfigPath, log, reload); err != nil {
+		if err := src.watch(ctx, log, reload); err != nil {
 			log.Error("cannot watch the config; changes need a restart", "error", err)
 		}
 	}()
@@ -166,12 +191,12 @@ func run(ctx context.Context, o options) error {
 	return nil
 }
 
-func loadSettings(path string, log *slog.Logger) (refresh.Settings, error) {
-	cfg, err := loadConfig(path)
+func loadSettings(ctx context.Context, src source, env settingsEnv, log *slog.Logger) (refresh.Settings, error) {
+	cfg, err := src.load(ctx)
 	if err != nil {
 		return refresh.Settings{}, err
 	}
-	return settingsFrom(cfg, log)
+	return settingsFrom(ctx, cfg, env, log)
 }
 
 // fingerprint says whether two settings do the same thing.
@@ -181,5 +206,5 @@ func fingerprint(s refresh.Settings) string {
 		keys = append(keys, r.Key)
 	}
 	slices.Sort(keys)
-	return fmt.Sprint(keys, s.Namespaces, s.ServiceAccounts, s.Threshold, s.Email)
+	return fmt.Sprint(keys, s.Namespaces, s.ServiceAccounts, s.Threshold, s.Email, s.Webhook)
 }
