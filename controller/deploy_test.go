@@ -12,6 +12,7 @@ import (
 	"slices"
 	"testing"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	authv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -85,6 +86,14 @@ func applyManifests(ctx context.Context, c kubernetes.Interface, dir string) err
 			_, err = c.RbacV1().RoleBindings(o.Namespace).Create(ctx, o, opts)
 		case *appsv1.Deployment:
 			_, err = c.AppsV1().Deployments(o.Namespace).Create(ctx, o, opts)
+		case *corev1.Service:
+			_, err = c.CoreV1().Services(o.Namespace).Create(ctx, o, opts)
+		case *admissionregistrationv1.MutatingWebhookConfiguration:
+			_, err = c.AdmissionregistrationV1().MutatingWebhookConfigurations().Create(ctx, o, opts)
+		case *admissionregistrationv1.ValidatingAdmissionPolicy:
+			_, err = c.AdmissionregistrationV1().ValidatingAdmissionPolicies().Create(ctx, o, opts)
+		case *admissionregistrationv1.ValidatingAdmissionPolicyBinding:
+			_, err = c.AdmissionregistrationV1().ValidatingAdmissionPolicyBindings().Create(ctx, o, opts)
 		default:
 			err = fmt.Errorf("unexpected %T in deploy/", obj)
 		}

@@ -29,6 +29,13 @@ type options struct {
 	// AddonConfigMap, NAMESPACE/NAME, reads the ACK add-on's ConfigMap through the API instead
 	// of ConfigPath.
 	AddonConfigMap string
+	// Webhook serves the mutating admission webhook whatever the config's webhook-configuration
+	// says (which can enable it too).
+	Webhook                  bool
+	WebhookAddr              string
+	WebhookService           string // the Service in Namespace the API server calls
+	WebhookConfigurationName string
+	WebhookCertSecret        string
 	// Region is the cluster's region, for entries that name none (else the ECS metadata's).
 	Region      string
 	Namespace   string
@@ -50,6 +57,10 @@ type options struct {
 	log *slog.Logger
 	// metadata replaces the ECS metadata service's address (tests: the fake's).
 	metadata string
+	// webhookURL replaces the Service in the webhook configuration, and webhookListening receives
+	// the webhook's address (tests: the API server calls https://127.0.0.1:port).
+	webhookURL       func(addr string) string
+	webhookListening func(addr string)
 }
 
 const inClusterNamespace = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
@@ -63,6 +74,8 @@ func defaultOptions() options {
 		ConfigPath: "/etc/acr-credential-controller/config.yaml", Namespace: ns, LeaderElect: true,
 		HealthAddr: ":8080", SecretName: refresh.DefaultSecretName, LeaseName: "acr-credential-controller",
 		QPS: 200, Burst: 400, Workers: refresh.DefaultWorkers,
+		WebhookAddr: ":9443", WebhookService: "acr-credential-controller-webhook",
+		WebhookConfigurationName: "acr-credential-controller", WebhookCertSecret: "acr-credential-controller-webhook-tls",
 	}
 }
 
@@ -118,6 +131,13 @@ func run(ctx context.Context, o options) error {
 	m := refresh.NewMetrics()
 	ctrl := refresh.New(client, settings)
 	ctrl.SecretName, ctrl.Workers, ctrl.Log, ctrl.Metrics = o.SecretName, o.Workers, log, m
+	var wh *webhookServer
+	if o.Webhook || settings.Webhook.Enable {
+		if wh, err = startWebhook(ctx, o, client, ctrl, settings.Webhook, log); err != nil {
+			return err
+		}
+		defer wh.close()
+	}
 	current := fingerprint(settings)
 	var configOK atomic.Bool
 	configOK.Store(true)
@@ -137,6 +157,11 @@ func run(ctx context.Context, o options) error {
 			current = fp
 			log.Info("config changed", "registries", len(s.Registries), "namespaces", strings.Join(s.Namespaces, ","), "serviceAccounts", strings.Join(s.ServiceAccounts, ","))
 			ctrl.Update(s)
+			if wh != nil {
+				wh.update(ctx, s.Webhook)
+			} else if s.Webhook.Enable {
+				log.Warn("webhook-configuration enables the webhook: restart the controller to start it")
+			}
 		}
 	}
 	go func() {
