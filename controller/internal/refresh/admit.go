@@ -70,6 +70,7 @@ func (c *Controller) admit(req *admissionv1.AdmissionRequest) *admissionv1.Admis
 	}
 	secret := c.secretName()
 	if slices.ContainsFunc(sa.ImagePullSecrets, func(r corev1.LocalObjectReference) bool { return r.Name == secret }) {
+		// Someone named the Secret already: theirs, not marked as the controller's.
 		return allow
 	}
 	var ops []patchOp
@@ -77,6 +78,11 @@ func (c *Controller) admit(req *admissionv1.AdmissionRequest) *admissionv1.Admis
 		ops = []patchOp{{Op: "add", Path: "/imagePullSecrets", Value: []corev1.LocalObjectReference{{Name: secret}}}}
 	} else {
 		ops = []patchOp{{Op: "add", Path: "/imagePullSecrets/-", Value: corev1.LocalObjectReference{Name: secret}}}
+	}
+	if sa.Annotations == nil {
+		ops = append(ops, patchOp{Op: "add", Path: "/metadata/annotations", Value: map[string]string{AddedAnnotation: secret}})
+	} else {
+		ops = append(ops, patchOp{Op: "add", Path: "/metadata/annotations/" + escapePointer(AddedAnnotation), Value: secret})
 	}
 	patch, err := json.Marshal(ops)
 	if err != nil {
