@@ -94,4 +94,3 @@ func (c *Controller) admit(req *admissionv1.AdmissionRequest) *admissionv1.Admis
 	c.Metrics.accountPatched()
 	return allow
 }
-
