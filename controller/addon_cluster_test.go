@@ -75,14 +75,14 @@ func TestAddonConfigMap(t *testing.T) {
 	})
 
 	// A key the add-on does not have: not ready, the last good config stays, the error names it.
-	data["watch-namespaces"] = "x"
+	data["watch-namespacez"] = "x"
 	putAddonConfigMap(t, data)
 	waitFor(t, "/readyz to report the broken ConfigMap", func() (bool, string) {
 		code, body := r.get("/readyz")
 		return code == 503, fmt.Sprint(code, body)
 	})
 	waitFor(t, "the log to name the unknown key", func() (bool, string) {
-		return strings.Contains(r.logs.String(), "watch-namespaces: unknown key"), ""
+		return strings.Contains(r.logs.String(), "watch-namespacez: unknown key"), ""
 	})
 	if a, _ := secretAuths(t, "addon-b"); len(a) != len(want) {
 		t.Errorf("a broken ConfigMap changed the Secret: %v", sortedKeys(a))
