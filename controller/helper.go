@@ -1,7 +1,7 @@
 package main
 
 // helper.go is the controller's one point of contact with the helper's packages (config, acr,
-// credhelper): everything it needs from them goes through the three functions here, so that a change
+// keychain): everything it needs from them goes through the three functions here, so that a change
 // of their API is a change of this file only.
 
 import (
@@ -17,7 +17,7 @@ import (
 	"github.com/docker-credential-acr/docker-credential-acr/acr"
 	"github.com/docker-credential-acr/docker-credential-acr/config"
 	"github.com/docker-credential-acr/docker-credential-acr/controller/internal/refresh"
-	"github.com/docker-credential-acr/docker-credential-acr/credhelper"
+	"github.com/docker-credential-acr/docker-credential-acr/keychain"
 )
 
 // loadConfig reads the helper's config file at path, with the process environment's overrides,
@@ -35,7 +35,7 @@ type settingsEnv struct {
 }
 
 // settingsFrom turns the helper's config into the controller's settings: per registries entry its
-// hosts and a fetch of its one token (ADAPTER POINT: credhelper.Keychain{Config, Log}.Get(ctx, host)
+// hosts and a fetch of its one token (ADAPTER POINT: keychain.Keychain{Config, Log}.Get(ctx, host)
 // → Login{Username, Secret, ExpiresAt}, and Keychain.InstanceLogin for an instance without domains;
 // Cache nil, the controller keeps the tokens).
 func settingsFrom(ctx context.Context, cfg *config.Config, env settingsEnv, log *slog.Logger) (refresh.Settings, error) {
@@ -45,7 +45,7 @@ func settingsFrom(ctx context.Context, cfg *config.Config, env settingsEnv, log 
 	for _, w := range cfg.Warnings {
 		log.Warn(w)
 	}
-	k := &credhelper.Keychain{Config: cfg, Log: log}
+	k := &keychain.Keychain{Config: cfg, Log: log}
 	s := refresh.Settings{
 		Namespaces:      cfg.Cluster.Namespaces(),
 		ServiceAccounts: cfg.Cluster.Accounts(),
@@ -83,10 +83,6 @@ func settingsFrom(ctx context.Context, cfg *config.Config, env settingsEnv, log 
 			log.Warn("skipping a KMS secret entry: the controller writes ACR logins only; give these registries a pull Secret of their own", "entry", r.Describe(), "secret", r.Secret.Ref.String())
 			continue
 		}
-		ek := k
-		if r.CustomAccessKey != "" {
-			ek = &credhelper.Keychain{Config: withAccessKey(cfg, r), Log: log}
-		}
 		if r.InstanceID != "" && !strings.HasPrefix(r.InstanceID, "crpi-") && len(r.Domains) == 0 {
 			// The add-on's form: every domain of the instance, from ListInstanceEndpoint at each
 			// refresh (one call per registry, whatever the number of namespaces).
@@ -101,7 +97,7 @@ func settingsFrom(ctx context.Context, cfg *config.Config, env settingsEnv, log 
 			s.Registries = append(s.Registries, refresh.Registry{
 				Key: registryKey(cfg, entry, []string{"instance", rg}), Name: r.Describe(),
 				Fetch: func(ctx context.Context) (refresh.Token, error) {
-					l, domains, err := ek.InstanceLogin(ctx, &entry, rg)
+					l, domains, err := k.InstanceLogin(ctx, &entry, rg)
 					if err != nil {
 						return refresh.Token{}, err
 					}
@@ -145,13 +141,13 @@ func settingsFrom(ctx context.Context, cfg *config.Config, env settingsEnv, log 
 			owner[h] = r.Describe()
 		}
 		s.Registries = append(s.Registries, refresh.Registry{
-			Key: registryKey(cfg, *r, hosts), Name: r.Describe(), Hosts: hosts, Fetch: hostFetch(ek, tokenHost),
+			Key: registryKey(cfg, *r, hosts), Name: r.Describe(), Hosts: hosts, Fetch: hostFetch(k, tokenHost),
 		})
 	}
 	return s, nil
 }
 
-func hostFetch(k *credhelper.Keychain, host string) func(context.Context) (refresh.Token, error) {
+func hostFetch(k *keychain.Keychain, host string) func(context.Context) (refresh.Token, error) {
 	return func(ctx context.Context) (refresh.Token, error) {
 		l, err := k.Get(ctx, host)
 		if err != nil {
@@ -172,26 +168,6 @@ func registryKey(cfg *config.Config, r config.Registry, hosts []string) string {
 	}{r, hosts, cfg.Endpoints, cfg.VPC, cfg.ECSMetadata})
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
-}
-
-// withAccessKey is cfg seen by an entry with the add-on's customAccessKey: its AccessKey pair is
-// the environment's, and no other source of base credentials (a security token, RRSA variables)
-// is mixed in.
-func withAccessKey(cfg *config.Config, r *config.Registry) *config.Config {
-	c := *cfg
-	id, secret := r.CustomAccessKey, r.CustomAccessKeySecret
-	c.Getenv = func(name string) string {
-		switch name {
-		case "ALIBABA_CLOUD_ACCESS_KEY_ID":
-			return id
-		case "ALIBABA_CLOUD_ACCESS_KEY_SECRET":
-			return secret
-		case "ALIBABA_CLOUD_SECURITY_TOKEN", "ALIBABA_CLOUD_ROLE_ARN", "ALIBABA_CLOUD_OIDC_PROVIDER_ARN", "ALIBABA_CLOUD_OIDC_TOKEN_FILE", "ALIBABA_CLOUD_OIDC_TOKEN":
-			return ""
-		}
-		return cfg.Env(name)
-	}
-	return &c
 }
 
 // entryHosts lists the hosts one entry's token serves (ACR's naming rules: an instance's default

@@ -3,6 +3,7 @@ package credhelper
 import (
 	"context"
 	"fmt"
+	"github.com/docker-credential-acr/docker-credential-acr/keychain"
 	"io"
 	"log/slog"
 	"runtime"
@@ -46,7 +47,7 @@ type invocation struct {
 	name   string // the first argument
 	// With withKeychain:
 	cfg *config.Config
-	k   *Keychain
+	k   *keychain.Keychain
 	log *slog.Logger
 	ctx context.Context
 }
@@ -161,8 +162,8 @@ func lookupCommand(name string) command {
 
 // openKeychain opens the stores the configuration names; a store that cannot be opened is a
 // warning, and the command goes on without it.
-func openKeychain(cfg *config.Config, log *slog.Logger) *Keychain {
-	k := &Keychain{Config: cfg, Log: log}
+func openKeychain(cfg *config.Config, log *slog.Logger) *keychain.Keychain {
+	k := &keychain.Keychain{Config: cfg, Log: log}
 	for _, w := range cfg.Warnings {
 		log.Warn(w)
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/docker-credential-acr/docker-credential-acr/keychain"
 	"io"
 	"strings"
 	"time"
@@ -21,7 +22,7 @@ const maxInput = 64 << 10
 
 // Docker serves the docker credential-helper protocol (get, store, erase, list).
 type Docker struct {
-	Keychain *Keychain
+	Keychain *keychain.Keychain
 	Ctx      context.Context
 	Strict   bool
 }
@@ -92,33 +93,33 @@ func (d *Docker) Get(serverURL string) (string, string, error) {
 		if !l.ExpiresAt.IsZero() {
 			attrs = append(attrs, "expires", l.ExpiresAt.UTC().Format(time.RFC3339))
 		}
-		d.Keychain.log().Debug("login handed out", attrs...)
+		d.Keychain.Logger().Debug("login handed out", attrs...)
 		return l.Username, l.Secret, nil
 	}
-	var nf *notFoundError
+	var nf *keychain.NotFoundError
 	if errors.As(err, &nf) {
 		switch {
 		case nf.NoCredentials:
 			// Not a failure: with no credentials the answer is "not found" and clients pull
 			// anonymously, so stderr stays quiet at the default level. doctor explains.
-			d.Keychain.log().Info(nf.Hint)
+			d.Keychain.Logger().Info(nf.Hint)
 		case nf.Hint != "":
-			d.Keychain.log().Warn(nf.Hint)
+			d.Keychain.Logger().Warn(nf.Hint)
 		default:
-			d.Keychain.log().Debug("not an Alibaba Cloud ACR host, and no config entry lists it in domains: answering not found", "host", truncate(serverURL))
+			d.Keychain.Logger().Debug("not an Alibaba Cloud ACR host, and no config entry lists it in domains: answering not found", "host", truncate(serverURL))
 		}
 		return "", "", credentials.NewErrCredentialsNotFound()
 	}
 	if d.Strict {
 		return "", "", err
 	}
-	d.Keychain.log().Error(err.Error() + " (going on without credentials; DOCKER_CREDENTIAL_ACR_STRICT=1 makes this an error)")
+	d.Keychain.Logger().Error(err.Error() + " (going on without credentials; DOCKER_CREDENTIAL_ACR_STRICT=1 makes this an error)")
 	return "", "", credentials.NewErrCredentialsNotFound()
 }
 
 // Add implements credentials.Helper: `docker login` to a host configured with this helper.
 func (d *Docker) Add(c *credentials.Credentials) error {
-	reg, err := parseServer(c.ServerURL)
+	reg, err := keychain.ParseServer(c.ServerURL)
 	if err != nil {
 		return fmt.Errorf("cannot store credentials: %q is not a registry host", truncate(c.ServerURL))
 	}
@@ -133,7 +134,7 @@ func (d *Docker) Add(c *credentials.Credentials) error {
 
 // Delete implements credentials.Helper: `docker logout` forgets stored and cached credentials.
 func (d *Docker) Delete(serverURL string) error {
-	reg, err := parseServer(serverURL)
+	reg, err := keychain.ParseServer(serverURL)
 	if err != nil {
 		return fmt.Errorf("%q is not a registry host", truncate(serverURL))
 	}
@@ -147,7 +148,7 @@ func (d *Docker) Delete(serverURL string) error {
 	}
 	// The token this host would use may have been fetched under another host of the same
 	// region or instance.
-	if p, err := d.Keychain.plan(d.Ctx, reg); err == nil {
+	if p, err := d.Keychain.Plan(d.Ctx, reg); err == nil {
 		if _, err := d.Keychain.Cache.Remove(p.Key); err != nil {
 			return err
 		}
@@ -162,7 +163,7 @@ func (d *Docker) List() (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	now := d.Keychain.now()
+	now := d.Keychain.Now()
 	for _, e := range entries {
 		if e.Valid(now) {
 			out[e.Host] = e.Username

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/docker-credential-acr/docker-credential-acr/keychain"
 	"io"
 	"strings"
 	"time"
@@ -74,7 +75,7 @@ type doctorStep struct {
 }
 
 // Doctor runs `doctor [--json] [--online] HOST...`; it returns the exit code.
-func Doctor(ctx context.Context, k *Keychain, args []string, stdout, stderr io.Writer) int {
+func Doctor(ctx context.Context, k *keychain.Keychain, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("doctor", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print JSON")
@@ -92,12 +93,12 @@ func Doctor(ctx context.Context, k *Keychain, args []string, stdout, stderr io.W
 		return 2
 	}
 	if *pol {
-		return k.printPolicies(ctx, fs.Args(), *asJSON, stdout, stderr)
+		return printPolicies(k, ctx, fs.Args(), *asJSON, stdout, stderr)
 	}
 	var reports []*doctorReport
 	bad := false
 	for _, h := range fs.Args() {
-		r := k.diagnose(ctx, h, *online)
+		r := diagnose(k, ctx, h, *online)
 		bad = bad || len(r.Problems) > 0
 		reports = append(reports, r)
 	}
@@ -116,9 +117,9 @@ func Doctor(ctx context.Context, k *Keychain, args []string, stdout, stderr io.W
 	return 0
 }
 
-func (k *Keychain) diagnose(ctx context.Context, input string, online bool) *doctorReport {
+func diagnose(k *keychain.Keychain, ctx context.Context, input string, online bool) *doctorReport {
 	r := &doctorReport{Input: input, ConfigFile: k.Config.Path, CacheDir: k.Cache.Dir()}
-	reg, err := parseServer(input)
+	reg, err := keychain.ParseServer(input)
 	if err != nil {
 		r.Problems = append(r.Problems, fmt.Sprintf("%v: write the registry host as it appears in the image name, e.g. registry.cn-hangzhou.aliyuncs.com", err))
 		return r
@@ -128,16 +129,16 @@ func (k *Keychain) diagnose(ctx context.Context, input string, online bool) *doc
 		_, _, r.Stored = k.Logins.Get(reg.Host)
 	}
 	if online {
-		r.Challenge = k.readChallengeForDoctor(ctx, reg.Host)
+		r.Challenge = readChallengeForDoctor(k, ctx, reg.Host)
 	} else {
-		ctx = withoutAPICalls(ctx)
+		ctx = keychain.WithoutAPICalls(ctx)
 	}
 	if reg.Edition == acr.EditionPersonalInstance && k.Config.PersonalInstanceTokens {
 		r.Notices = append(r.Notices, personalInstanceNote)
 	}
-	p, err := k.plan(ctx, reg)
+	p, err := k.Plan(ctx, reg)
 	if err != nil {
-		var nf *notFoundError
+		var nf *keychain.NotFoundError
 		if errors.As(err, &nf) && nf.Hint == "" {
 			err = fmt.Errorf("%s is not an Alibaba Cloud ACR host, and no config entry lists it in domains: add it to the config file (registries: - domains: [%s], instanceId, regionId)", reg.Host, reg.Host)
 		}
@@ -149,7 +150,7 @@ func (k *Keychain) diagnose(ctx context.Context, input string, online bool) *doc
 		return r
 	}
 	if p.Secret != nil {
-		k.diagnoseSecret(ctx, p, r, online)
+		diagnoseSecret(k, ctx, p, r, online)
 		return r
 	}
 	r.ACR = true
@@ -175,7 +176,7 @@ func (k *Keychain) diagnose(ctx context.Context, input string, online bool) *doc
 		r.How = append(r.How, "a stored login (docker login) is used before any token")
 	}
 	if e, ok := k.Cache.Get(p.Key); ok {
-		r.Cached = &cachedToken{Username: e.Username, ExpiresAt: e.ExpiresAt, FetchedAt: e.FetchedAt, Fresh: e.Fresh(k.now(), k.Config.ExpiringThreshold)}
+		r.Cached = &cachedToken{Username: e.Username, ExpiresAt: e.ExpiresAt, FetchedAt: e.FetchedAt, Fresh: e.Fresh(k.Now(), k.Config.ExpiringThreshold)}
 	}
 	if p.Chain.Empty() && !r.Stored {
 		msg := "no Alibaba Cloud credentials on this machine: set ALIBABA_CLOUD_ACCESS_KEY_ID/ALIBABA_CLOUD_ACCESS_KEY_SECRET, configure the aliyun CLI, or use RRSA"
@@ -190,19 +191,19 @@ func (k *Keychain) diagnose(ctx context.Context, input string, online bool) *doc
 		return r
 	}
 	if online {
-		k.runSteps(ctx, p, r)
+		runSteps(k, ctx, p, r)
 	}
 	return r
 }
 
 // runSteps runs the chain, each role hop and the token call one by one, timing each.
-func (k *Keychain) runSteps(ctx context.Context, p *hostPlan, r *doctorReport) {
+func runSteps(k *keychain.Keychain, ctx context.Context, p *keychain.Plan, r *doctorReport) {
 	step := func(name string, f func() (string, error)) bool {
 		t0 := time.Now()
 		detail, err := f()
 		s := doctorStep{Name: name, OK: err == nil, Millis: float64(time.Since(t0).Microseconds()) / 1000, Detail: detail}
 		if err != nil {
-			s.Failure = k.explain(p, err).Error()
+			s.Failure = k.Explain(p, err).Error()
 			r.Problems = append(r.Problems, name+": "+s.Failure)
 		}
 		r.Steps = append(r.Steps, s)
@@ -230,15 +231,15 @@ func (k *Keychain) runSteps(ctx context.Context, p *hostPlan, r *doctorReport) {
 	q := *p
 	q.Provider = sts.Static(creds)
 	if p.Secret != nil {
-		step("KMS GetSecretValue "+p.Secret.ARN(), func() (string, error) { return k.secretStep(ctx, &q, q.Provider, r) })
+		step("KMS GetSecretValue "+p.Secret.ARN(), func() (string, error) { return secretStep(k, ctx, &q, q.Provider, r) })
 		return
 	}
 	step("registry token", func() (string, error) {
-		t, err := k.fetch(ctx, &q)
+		t, err := k.Fetch(ctx, &q)
 		if err != nil {
 			return "", err
 		}
-		return fmt.Sprintf("user %s, expires %s (in %s)", t.Username, t.ExpiresAt.UTC().Format(time.RFC3339), t.ExpiresAt.Sub(k.now()).Round(time.Second)), nil
+		return fmt.Sprintf("user %s, expires %s (in %s)", t.Username, t.ExpiresAt.UTC().Format(time.RFC3339), t.ExpiresAt.Sub(k.Now()).Round(time.Second)), nil
 	})
 }
 
@@ -247,8 +248,8 @@ const personalInstanceNote = "personalInstanceTokens is experimental: nothing sh
 
 // readChallengeForDoctor reads host's anonymous challenge afresh (not from the cache) and says
 // what the helper makes of it.
-func (k *Keychain) readChallengeForDoctor(ctx context.Context, host string) *challengeRead {
-	ch, header, url, err := k.readChallenge(ctx, host)
+func readChallengeForDoctor(k *keychain.Keychain, ctx context.Context, host string) *challengeRead {
+	ch, header, url, err := k.ReadChallenge(ctx, host)
 	c := &challengeRead{URL: url, Header: header}
 	switch {
 	case err != nil:

@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/docker-credential-acr/docker-credential-acr/keychain"
 	"io"
 	"strings"
 
@@ -28,17 +29,17 @@ type policyReport struct {
 // policies works out, for each identity in each chain that serves hosts, what it calls. The
 // identities come in the order first met: each chain's base credentials, then its hops.
 // Hosts that cannot be planned are returned as problems.
-func (k *Keychain) policies(ctx context.Context, hosts []string) ([]*policyReport, []string) {
+func policies(k *keychain.Keychain, ctx context.Context, hosts []string) ([]*policyReport, []string) {
 	var out []*policyReport
 	index := map[string]*policyReport{}
 	var problems []string
 	for _, h := range hosts {
-		reg, err := parseServer(h)
+		reg, err := keychain.ParseServer(h)
 		if err != nil {
 			problems = append(problems, fmt.Sprintf("%s: %v", truncate(h), err))
 			continue
 		}
-		p, err := k.plan(ctx, reg)
+		p, err := k.Plan(ctx, reg)
 		if err != nil {
 			problems = append(problems, reg.Host+": "+err.Error())
 			continue
@@ -68,7 +69,7 @@ func (k *Keychain) policies(ctx context.Context, hosts []string) ([]*policyRepor
 				r.calls.AssumeRoles = append(r.calls.AssumeRoles, p.Hops[i].RoleARN)
 				continue
 			}
-			k.targetCalls(p, &r.calls)
+			targetCalls(k, p, &r.calls)
 			if p.Secret != nil {
 				note := "if " + p.Secret.ARN() + " is encrypted with a customer key, also allow kms:Decrypt on acs:kms:" +
 					p.Secret.Ref.Region + ":<account>:key/<key-id> (the secret's key, shown by DescribeSecret)"
@@ -93,19 +94,19 @@ func (k *Keychain) policies(ctx context.Context, hosts []string) ([]*policyRepor
 
 // targetCalls adds what the last identity of plan p calls: the token (or the secret) and the
 // discovery the plan needs to find its instance.
-func (k *Keychain) targetCalls(p *hostPlan, c *policy.Calls) {
-	account := k.signerAccount(p)
+func targetCalls(k *keychain.Keychain, p *keychain.Plan, c *policy.Calls) {
+	account := k.SignerAccount(p)
 	switch p.Kind {
-	case targetSecret:
+	case keychain.TargetSecret:
 		s := p.Secret
 		acct := s.Ref.Account
 		if acct == "" {
 			acct = s.Account
 		}
 		c.Secrets = append(c.Secrets, policy.Secret{Scope: policy.Scope{Region: s.Ref.Region, Account: acct}, Name: s.Ref.Name})
-	case targetPersonal:
+	case keychain.TargetPersonal:
 		c.PersonalTokens = append(c.PersonalTokens, policy.Scope{Region: p.Region, Account: account})
-	case targetEnterprise:
+	case keychain.TargetEnterprise:
 		in := policy.Instance{Scope: policy.Scope{Region: p.Region, Account: account}, ID: p.InstanceID, Token: true}
 		if p.InstanceID == "" {
 			switch p.Registry.Edition {
@@ -126,8 +127,8 @@ func (k *Keychain) targetCalls(p *hostPlan, c *policy.Calls) {
 // printPolicies is `doctor --policy [--json] HOST...`: the policy documents on stdout (one per
 // identity, each as RAM takes it; a JSON array of policyReport with --json), which identity each
 // is for on stderr. It returns the exit code: 1 if a host could not be planned.
-func (k *Keychain) printPolicies(ctx context.Context, hosts []string, asJSON bool, stdout, stderr io.Writer) int {
-	reports, problems := k.policies(ctx, hosts)
+func printPolicies(k *keychain.Keychain, ctx context.Context, hosts []string, asJSON bool, stdout, stderr io.Writer) int {
+	reports, problems := policies(k, ctx, hosts)
 	if asJSON {
 		if reports == nil {
 			reports = []*policyReport{}

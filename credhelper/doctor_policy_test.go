@@ -69,7 +69,7 @@ func TestPolicies(t *testing.T) {
 	}
 	for _, tt := range tests {
 		k := w.keychain(t, regs...)
-		reports, problems := k.policies(ctx(t), tt.hosts)
+		reports, problems := policies(k, ctx(t), tt.hosts)
 		if len(problems) != tt.problems {
 			t.Errorf("%s: problems %q", tt.name, problems)
 		}

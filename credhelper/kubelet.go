@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/docker-credential-acr/docker-credential-acr/keychain"
 	"io"
 	"time"
 
@@ -34,16 +35,16 @@ func IsKubeletProviderName(argv0 string) bool { return kubeletapi.IsProviderName
 // no credentials here (not ACR, Docker Hub, no credentials on this machine) is answered with no
 // auth, cacheKeyType Registry and cacheDuration 0s: the kubelet goes on without credentials from
 // this plugin and asks again next time. A malformed request (*kubeletapi.RequestError) or a
-// failed token request (*TokenError, or a *WorkloadIdentityError) is returned, and nothing is
+// failed token request (*keychain.TokenError, or a *WorkloadIdentityError) is returned, and nothing is
 // written: the caller prints it on stderr and exits non-zero.
-func Kubelet(ctx context.Context, k *Keychain, in io.Reader, out io.Writer) error {
+func Kubelet(ctx context.Context, k *keychain.Keychain, in io.Reader, out io.Writer) error {
 	ctx, cancel := context.WithTimeout(ctx, kubeletTimeout)
 	defer cancel()
 	req, err := kubeletapi.ReadRequest(ctx, in)
 	if err != nil {
 		return err
 	}
-	resp, err := k.kubeletResponse(ctx, req)
+	resp, err := kubeletResponse(k, ctx, req)
 	if err != nil {
 		return err
 	}
@@ -59,10 +60,10 @@ func Kubelet(ctx context.Context, k *Keychain, in io.Reader, out io.Writer) erro
 	return nil
 }
 
-func (k *Keychain) kubeletResponse(ctx context.Context, req kubeletapi.Request) (kubeletapi.Response, error) {
+func kubeletResponse(k *keychain.Keychain, ctx context.Context, req kubeletapi.Request) (kubeletapi.Response, error) {
 	resp := kubeletapi.Response{APIVersion: req.APIVersion, Kind: kubeletapi.ResponseKind, CacheKeyType: kubeletapi.CacheKeyRegistry}
 	none := func(why string, args ...any) (kubeletapi.Response, error) {
-		k.log().Debug("kubelet: no credentials for the image: "+why, args...)
+		k.Logger().Debug("kubelet: no credentials for the image: "+why, args...)
 		resp.CacheDuration = "0s"
 		return resp, nil
 	}
@@ -76,20 +77,20 @@ func (k *Keychain) kubeletResponse(ctx context.Context, req kubeletapi.Request) 
 	}
 	kc := k
 	if req.ServiceAccountToken != "" {
-		if !k.serves(reg) {
+		if !k.Serves(reg) {
 			return none("neither an ACR host nor a domain in the config", "host", reg.Host)
 		}
-		kc, err = k.forWorkload(req)
+		kc, err = forWorkload(k, req)
 		if err != nil {
 			return kubeletapi.Response{}, err
 		}
 	}
 	login, err := kc.Get(ctx, host)
-	var nf *notFoundError
+	var nf *keychain.NotFoundError
 	switch {
 	case errors.As(err, &nf):
 		if nf.Hint != "" {
-			k.log().Warn(nf.Hint)
+			k.Logger().Warn(nf.Hint)
 		}
 		return none("not found", "host", reg.Host)
 	case err != nil:
@@ -102,8 +103,8 @@ func (k *Keychain) kubeletResponse(ctx context.Context, req kubeletapi.Request) 
 	if login.FromSecret != "" {
 		threshold = 0 // a login from a secret is good until its secretTTL is over
 	}
-	resp.CacheDuration = kubeletCacheDuration(login, kc.now(), threshold)
-	k.log().Debug("kubelet: login for the image", "host", reg.Host, "source", login.Source, "cacheDuration", resp.CacheDuration)
+	resp.CacheDuration = kubeletCacheDuration(login, kc.Now(), threshold)
+	k.Logger().Debug("kubelet: login for the image", "host", reg.Host, "source", login.Source, "cacheDuration", resp.CacheDuration)
 	return resp, nil
 }
 
@@ -116,7 +117,7 @@ const maxKubeletCacheDuration = 12 * time.Hour
 // refresh it (expiry minus the expiring threshold), in whole seconds, at most
 // maxKubeletCacheDuration; 0s (do not cache) when that moment has passed; "" (the configured
 // default) for stored logins, which do not expire.
-func kubeletCacheDuration(l Login, now time.Time, threshold time.Duration) string {
+func kubeletCacheDuration(l keychain.Login, now time.Time, threshold time.Duration) string {
 	if l.ExpiresAt.IsZero() {
 		return ""
 	}

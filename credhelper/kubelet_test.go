@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/docker-credential-acr/docker-credential-acr/keychain"
 	"io"
 	"math"
 	"net/http/httptest"
@@ -109,7 +110,7 @@ func saTokenN(ns, name, uid string, n int) string {
 type kubeletWorld struct {
 	fc        *fakecloud.Server
 	env       *testEnv // the Keychain's environment
-	k         *Keychain
+	k         *keychain.Keychain
 	log       *syncBuffer
 	roleA     string
 	roleB     string
@@ -164,7 +165,7 @@ func newKubeletWorld(t *testing.T) *kubeletWorld {
 	must(err)
 	logger, err := NewLogger(w.log, "debug")
 	must(err)
-	w.k = &Keychain{
+	w.k = &keychain.Keychain{
 		Config: &config.Config{
 			Endpoints:         config.Endpoints{CR: w.fc.URL(), STS: w.fc.URL()},
 			ExpiringThreshold: 15 * time.Minute,
@@ -373,9 +374,9 @@ func TestKubeletTokenError(t *testing.T) {
 	w := newKubeletWorld(t)
 	w.fc.InjectPersistent(fakecloud.ActionPersonalToken, fakecloud.FaultAPIError(403, "NoPermission", "You are not authorized to do this action."))
 	_, err := w.run(t, kubeletRequest("v1", "registry.cn-beijing.aliyuncs.com/acme/app:1", nil))
-	var te *tokenError
+	var te *keychain.TokenError
 	if !errors.As(err, &te) {
-		t.Fatalf("error %T %v, want a *TokenError", err, err)
+		t.Fatalf("error %T %v, want a *keychain.TokenError", err, err)
 	}
 	if strings.Contains(err.Error(), kNodeSecret) || !strings.Contains(err.Error(), "registry.cn-beijing.aliyuncs.com") {
 		t.Errorf("error: %v", err)
@@ -386,7 +387,7 @@ func TestKubeletTokenError(t *testing.T) {
 // kubeletapi's (TestReadRequestMalformed).
 func TestKubeletMalformed(t *testing.T) {
 	const token = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzZWNyZXQifQ.c2VjcmV0LXNpZ25hdHVyZQ"
-	k := &Keychain{Config: &config.Config{ExpiringThreshold: 15 * time.Minute, Endpoints: config.Endpoints{CR: "http://127.0.0.1:1", STS: "http://127.0.0.1:1"}, Getenv: kubeletEnv(t, nil).getenv}, DMIDir: t.TempDir()}
+	k := &keychain.Keychain{Config: &config.Config{ExpiringThreshold: 15 * time.Minute, Endpoints: config.Endpoints{CR: "http://127.0.0.1:1", STS: "http://127.0.0.1:1"}, Getenv: kubeletEnv(t, nil).getenv}, DMIDir: t.TempDir()}
 	for _, in := range []string{
 		"", "null", "registry.cn-hangzhou.aliyuncs.com\n",
 		`{"apiVersion":"credentialprovider.kubelet.k8s.io/v2","kind":"CredentialProviderRequest","image":"registry.cn-hangzhou.aliyuncs.com/a/b","serviceAccountToken":"` + token + `"}`,
@@ -426,7 +427,7 @@ func (endless) Read(p []byte) (int, error) {
 }
 
 func TestKubeletBoundedRead(t *testing.T) {
-	k := &Keychain{Config: &config.Config{Getenv: kubeletEnv(t, nil).getenv}, DMIDir: t.TempDir()}
+	k := &keychain.Keychain{Config: &config.Config{Getenv: kubeletEnv(t, nil).getenv}, DMIDir: t.TempDir()}
 
 	// A stream that never ends is cut at the limit.
 	start := time.Now()
@@ -492,7 +493,7 @@ func TestKubeletCacheDuration(t *testing.T) {
 		{now.Add(-time.Hour), 0, "0s"},
 		{now.Add(-time.Hour), -time.Hour, "0s"},
 	} {
-		if got := kubeletCacheDuration(Login{ExpiresAt: tc.exp}, now, tc.threshold); got != tc.want {
+		if got := kubeletCacheDuration(keychain.Login{ExpiresAt: tc.exp}, now, tc.threshold); got != tc.want {
 			t.Errorf("expires %v, threshold %v: %q, want %q", tc.exp.Sub(now), tc.threshold, got, tc.want)
 		}
 	}
@@ -521,7 +522,7 @@ func FuzzKubeletRequest(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	// No credentials anywhere and unreachable loopback endpoints: nothing leaves the machine.
-	k := &Keychain{Config: &config.Config{ExpiringThreshold: 15 * time.Minute, Endpoints: config.Endpoints{CR: "http://127.0.0.1:1", STS: "http://127.0.0.1:1"}, Getenv: kubeletEnv(f, nil).getenv}, DMIDir: f.TempDir()}
+	k := &keychain.Keychain{Config: &config.Config{ExpiringThreshold: 15 * time.Minute, Endpoints: config.Endpoints{CR: "http://127.0.0.1:1", STS: "http://127.0.0.1:1"}, Getenv: kubeletEnv(f, nil).getenv}, DMIDir: f.TempDir()}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var out bytes.Buffer
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

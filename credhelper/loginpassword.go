@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/docker-credential-acr/docker-credential-acr/keychain"
 	"io"
 )
 
@@ -13,7 +14,7 @@ import (
 // login --password-stdin), like `aws ecr get-login-password`. stdout carries the temporary password
 // and nothing else (or, with --username, the user name alone), so that `$(…)` and
 // `--password-stdin` take it as is; the user name goes to stderr. It returns the exit code.
-func getLoginPassword(ctx context.Context, k *Keychain, args []string, stdout, stderr io.Writer) int {
+func getLoginPassword(ctx context.Context, k *keychain.Keychain, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("get-login-password", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	username := fs.Bool("username", false, "print the registry user name instead of the password")
@@ -34,7 +35,7 @@ func getLoginPassword(ctx context.Context, k *Keychain, args []string, stdout, s
 	host := fs.Arg(0)
 	l, err := k.Get(ctx, host)
 	if err != nil {
-		var nf *notFoundError
+		var nf *keychain.NotFoundError
 		if errors.As(err, &nf) {
 			msg := "no Alibaba Cloud ACR login for " + truncate(host)
 			if nf.Hint != "" {

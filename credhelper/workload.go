@@ -16,6 +16,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"github.com/docker-credential-acr/docker-credential-acr/keychain"
 	"regexp"
 	"strings"
 	"sync"
@@ -43,7 +44,7 @@ var (
 
 // oidcProviderARN is the cluster's RAM OIDC provider from the environment
 // (DOCKER_CREDENTIAL_ACR_OIDC_PROVIDER_ARN, else ALIBABA_CLOUD_OIDC_PROVIDER_ARN).
-func (k *Keychain) oidcProviderARN() string {
+func oidcProviderARN(k *keychain.Keychain) string {
 	if v := strings.TrimSpace(k.Config.Env(kubeletapi.EnvOIDCProviderARN)); v != "" {
 		return v
 	}
@@ -54,15 +55,15 @@ func (k *Keychain) oidcProviderARN() string {
 // its token; cached apart from the node's and other service accounts' tokens. A service account
 // that names no role (neither annotation) keeps the node's identity: k itself. An annotation
 // that is there but wrong is an error, never the node's identity.
-func (k *Keychain) forWorkload(req kubeletapi.Request) (*Keychain, error) {
+func forWorkload(k *keychain.Keychain, req kubeletapi.Request) (*keychain.Keychain, error) {
 	_, hasARN := req.ServiceAccountAnnotations[kubeletapi.AnnotationRoleARN]
 	_, hasName := req.ServiceAccountAnnotations[kubeletapi.AnnotationACKRoleName]
 	sa := serviceAccountOf(req.ServiceAccountToken)
 	if !hasARN && !hasName {
-		k.log().Debug("kubelet: the service account names no RAM role: the node's identity", "serviceAccount", sa)
+		k.Logger().Debug("kubelet: the service account names no RAM role: the node's identity", "serviceAccount", sa)
 		return k, nil
 	}
-	provider := k.oidcProviderARN()
+	provider := oidcProviderARN(k)
 	if provider == "" {
 		return nil, &workloadIdentityError{Msg: "no OIDC provider configured: set " + kubeletapi.EnvOIDCProviderARN +
 			" to the cluster's RAM OIDC provider (acs:ram::<account>:oidc-provider/<name>) in the env of the provider in the kubelet's CredentialProviderConfig"}

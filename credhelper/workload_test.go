@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"github.com/docker-credential-acr/docker-credential-acr/keychain"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -127,11 +128,11 @@ func TestKubeletServiceAccount(t *testing.T) {
 	} {
 		kc := w.k
 		if tc.req.ServiceAccountToken != "" {
-			if kc, err = w.k.forWorkload(tc.req); err != nil {
+			if kc, err = forWorkload(w.k, tc.req); err != nil {
 				t.Fatal(err)
 			}
 		}
-		p, err := kc.plan(context.Background(), reg)
+		p, err := kc.Plan(context.Background(), reg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -197,7 +198,7 @@ func TestKubeletServiceAccountErrors(t *testing.T) {
 		ann      map[string]string
 		token    string
 		want     string
-		token401 bool // a *TokenError from STS rather than a *WorkloadIdentityError
+		token401 bool // a *keychain.TokenError from STS rather than a *WorkloadIdentityError
 	}{
 		{"empty role", kProviderARN, map[string]string{kubeletapi.AnnotationRoleARN: ""}, w.tokenA, "is not a RAM role ARN", false},
 		{"bad role arn", kProviderARN, map[string]string{kubeletapi.AnnotationRoleARN: "arn:aws:iam::123:role/x"}, w.tokenA, "is not a RAM role ARN", false},
@@ -220,7 +221,7 @@ func TestKubeletServiceAccountErrors(t *testing.T) {
 				t.Fatal("no error")
 			}
 			var we *workloadIdentityError
-			var te *tokenError
+			var te *keychain.TokenError
 			if tc.token401 && !errors.As(err, &te) || !tc.token401 && !errors.As(err, &we) {
 				t.Errorf("error %T: %v", err, err)
 			}

@@ -13,6 +13,7 @@ import (
 	"github.com/docker-credential-acr/docker-credential-acr/internal/cloudapi"
 	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit"
 	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit/fakecloud"
+	"github.com/docker-credential-acr/docker-credential-acr/keychain"
 )
 
 // The test world is the shared one (testdata/world.json, via internal/testkit): two accounts, a
@@ -70,7 +71,7 @@ func (w *world) useAK(t testing.TB, id, secret string) {
 }
 
 // keychain builds a Keychain over the fake with the given config entries.
-func (w *world) keychain(t testing.TB, regs ...config.Registry) *Keychain {
+func (w *world) keychain(t testing.TB, regs ...config.Registry) *keychain.Keychain {
 	t.Helper()
 	for i := range regs {
 		if regs[i].ExpireDuration == 0 {
@@ -92,7 +93,7 @@ func (w *world) keychain(t testing.TB, regs ...config.Registry) *Keychain {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Keychain{
+	return &keychain.Keychain{
 		Config:       cfg,
 		Cache:        c,
 		DMIDir:       t.TempDir(),

@@ -36,6 +36,7 @@ import (
 	"github.com/docker-credential-acr/docker-credential-acr/internal/kubeletconfig"
 	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit"
 	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit/fakecloud"
+	"github.com/docker-credential-acr/docker-credential-acr/keychain"
 )
 
 // The kubelet's codecs: the credentialprovider API installed in a scheme, strict decoding
@@ -229,7 +230,7 @@ func isolate(t *testing.T) {
 
 type world struct {
 	fc     *fakecloud.Server
-	k      *credhelper.Keychain
+	k      *keychain.Keychain
 	role   string
 	token  string
 	ackTok string
@@ -250,7 +251,7 @@ func newWorld(t *testing.T) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.k = &credhelper.Keychain{
+	w.k = &keychain.Keychain{
 		Config: &config.Config{
 			Endpoints:         config.Endpoints{CR: w.fc.URL(), STS: w.fc.URL()},
 			ExpiringThreshold: 15 * time.Minute,

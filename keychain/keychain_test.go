@@ -1,4 +1,4 @@
-package credhelper
+package keychain
 
 import (
 	"errors"
@@ -42,7 +42,7 @@ func TestPersonalTokenCachedAndSharedAcrossHostsOfARegion(t *testing.T) {
 	// Switching identity never returns another identity's token.
 	w.useAK(t, noPwAK, noPwSK)
 	_, err = w.keychain(t).Get(ctx(t), "registry.cn-hangzhou.aliyuncs.com")
-	var te *tokenError
+	var te *TokenError
 	if !errors.As(err, &te) || !strings.Contains(err.Error(), "USER_NOT_EXIST") || !strings.Contains(err.Error(), "registry password") {
 		t.Fatalf("other identity: err = %v", err)
 	}
@@ -100,7 +100,7 @@ func TestEnterpriseDefaultDomain(t *testing.T) {
 		w := newWorld(t)
 		w.useAK(t, devAK, devSK)
 		_, err := w.keychain(t).Get(ctx(t), "nosuch-registry.cn-beijing.cr.aliyuncs.com")
-		var te *tokenError
+		var te *TokenError
 		if !errors.As(err, &te) || !strings.Contains(err.Error(), `"nosuch"`) || w.tokenCalls() != 0 {
 			t.Fatalf("err = %v, token calls %d", err, w.tokenCalls())
 		}
@@ -122,7 +122,7 @@ func TestCustomDomain(t *testing.T) {
 			t.Errorf("token calls %d, ListInstanceEndpoint %d", w.tokenCalls(), w.fc.Count("ListInstanceEndpoint"))
 		}
 		// Another port is another host, not listed.
-		var nf *notFoundError
+		var nf *NotFoundError
 		if _, err := k.Get(ctx(t), "registry.example.com:5443"); !errors.As(err, &nf) {
 			t.Errorf(":5443: err = %v", err)
 		}
@@ -156,7 +156,7 @@ func TestCustomDomain(t *testing.T) {
 		w := newWorld(t)
 		w.useAK(t, devAK, devSK)
 		k := w.keychain(t, config.Registry{ArnUser: roleUser}) // a catch-all entry applies to ACR hosts only
-		var nf *notFoundError
+		var nf *NotFoundError
 		for _, h := range []string{"docker.io", "registry.cn-hangzhou.aliyuncs.com.evil.example", "evil.example/registry.cn-hangzhou.aliyuncs.com", "user@registry.cn-hangzhou.aliyuncs.com"} {
 			if _, err := k.Get(ctx(t), h); !errors.As(err, &nf) || nf.Hint != "" {
 				t.Errorf("%s: err = %v", h, err)
@@ -228,7 +228,7 @@ func TestErrorsSayWhatToDo(t *testing.T) {
 			w := newWorld(t)
 			w.useAK(t, tt.ak, tt.sk)
 			_, err := w.keychain(t, tt.regs...).Get(ctx(t), tt.host)
-			var te *tokenError
+			var te *TokenError
 			if !errors.As(err, &te) {
 				t.Fatalf("err = %v (%T), want a TokenError", err, err)
 			}
@@ -248,7 +248,7 @@ func TestNoCredentialsIsNotFoundWithHint(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	_, err := w.keychain(t).Get(ctx(t), "registry.cn-hangzhou.aliyuncs.com")
-	var nf *notFoundError
+	var nf *NotFoundError
 	if !errors.As(err, &nf) || !strings.Contains(nf.Hint, "ALIBABA_CLOUD_ACCESS_KEY_ID") {
 		t.Fatalf("err = %v", err)
 	}

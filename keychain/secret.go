@@ -1,4 +1,4 @@
-package credhelper
+package keychain
 
 // Registry logins from KMS Secrets Manager: a config entry with `secret` serves the registries
 // it lists (Docker Hub, GHCR, Quay, a company registry) with the login stored in that secret,
@@ -9,8 +9,6 @@ package credhelper
 import (
 	"context"
 	"errors"
-	"fmt"
-	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -37,9 +35,9 @@ type secretPlan struct {
 // ARN is the secret's ARN, with the account completed where the plan knows it ("*" if not).
 func (s *secretPlan) ARN() string { return s.Ref.WithAccount(s.Account).ARN() }
 
-// parseServer reads a server URL as the Keychain keys it: Docker Hub under one name, docker.io,
+// ParseServer reads a server URL as the Keychain keys it: Docker Hub under one name, docker.io,
 // whichever of its names the client sent (secrets.CanonicalDomain).
-func parseServer(serverURL string) (acr.Registry, error) {
+func ParseServer(serverURL string) (acr.Registry, error) {
 	return acr.Parse(secrets.CanonicalDomain(serverURL))
 }
 
@@ -52,9 +50,9 @@ func (k *Keychain) secretEntry(reg acr.Registry) *config.Registry {
 }
 
 // secretPlan plans a login from the secret of entry e, with e's credential chain and hops.
-func (k *Keychain) secretPlan(reg acr.Registry, e *config.Registry) (*hostPlan, error) {
+func (k *Keychain) secretPlan(reg acr.Registry, e *config.Registry) (*Plan, error) {
 	s := e.Secret
-	p := &hostPlan{Registry: reg, Entry: e, Kind: targetSecret, Region: s.Ref.Region}
+	p := &Plan{Registry: reg, Entry: e, Kind: TargetSecret, Region: s.Ref.Region}
 	p.How = append(p.How, "listed in "+e.Describe()+" of "+k.Config.Path+", whose login is the KMS secret "+s.Ref.String())
 	ep, err := secrets.Endpoint(k.Config.Endpoints.KMS, s.Ref.Region, k.Config.VPC)
 	if err != nil {
@@ -65,14 +63,14 @@ func (k *Keychain) secretPlan(reg acr.Registry, e *config.Registry) (*hostPlan, 
 	if err := k.credentials(p); err != nil {
 		return nil, err
 	}
-	p.Secret = &secretPlan{Ref: s.Ref, Stage: s.Stage, TTL: s.TTL, Endpoint: ep, Account: k.signerAccount(p)}
+	p.Secret = &secretPlan{Ref: s.Ref, Stage: s.Stage, TTL: s.TTL, Endpoint: ep, Account: k.SignerAccount(p)}
 	p.Key = k.secretKey(p)
 	return p, nil
 }
 
 // signerAccount is the account of the identity that signs the plan's calls, when an ARN says it:
 // the last role hop, else the OIDC role of the base credentials. "" when unknown (an AccessKey).
-func (k *Keychain) signerAccount(p *hostPlan) string {
+func (k *Keychain) SignerAccount(p *Plan) string {
 	role := ""
 	switch {
 	case len(p.Hops) > 0:
@@ -103,7 +101,7 @@ func roleAccount(arn string) string {
 
 // secretKey is the cache key of a secret plan's login: the secret (ARN, stage, endpoint), the
 // identity that reads it (chain and hops, the kubelet's service account) and the TTL.
-func (k *Keychain) secretKey(p *hostPlan) string {
+func (k *Keychain) secretKey(p *Plan) string {
 	s := p.Secret
 	parts := []string{"secret/v1", s.Ref.SecretName(), s.Ref.Region, s.ARN(), s.Stage, s.Endpoint.String(), s.TTL.String(), k.CacheScope}
 	if e := p.Entry; e != nil {
@@ -113,9 +111,9 @@ func (k *Keychain) secretKey(p *hostPlan) string {
 	return cache.Key(parts...)
 }
 
-// secretIdentity names what a secret plan's login is: the secret, its stage, and who reads it.
+// SecretIdentity names what a secret plan's login is: the secret, its stage, and who reads it.
 // The log lines and doctor name it so; the cache key is made of the same parts.
-func secretIdentity(p *hostPlan) string {
+func SecretIdentity(p *Plan) string {
 	who := p.Chain.Describe()
 	for _, arn := range sts.ARNs(p.Hops) {
 		who += " → " + arn
@@ -124,31 +122,31 @@ func secretIdentity(p *hostPlan) string {
 }
 
 // secretClient is the KMS client of a plan, signing with creds (the plan's provider: chain and hops).
-func (k *Keychain) secretClient(p *hostPlan, creds sts.Provider) *secrets.Client {
+func (k *Keychain) SecretClient(p *Plan, creds sts.Provider) *secrets.Client {
 	return &secrets.Client{Endpoint: p.Secret.Endpoint, Credentials: creds, Account: p.Secret.Account, Retry: k.Retry}
 }
 
 // secretLogin is the login of a secret plan: from the cache while it is younger than secretTTL,
 // else read from KMS (one process at a time per key) and cached until now + secretTTL, so that
 // a rotated secret is picked up within that time.
-func (k *Keychain) secretLogin(ctx context.Context, p *hostPlan) (Login, error) {
+func (k *Keychain) secretLogin(ctx context.Context, p *Plan) (Login, error) {
 	s := p.Secret
-	id := secretIdentity(p)
+	id := SecretIdentity(p)
 	// Threshold 0: the login is served until its TTL is over, and never after (no stale use:
 	// a rotated-away password is what the TTL bounds).
 	e, src, err := k.Cache.GetOrFetch(ctx, p.Key, "", 0, func(ctx context.Context) (cache.Entry, error) {
-		l, err := k.secretClient(p, p.Provider).Login(ctx, s.Ref, s.Stage)
+		l, err := k.SecretClient(p, p.Provider).Login(ctx, s.Ref, s.Stage)
 		if err != nil {
 			return cache.Entry{}, err
 		}
-		now := k.now()
-		k.log().Debug("read the registry login from KMS Secrets Manager", "host", p.Registry.Host, "identity", id, "user", l.Username, "version", l.VersionID)
+		now := k.Now()
+		k.Logger().Debug("read the registry login from KMS Secrets Manager", "host", p.Registry.Host, "identity", id, "user", l.Username, "version", l.VersionID)
 		return cache.Entry{Host: p.Registry.Host, Username: l.Username, Secret: l.Password, FetchedAt: now, ExpiresAt: now.Add(s.TTL)}, nil
 	})
 	if err != nil {
-		return Login{}, k.explain(p, err)
+		return Login{}, k.Explain(p, err)
 	}
-	k.log().Debug("registry login from a KMS secret", "host", p.Registry.Host, "identity", id, "source", src.String(), "until", e.ExpiresAt.UTC().Format(time.RFC3339))
+	k.Logger().Debug("registry login from a KMS secret", "host", p.Registry.Host, "identity", id, "source", src.String(), "until", e.ExpiresAt.UTC().Format(time.RFC3339))
 	return Login{Username: e.Username, Secret: e.Secret, ExpiresAt: e.ExpiresAt, Source: src.String(), FromSecret: id}, nil
 }
 
@@ -156,7 +154,7 @@ func (k *Keychain) secretLogin(ctx context.Context, p *hostPlan) (Login, error) 
 // what to do; it never holds the secret's value.
 type secretError struct {
 	Host     string
-	Identity string // secretIdentity of the plan
+	Identity string // SecretIdentity of the plan
 	Err      error
 	Fix      string
 }
@@ -183,12 +181,12 @@ func (e *secretError) Error() string {
 func (e *secretError) Unwrap() error { return e.Err }
 
 // explainSecret is explain for a secret plan: a SecretError naming the fix.
-func (k *Keychain) explainSecret(p *hostPlan, err error) error {
+func (k *Keychain) explainSecret(p *Plan, err error) error {
 	var already *secretError
 	if errors.As(err, &already) {
 		return err
 	}
-	se := &secretError{Host: p.Registry.Host, Identity: secretIdentity(p), Err: err}
+	se := &secretError{Host: p.Registry.Host, Identity: SecretIdentity(p), Err: err}
 	var ae *cloudapi.Error
 	switch kind := secrets.KindOf(err); {
 	case kind == secrets.NoPermission:
@@ -207,101 +205,10 @@ func (k *Keychain) explainSecret(p *hostPlan, err error) error {
 		// The credential chain, the role hops, the network: as for ACR.
 		q := *p
 		q.Secret = nil
-		var te *tokenError
-		if errors.As(k.explain(&q, err), &te) {
+		var te *TokenError
+		if errors.As(k.Explain(&q, err), &te) {
 			se.Fix = te.Fix
 		}
 	}
 	return se
-}
-
-// secretStep is doctor's online step of a secret plan: GetSecretValue with creds, never showing
-// the value.
-func (k *Keychain) secretStep(ctx context.Context, p *hostPlan, creds sts.Provider, r *doctorReport) (string, error) {
-	l, err := k.secretClient(p, creds).Login(ctx, p.Secret.Ref, p.Secret.Stage)
-	if err != nil {
-		return "", err
-	}
-	if r.Secret != nil {
-		r.Secret.VersionID = l.VersionID
-	}
-	return fmt.Sprintf("user %s, version %s (stages %s); cached for %s", l.Username, l.VersionID, strings.Join(l.Stages, ", "), p.Secret.TTL), nil
-}
-
-// secretReport is doctor's view of a secret plan: which secret, where, read by whom; never its value.
-type secretReport struct {
-	Secret    string `json:"secret"`
-	ARN       string `json:"arn"`
-	Region    string `json:"region"`
-	Endpoint  string `json:"endpoint"`
-	Stage     string `json:"versionStage"`
-	TTL       string `json:"secretTTL"`
-	Identity  string `json:"identity"`
-	VersionID string `json:"versionId,omitempty"` // read online
-}
-
-// diagnoseSecret fills in r for a secret plan (diagnose has parsed the host and made the plan).
-func (k *Keychain) diagnoseSecret(ctx context.Context, p *hostPlan, r *doctorReport, online bool) {
-	s := p.Secret
-	r.Region, r.How = p.Region, p.How
-	r.Edition = "not ACR: login from a KMS secret"
-	r.Entry = p.Entry.Describe()
-	r.RoleChain = sts.ARNs(p.Hops)
-	r.Sources = p.Chain.Sources()
-	r.Using = p.Chain.Describe()
-	r.ECSSkipped = p.Chain.ECSSkipped
-	r.Secret = &secretReport{Secret: s.Ref.String(), ARN: s.ARN(), Region: s.Ref.Region, Endpoint: s.Endpoint.String(),
-		Stage: s.Stage, TTL: s.TTL.String(), Identity: secretIdentity(p)}
-	if r.Stored {
-		r.How = append(r.How, "a stored login (docker login) is used before the secret")
-	}
-	if e, ok := k.Cache.Get(p.Key); ok {
-		r.Cached = &cachedToken{Username: e.Username, ExpiresAt: e.ExpiresAt, FetchedAt: e.FetchedAt, Fresh: e.Fresh(k.now(), 0)}
-	}
-	if p.Chain.Empty() && !r.Stored {
-		msg := "no Alibaba Cloud credentials on this machine to read the secret with: set ALIBABA_CLOUD_ACCESS_KEY_ID/ALIBABA_CLOUD_ACCESS_KEY_SECRET, configure the aliyun CLI, or use RRSA"
-		if p.Chain.ECSSkipped != "" {
-			msg += "; ECS RAM role not tried: " + p.Chain.ECSSkipped
-		}
-		r.Problems = append(r.Problems, msg)
-		return
-	}
-	if online {
-		k.runSteps(ctx, p, r)
-	}
-}
-
-// printSecret prints the secret lines of a report.
-func (r *doctorReport) printSecret(line func(k, v string)) {
-	if r.Secret == nil {
-		return
-	}
-	line("secret", r.Secret.Secret)
-	if r.Secret.ARN != r.Secret.Secret {
-		line("secret ARN", r.Secret.ARN)
-	}
-	line("KMS endpoint", r.Secret.Endpoint)
-	line("version stage", r.Secret.Stage)
-	line("secretTTL", r.Secret.TTL)
-	line("read by", r.Secret.Identity)
-	line("version read", r.Secret.VersionID)
-}
-
-// configMatchImages are the --match-image arguments of the domains of the helper's config file
-// (docker.io with every host name of Docker Hub), so that print-kubelet-config covers the
-// registries the config serves. A config that cannot be read is said on stderr, and the config
-// is printed without them.
-func configMatchImages(getenv func(string) string, stderr io.Writer) []string {
-	cfg, err := config.Load(getenv)
-	if err != nil {
-		fmt.Fprintf(stderr, "print-kubelet-config: warning: %v; its domains are not in matchImages (fix the config and run again)\n", err)
-		return nil
-	}
-	var args []string
-	for _, d := range cfg.Domains() {
-		if !strings.Contains(d, "/") { // https://index.docker.io/v1/ is a server URL, not an image prefix
-			args = append(args, "--match-image", d)
-		}
-	}
-	return args
 }

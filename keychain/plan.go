@@ -1,4 +1,4 @@
-package credhelper
+package keychain
 
 import (
 	"context"
@@ -14,12 +14,12 @@ import (
 	"github.com/docker-credential-acr/docker-credential-acr/sts"
 )
 
-// hostPlan is what the Keychain knows about a host before any network call: the parsed registry, the
+// Plan is what the Keychain knows about a host before any network call: the parsed registry, the
 // config entry that applies, the base credentials and the role hops. Doctor shows it.
-type hostPlan struct {
+type Plan struct {
 	Registry acr.Registry
 	Entry    *config.Registry // nil if none applies
-	Kind     targetKind
+	Kind     TargetKind
 	Region   string
 	// InstanceID is known from the config (or from the host for crpi- instances).
 	InstanceID string
@@ -35,18 +35,18 @@ type hostPlan struct {
 	How    []string // how each fact was found, for doctor
 }
 
-// targetKind is the kind of token a host needs.
-type targetKind int
+// TargetKind is the kind of token a host needs.
+type TargetKind int
 
 const (
-	targetPersonal   targetKind = iota + 1 // GET /tokens in the region
-	targetEnterprise                       // GetAuthorizationToken of an instance
-	targetSecret                           // GetSecretValue of a KMS secret (secret.go)
+	TargetPersonal   TargetKind = iota + 1 // GET /tokens in the region
+	TargetEnterprise                       // GetAuthorizationToken of an instance
+	TargetSecret                           // GetSecretValue of a KMS secret (secret.go)
 )
 
 // serves reports whether the Keychain could serve reg at all: an ACR default domain, or a host
 // that a config entry lists in its domains. It is the one answer to "is this host mine".
-func (k *Keychain) serves(reg acr.Registry) bool {
+func (k *Keychain) Serves(reg acr.Registry) bool {
 	return reg.IsACR() || k.listingEntry(reg) != nil
 }
 
@@ -70,35 +70,35 @@ func (k *Keychain) listingEntry(reg acr.Registry) *config.Registry {
 // name only an instanceId). There the registry's anonymous challenge says it, else each such
 // entry's instance is asked (ListInstanceEndpoint, with that entry's credentials) whether it
 // serves the host; the answer is remembered on disk (instanceOf).
-func (k *Keychain) plan(ctx context.Context, reg acr.Registry) (*hostPlan, error) {
+func (k *Keychain) Plan(ctx context.Context, reg acr.Registry) (*Plan, error) {
 	cfg := k.Config
 	if e := k.secretEntry(reg); e != nil {
 		return k.secretPlan(reg, e)
 	}
-	p := &hostPlan{Registry: reg}
+	p := &Plan{Registry: reg}
 	switch reg.Edition {
 	case acr.EditionUnknown:
 		if p.Entry = k.listingEntry(reg); p.Entry == nil {
-			return nil, &notFoundError{Host: reg.Host}
+			return nil, &NotFoundError{Host: reg.Host}
 		}
-		p.Kind = targetEnterprise
+		p.Kind = TargetEnterprise
 		p.InstanceID, p.Region = p.Entry.InstanceID, p.Entry.RegionID
 		p.How = append(p.How, "custom domain listed in "+p.Entry.Describe()+" of "+cfg.Path)
 	case acr.EditionPersonal:
-		p.Kind, p.Region = targetPersonal, reg.Region
+		p.Kind, p.Region = TargetPersonal, reg.Region
 		p.Entry = cfg.MatchPersonal(reg.MatchesDomain, reg.Region)
 		p.How = append(p.How, "Personal Edition (classic) host; region "+reg.Region+" from the host name")
 	case acr.EditionPersonalInstance:
-		p.Kind, p.Region, p.InstanceID = targetEnterprise, reg.Region, reg.InstanceID
+		p.Kind, p.Region, p.InstanceID = TargetEnterprise, reg.Region, reg.InstanceID
 		p.Entry = cfg.Match(reg.MatchesDomain, reg.InstanceID)
 		if !cfg.PersonalInstanceTokens {
-			return nil, &notFoundError{Host: reg.Host, Hint: fmt.Sprintf(
+			return nil, &NotFoundError{Host: reg.Host, Hint: fmt.Sprintf(
 				"%s is a Personal Edition instance (crpi-), which has no temporary tokens: run `docker login %s` once with the instance's fixed password; the helper keeps it (personalInstanceTokens: true in the config tries GetAuthorizationToken instead; experimental, nothing shows it working)",
 				reg.Host, reg.Host)}
 		}
 		p.How = append(p.How, "Personal Edition instance "+reg.InstanceID+" (personalInstanceTokens: true)")
 	case acr.EditionEnterprise:
-		p.Kind, p.Region = targetEnterprise, reg.Region
+		p.Kind, p.Region = TargetEnterprise, reg.Region
 		p.Entry = cfg.Match(reg.MatchesDomain, "")
 		if p.Entry != nil && p.Entry.InstanceID == "" && len(p.Entry.Domains) == 0 {
 			p.Entry = nil // a catch-all entry: look for one naming the instance once it is known
@@ -145,7 +145,7 @@ func (k *Keychain) plan(ctx context.Context, reg acr.Registry) (*hostPlan, error
 // domains it lists). An entry that names the host (in domains) or its instance (instanceId) with
 // another region contradicts the host and is an error naming the entry; a catch-all entry's
 // regionId does not apply to hosts that name their region (config.Load refuses one).
-func (k *Keychain) planRegion(p *hostPlan) error {
+func (k *Keychain) planRegion(p *Plan) error {
 	e := p.Entry
 	switch {
 	case e == nil || e.RegionID == "":
@@ -164,7 +164,7 @@ func (k *Keychain) planRegion(p *hostPlan) error {
 	if w := e.Where(); w != "" {
 		where += " at " + w
 	}
-	return &tokenError{Host: p.Registry.Host,
+	return &TokenError{Host: p.Registry.Host,
 		Err: fmt.Errorf("%s names region %s, but %s says regionId %s", p.Registry.Host, p.Registry.Region, where, e.RegionID),
 		Fix: "a host that names its region keeps it: correct or remove regionId in that entry"}
 }
@@ -185,12 +185,12 @@ func instanceEntries(cfg *config.Config, reg acr.Registry) []*config.Registry {
 }
 
 // credentials fills in the plan's base chain, the STS endpoint and the entry's role hops.
-func (k *Keychain) credentials(p *hostPlan) error {
+func (k *Keychain) credentials(p *Plan) error {
 	e := p.Entry
 	stsRegion := k.Config.Env(config.EnvSTSRegion)
 	if stsRegion != "" && !acr.ValidRegion(stsRegion) {
 		// Never another endpoint instead: the variable is wrong, and the user must hear it.
-		return &tokenError{Host: p.Registry.Host, Err: fmt.Errorf("%s=%q is not a region id", config.EnvSTSRegion, stsRegion),
+		return &TokenError{Host: p.Registry.Host, Err: fmt.Errorf("%s=%q is not a region id", config.EnvSTSRegion, stsRegion),
 			Fix: "set " + config.EnvSTSRegion + " to a region id such as cn-hangzhou, or unset it"}
 	}
 	if stsRegion == "" {
@@ -202,7 +202,7 @@ func (k *Keychain) credentials(p *hostPlan) error {
 	if err != nil {
 		// The override was checked when the config was read; what is left is a {region} with no
 		// region known, or a region that is not one. Never fall back silently to another endpoint.
-		return &tokenError{Host: p.Registry.Host, Err: err, Fix: "add regionId to " + entryName(p) + ", or set ALIBABA_CLOUD_STS_REGION to a region id"}
+		return &TokenError{Host: p.Registry.Host, Err: err, Fix: "add regionId to " + entryName(p) + ", or set ALIBABA_CLOUD_STS_REGION to a region id"}
 	}
 	opts := sts.ChainOptions{
 		ECSMetadata: k.Config.ECSMetadata,
@@ -212,6 +212,9 @@ func (k *Keychain) credentials(p *hostPlan) error {
 		Retry:       k.Retry,
 		// The audience asked of a CI's token service (GitHub Actions).
 		OIDCAudience: k.Config.Env(config.EnvOIDCAudience),
+	}
+	if e != nil && e.CustomAccessKey != "" {
+		opts.Getenv = accessKeyEnv(e, k.Config.Env) // the ACK add-on's customAccessKey (accesskey.go)
 	}
 	switch {
 	case k.Credentials != nil:
@@ -237,7 +240,7 @@ func (k *Keychain) credentials(p *hostPlan) error {
 			if errors.As(err, &nf) {
 				fix = "name one of the profiles that exist, or create it (aliyun configure --profile " + e.Profile + ")"
 			}
-			return &tokenError{Host: p.Registry.Host, Err: fmt.Errorf("config file %s: %s.profile: %w", k.Config.Path, e.Describe(), err), Fix: fix}
+			return &TokenError{Host: p.Registry.Host, Err: fmt.Errorf("config file %s: %s.profile: %w", k.Config.Path, e.Describe(), err), Fix: fix}
 		}
 		p.Chain = ch
 	} else {
@@ -255,10 +258,10 @@ func (k *Keychain) credentials(p *hostPlan) error {
 // without the network. Personal tokens serve every Personal host of a region, and an Enterprise
 // token every domain of its instance, so the key names the region and instance, not the host
 // (except for a custom domain whose instance is found at run time).
-func (k *Keychain) key(p *hostPlan) string {
+func (k *Keychain) key(p *Plan) string {
 	var target string
 	switch {
-	case p.Kind == targetPersonal:
+	case p.Kind == TargetPersonal:
 		target = "personal\x00" + p.Region
 	case p.InstanceID != "":
 		target = "instance\x00" + p.InstanceID + "\x00" + p.Region

@@ -1,11 +1,10 @@
-// Package credhelper speaks the protocols: the binary's command table (commands.go: which stream
-// carries errors, which commands need the config, exit codes), the docker credential-helper
-// protocol and the kubelet image credential provider protocol. Its Keychain turns a registry host
-// into a registry login: the plan (plan.go: entry, region, instance, cache key, "is this host
-// mine"), instance discovery (discover.go), the token call, and errors that say what to do
-// (explain.go); it composes the host parser and ACR API (acr), the credential chain and role hops
-// (sts), the configuration (config) and the on-disk cache (cache).
-package credhelper
+// Package keychain turns a registry host into a registry login: the plan (plan.go: entry,
+// region, instance, cache key, "is this host mine"), instance discovery (discover.go), the token
+// call, logins from KMS secrets (secret.go), and errors that say what to do (explain.go). It
+// composes the host parser and ACR API (acr), the credential chain and role hops (sts), the
+// configuration (config) and the on-disk cache (cache). It is what every caller links: the
+// command line (credhelper), the controller, and other tools.
+package keychain
 
 import (
 	"context"
@@ -61,14 +60,14 @@ type Keychain struct {
 	Retry cloudapi.Retry
 }
 
-func (k *Keychain) now() time.Time {
+func (k *Keychain) Now() time.Time {
 	if k.clock != nil {
 		return k.clock()
 	}
 	return time.Now()
 }
 
-func (k *Keychain) log() *slog.Logger {
+func (k *Keychain) Logger() *slog.Logger {
 	if k.Log != nil {
 		return k.Log
 	}
@@ -77,52 +76,52 @@ func (k *Keychain) log() *slog.Logger {
 
 // Get returns the login for serverURL.
 func (k *Keychain) Get(ctx context.Context, serverURL string) (Login, error) {
-	reg, err := parseServer(serverURL)
+	reg, err := ParseServer(serverURL)
 	if err != nil {
-		k.log().Debug("not a registry host", "error", err)
-		return Login{}, &notFoundError{Host: serverURL}
+		k.Logger().Debug("not a registry host", "error", err)
+		return Login{}, &NotFoundError{Host: serverURL}
 	}
 	if k.Logins != nil {
 		if u, s, ok := k.Logins.Get(reg.Host); ok {
 			return Login{Username: u, Secret: s, Source: "stored"}, nil
 		}
 	}
-	plan, err := k.plan(ctx, reg)
+	plan, err := k.Plan(ctx, reg)
 	if err != nil {
 		return Login{}, err
 	}
 	return k.login(ctx, plan)
 }
 
-func (k *Keychain) login(ctx context.Context, p *hostPlan) (Login, error) {
+func (k *Keychain) login(ctx context.Context, p *Plan) (Login, error) {
 	if p.Chain.Empty() {
 		hint := "no Alibaba Cloud credentials found for " + p.Registry.Host + ": set ALIBABA_CLOUD_ACCESS_KEY_ID/ALIBABA_CLOUD_ACCESS_KEY_SECRET, configure the aliyun CLI, or use RRSA"
 		if p.Chain.ECSSkipped != "" && k.Config.Env("ALIBABA_CLOUD_ECS_METADATA_DISABLED") == "" {
 			hint += "; the ECS RAM role was not tried: " + p.Chain.ECSSkipped
 		}
-		return Login{}, &notFoundError{Host: p.Registry.Host, Hint: hint, NoCredentials: true}
+		return Login{}, &NotFoundError{Host: p.Registry.Host, Hint: hint, NoCredentials: true}
 	}
 	if p.Secret != nil {
 		return k.secretLogin(ctx, p)
 	}
 	threshold := k.Config.ExpiringThreshold
 	e, src, err := k.Cache.GetOrFetch(ctx, p.Key, "", threshold, func(ctx context.Context) (cache.Entry, error) {
-		t, err := k.fetch(ctx, p)
+		t, err := k.Fetch(ctx, p)
 		if err != nil {
 			return cache.Entry{}, err
 		}
-		now := k.now()
+		now := k.Now()
 		return cache.Entry{Host: p.Registry.Host, Username: t.Username, Secret: t.Password, ExpiresAt: k.localExpiry(t, now), FetchedAt: now}, nil
 	})
 	switch {
 	case err != nil && src == cache.SourceStale:
-		k.log().Warn("refreshing the ACR token failed; using the cached one until it expires",
-			"host", p.Registry.Host, "expires", e.ExpiresAt.Format(time.RFC3339), "error", k.explain(p, err).Error())
+		k.Logger().Warn("refreshing the ACR token failed; using the cached one until it expires",
+			"host", p.Registry.Host, "expires", e.ExpiresAt.Format(time.RFC3339), "error", k.Explain(p, err).Error())
 	case err != nil:
-		return Login{}, k.explain(p, err)
+		return Login{}, k.Explain(p, err)
 	}
-	if !e.Valid(k.now()) {
-		return Login{}, &tokenError{Host: p.Registry.Host, Err: errors.New("ACR returned a token that has already expired"), Fix: "check this machine's clock"}
+	if !e.Valid(k.Now()) {
+		return Login{}, &TokenError{Host: p.Registry.Host, Err: errors.New("ACR returned a token that has already expired"), Fix: "check this machine's clock"}
 	}
 	return Login{Username: e.Username, Secret: e.Secret, ExpiresAt: e.ExpiresAt, Source: src.String()}, nil
 }
@@ -143,12 +142,12 @@ func (k *Keychain) localExpiry(t crapi.Token, now time.Time) time.Time {
 		// late as it can be, so that the life is never read longer than it is.
 		life = t.ExpiresAt.Sub(t.ServerDate.Add(time.Second))
 		if skew := t.ServerDate.Sub(now); skew > time.Minute || skew < -time.Minute {
-			k.log().Debug("the service's clock differs from this machine's; token life measured on the service's clock",
+			k.Logger().Debug("the service's clock differs from this machine's; token life measured on the service's clock",
 				"skew", skew.Round(time.Second).String())
 		}
 	}
 	if life > maxTokenLife {
-		k.log().Warn("ACR stated a token life beyond any it issues; keeping the token for at most "+maxTokenLife.String(),
+		k.Logger().Warn("ACR stated a token life beyond any it issues; keeping the token for at most "+maxTokenLife.String(),
 			"stated", t.ExpiresAt.UTC().Format(time.RFC3339))
 		life = maxTokenLife
 	}
@@ -156,15 +155,15 @@ func (k *Keychain) localExpiry(t crapi.Token, now time.Time) time.Time {
 }
 
 // fetch resolves what the plan could not know locally and asks ACR for a token.
-func (k *Keychain) fetch(ctx context.Context, p *hostPlan) (crapi.Token, error) {
+func (k *Keychain) Fetch(ctx context.Context, p *Plan) (crapi.Token, error) {
 	creds, err := p.Provider.Credentials(ctx)
 	if err != nil {
 		return crapi.Token{}, err
 	}
 	// The identity the cache key names: the chain's one source in use, then the hops.
-	k.log().Debug("fetching a token", "host", p.Registry.Host, "credentials", p.Chain.Describe(), "roleChain", sts.ARNs(p.Hops))
+	k.Logger().Debug("fetching a token", "host", p.Registry.Host, "credentials", p.Chain.Describe(), "roleChain", sts.ARNs(p.Hops))
 	api := func(region string) (*crapi.Client, error) { return k.crAPI(p.Kind, region, creds) }
-	if p.Kind == targetPersonal {
+	if p.Kind == TargetPersonal {
 		a, err := api(p.Region)
 		if err != nil {
 			return crapi.Token{}, err

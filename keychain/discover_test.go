@@ -1,4 +1,4 @@
-package credhelper
+package keychain
 
 import (
 	"errors"
@@ -128,7 +128,7 @@ func TestInstanceEntryForDefaultDomain(t *testing.T) {
 		w := newWorld(t)
 		w.useAK(t, deniedAK, deniedSK) // may not AssumeRole: the entry's hops fail
 		_, err := w.keychain(t, entry, config.Registry{}).Get(ctx(t), host)
-		var te *tokenError
+		var te *TokenError
 		if !errors.As(err, &te) {
 			t.Fatalf("err = %v, want a TokenError", err)
 		}
@@ -156,25 +156,6 @@ func TestInstanceEntryForDefaultDomain(t *testing.T) {
 	})
 }
 
-// Offline doctor asks no API to choose the entry: it says how to find out.
-func TestInstanceEntryOfflineDoctor(t *testing.T) {
-	t.Parallel()
-	w := newWorld(t)
-	w.useAK(t, devAK, devSK)
-	k := w.keychain(t, config.Registry{InstanceID: crossID, ArnService: roleSvc, ArnUser: roleUser})
-	r := k.diagnose(ctx(t), "cross-registry.cn-shanghai.cr.aliyuncs.com", false)
-	if len(r.Problems) != 1 || !strings.Contains(r.Problems[0], "cannot tell offline") || !strings.Contains(r.Problems[0], "doctor --online") {
-		t.Fatalf("problems %q", r.Problems)
-	}
-	if n := len(w.fc.Calls()); n != 0 {
-		t.Errorf("offline doctor made %d API calls", n)
-	}
-	r = k.diagnose(ctx(t), "cross-registry.cn-shanghai.cr.aliyuncs.com", true)
-	if len(r.Problems) != 0 || r.Instance != crossID || r.Entry != "registries[0] ("+crossID+")" {
-		t.Fatalf("online: %+v", r)
-	}
-}
-
 // Personal GET /tokens stays on the public cr endpoint with the VPC switch (nothing shows it on
 // cr-vpc); Enterprise calls move to cr-vpc; an endpoints.cr override applies to both.
 func TestCRAPIEndpoint(t *testing.T) {
@@ -182,15 +163,15 @@ func TestCRAPIEndpoint(t *testing.T) {
 	for _, tt := range []struct {
 		vpc      bool
 		override string
-		kind     targetKind
+		kind     TargetKind
 		want     string
 	}{
-		{false, "", targetPersonal, "https://cr.cn-hangzhou.aliyuncs.com"},
-		{true, "", targetPersonal, "https://cr.cn-hangzhou.aliyuncs.com"},
-		{false, "", targetEnterprise, "https://cr.cn-hangzhou.aliyuncs.com"},
-		{true, "", targetEnterprise, "https://cr-vpc.cn-hangzhou.aliyuncs.com"},
-		{true, "cr-vpc.{region}.aliyuncs.com", targetPersonal, "https://cr-vpc.cn-hangzhou.aliyuncs.com"},
-		{true, "http://127.0.0.1:9", targetEnterprise, "http://127.0.0.1:9"},
+		{false, "", TargetPersonal, "https://cr.cn-hangzhou.aliyuncs.com"},
+		{true, "", TargetPersonal, "https://cr.cn-hangzhou.aliyuncs.com"},
+		{false, "", TargetEnterprise, "https://cr.cn-hangzhou.aliyuncs.com"},
+		{true, "", TargetEnterprise, "https://cr-vpc.cn-hangzhou.aliyuncs.com"},
+		{true, "cr-vpc.{region}.aliyuncs.com", TargetPersonal, "https://cr-vpc.cn-hangzhou.aliyuncs.com"},
+		{true, "http://127.0.0.1:9", TargetEnterprise, "http://127.0.0.1:9"},
 	} {
 		k := &Keychain{Config: &config.Config{VPC: tt.vpc, Endpoints: config.Endpoints{CR: tt.override}}}
 		a, err := k.crAPI(tt.kind, "cn-hangzhou", sts.Credentials{})

@@ -1,4 +1,4 @@
-package credhelper
+package keychain
 
 import (
 	"errors"
@@ -34,11 +34,11 @@ func TestServes(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", host, err)
 		}
-		if got := k.serves(reg); got != want {
+		if got := k.Serves(reg); got != want {
 			t.Errorf("serves(%s) = %v, want %v", host, got, want)
 		}
 		// Plan agrees: a host that is not served has no plan.
-		if _, err := k.plan(t.Context(), reg); (err == nil) != want && reg.Edition == acr.EditionUnknown {
+		if _, err := k.Plan(t.Context(), reg); (err == nil) != want && reg.Edition == acr.EditionUnknown {
 			t.Errorf("Plan(%s) err = %v, serves = %v", host, err, want)
 		}
 	}
@@ -77,9 +77,9 @@ func TestPlanSTSEndpoint(t *testing.T) {
 			k := &Keychain{DMIDir: t.TempDir(), Config: &config.Config{VPC: tt.vpc, Endpoints: config.Endpoints{STS: tt.override}, Registries: []config.Registry{e},
 				Getenv: func(k string) string { return vars[k] }}}
 			reg, _ := acr.Parse("registry.example.com")
-			p, err := k.plan(t.Context(), reg)
+			p, err := k.Plan(t.Context(), reg)
 			if want, ok := strings.CutPrefix(tt.want, "error: "); ok {
-				var te *tokenError
+				var te *TokenError
 				if !errors.As(err, &te) || !strings.Contains(err.Error(), want) {
 					t.Fatalf("err = %v, want a TokenError containing %q", err, want)
 				}

@@ -1,4 +1,4 @@
-package credhelper
+package keychain
 
 import (
 	"context"
@@ -28,7 +28,7 @@ const lookupTTL = 7 * 24 * time.Hour
 // resolveInstance finds the instance id and region behind an Enterprise host: from the plan
 // (config), the lookup cache, the registry's anonymous challenge, or the API; a custom domain
 // found at run time is confirmed with ListInstanceEndpoint before any token is asked for.
-func (k *Keychain) resolveInstance(ctx context.Context, p *hostPlan, api func(string) (*crapi.Client, error)) (string, string, error) {
+func (k *Keychain) resolveInstance(ctx context.Context, p *Plan, api func(string) (*crapi.Client, error)) (string, string, error) {
 	if p.InstanceID != "" && p.Region != "" {
 		return p.InstanceID, p.Region, nil
 	}
@@ -91,7 +91,7 @@ func (k *Keychain) resolveInstance(ctx context.Context, p *hostPlan, api func(st
 		l = instanceLookup{ID: ch.InstanceID, Region: ch.Region}
 	}
 	if err := k.Cache.PutLookup(lookupKey, l, lookupTTL); err != nil {
-		k.log().Debug("could not remember the instance lookup", "error", err)
+		k.Logger().Debug("could not remember the instance lookup", "error", err)
 	}
 	return l.ID, l.Region, nil
 }
@@ -109,20 +109,20 @@ func (k *Keychain) cachedChallenge(ctx context.Context, host string) (acr.Challe
 		return ch, err
 	}
 	if err := k.Cache.PutLookup(key, ch, lookupTTL); err != nil {
-		k.log().Debug("could not remember the registry challenge", "error", err)
+		k.Logger().Debug("could not remember the registry challenge", "error", err)
 	}
 	return ch, nil
 }
 
 // challenge reads the anonymous /v2/ challenge of host.
 func (k *Keychain) challenge(ctx context.Context, host string) (acr.Challenge, error) {
-	ch, _, _, err := k.readChallenge(ctx, host)
+	ch, _, _, err := k.ReadChallenge(ctx, host)
 	return ch, err
 }
 
 // readChallenge reads host's anonymous /v2/ challenge, with at most 5 s of the command's
 // deadline: the parsed challenge, the raw WWW-Authenticate header and the URL read.
-func (k *Keychain) readChallenge(ctx context.Context, host string) (acr.Challenge, string, string, error) {
+func (k *Keychain) ReadChallenge(ctx context.Context, host string) (acr.Challenge, string, string, error) {
 	url := "https://" + host + "/v2/"
 	if k.ChallengeURL != nil {
 		url = k.ChallengeURL(host)
@@ -143,9 +143,9 @@ type hostInstance struct {
 
 type noAPIKey struct{}
 
-// withoutAPICalls marks ctx so that Plan uses only what it can learn without credentials (the
+// WithoutAPICalls marks ctx so that Plan uses only what it can learn without credentials (the
 // registry's public challenge, the disk): offline doctor.
-func withoutAPICalls(ctx context.Context) context.Context {
+func WithoutAPICalls(ctx context.Context) context.Context {
 	return context.WithValue(ctx, noAPIKey{}, true)
 }
 
@@ -203,7 +203,7 @@ func (k *Keychain) instanceOf(ctx context.Context, reg acr.Registry, cands []*co
 	}
 	cands = askable
 	if !apiCallsAllowed(ctx) {
-		return hostInstance{}, &tokenError{Host: reg.Host, Fix: fix + " (or run doctor --online, which asks ListInstanceEndpoint)",
+		return hostInstance{}, &TokenError{Host: reg.Host, Fix: fix + " (or run doctor --online, which asks ListInstanceEndpoint)",
 			Err: fmt.Errorf("cannot tell offline whether %s is the instance of %s: the registry's anonymous challenge did not say (%s)", reg.Host, strings.Join(names, ", "), reason)}
 	}
 	var failures []string
@@ -220,7 +220,7 @@ func (k *Keychain) instanceOf(ctx context.Context, reg acr.Registry, cands []*co
 		}
 	}
 	if len(failures) > 0 {
-		return hostInstance{}, &tokenError{Host: reg.Host, Fix: fix,
+		return hostInstance{}, &TokenError{Host: reg.Host, Fix: fix,
 			Err: fmt.Errorf("cannot tell whether %s is the instance of %s: the registry's anonymous challenge did not say (%s), and ListInstanceEndpoint failed (%s)", reg.Host, strings.Join(names, ", "), reason, strings.Join(failures, "; "))}
 	}
 	hi = hostInstance{How: fmt.Sprintf("not the instance of %s: their ListInstanceEndpoint does not list %s", strings.Join(names, ", "), reg.Host)}
@@ -231,7 +231,7 @@ func (k *Keychain) instanceOf(ctx context.Context, reg acr.Registry, cands []*co
 // instanceServes asks, with entry e's credentials and hops, whether e's instance lists the default
 // domain reg (any of its forms: the instance name and region of a listed SYSTEM domain match).
 func (k *Keychain) instanceServes(ctx context.Context, reg acr.Registry, e *config.Registry) (bool, string, error) {
-	q := &hostPlan{Registry: reg, Entry: e, Kind: targetEnterprise, Region: reg.Region, InstanceID: e.InstanceID}
+	q := &Plan{Registry: reg, Entry: e, Kind: TargetEnterprise, Region: reg.Region, InstanceID: e.InstanceID}
 	if e.RegionID != "" {
 		q.Region = e.RegionID
 	}
@@ -245,7 +245,7 @@ func (k *Keychain) instanceServes(ctx context.Context, reg acr.Registry, e *conf
 	if err != nil {
 		return false, "", err
 	}
-	a, err := k.crAPI(targetEnterprise, q.Region, creds)
+	a, err := k.crAPI(TargetEnterprise, q.Region, creds)
 	if err != nil {
 		return false, "", err
 	}
@@ -268,7 +268,7 @@ func (k *Keychain) instanceServes(ctx context.Context, reg acr.Registry, e *conf
 
 func (k *Keychain) remember(key string, v any) {
 	if err := k.Cache.PutLookup(key, v, lookupTTL); err != nil {
-		k.log().Debug("could not remember an instance lookup", "error", err)
+		k.Logger().Debug("could not remember an instance lookup", "error", err)
 	}
 }
 
@@ -276,8 +276,8 @@ func (k *Keychain) remember(key string, v any) {
 // stay on the public cr.<region> endpoint even with the VPC switch: cr-vpc.<region> is seen
 // serving Enterprise calls only, and nothing shows GET /tokens there (ACR-FACTS §2). An
 // endpoints.cr override applies to both.
-func (k *Keychain) crAPI(kind targetKind, region string, creds sts.Credentials) (*crapi.Client, error) {
-	vpc := k.Config.VPC && kind == targetEnterprise
+func (k *Keychain) crAPI(kind TargetKind, region string, creds sts.Credentials) (*crapi.Client, error) {
+	vpc := k.Config.VPC && kind == TargetEnterprise
 	ep, err := cloudapi.ResolveEndpoint(k.Config.Endpoints.CR, "cr", region, vpc)
 	if err != nil {
 		return nil, err

@@ -1,4 +1,4 @@
-package credhelper
+package keychain
 
 import (
 	"context"
@@ -18,31 +18,31 @@ func (k *Keychain) InstanceLogin(ctx context.Context, e *config.Registry, region
 	if e == nil || e.InstanceID == "" || !acr.ValidRegion(region) {
 		return Login{}, nil, fmt.Errorf("InstanceLogin needs an entry with instanceId and a region (got region %q)", region)
 	}
-	p := &hostPlan{Registry: acr.Registry{Host: e.InstanceID, Region: region}, Entry: e, Kind: targetEnterprise,
+	p := &Plan{Registry: acr.Registry{Host: e.InstanceID, Region: region}, Entry: e, Kind: TargetEnterprise,
 		Region: region, InstanceID: e.InstanceID}
 	if err := k.credentials(p); err != nil {
 		return Login{}, nil, err
 	}
 	if p.Chain.Empty() {
-		return Login{}, nil, &notFoundError{Host: e.InstanceID, NoCredentials: true,
+		return Login{}, nil, &NotFoundError{Host: e.InstanceID, NoCredentials: true,
 			Hint: "no Alibaba Cloud credentials found for instance " + e.InstanceID + ": set ALIBABA_CLOUD_ACCESS_KEY_ID/ALIBABA_CLOUD_ACCESS_KEY_SECRET, or use RRSA"}
 	}
 	creds, err := p.Provider.Credentials(ctx)
 	if err != nil {
-		return Login{}, nil, k.explain(p, err)
+		return Login{}, nil, k.Explain(p, err)
 	}
-	a, err := k.crAPI(targetEnterprise, region, creds)
+	a, err := k.crAPI(TargetEnterprise, region, creds)
 	if err != nil {
 		return Login{}, nil, err
 	}
 	domains, err := a.InstanceDomains(ctx, e.InstanceID)
 	if err != nil {
-		return Login{}, nil, k.explain(p, err)
+		return Login{}, nil, k.Explain(p, err)
 	}
 	t, err := a.EnterpriseToken(ctx, e.InstanceID)
 	if err != nil {
-		return Login{}, nil, k.explain(p, err)
+		return Login{}, nil, k.Explain(p, err)
 	}
-	now := k.now()
+	now := k.Now()
 	return Login{Username: t.Username, Secret: t.Password, ExpiresAt: k.localExpiry(t, now), Source: "fetched"}, domains, nil
 }

@@ -1,4 +1,4 @@
-package credhelper
+package keychain
 
 import (
 	"errors"
@@ -70,7 +70,7 @@ func TestCloudFaults(t *testing.T) {
 				t.Fatal("empty secret")
 			}
 			if err != nil {
-				var te *tokenError
+				var te *TokenError
 				if !errors.As(err, &te) || !strings.Contains(strings.ToLower(err.Error()), strings.ToLower(tt.wantMsg)) {
 					t.Errorf("err = %v, want a TokenError saying %q", err, tt.wantMsg)
 				}

@@ -1,4 +1,4 @@
-package credhelper
+package keychain
 
 import (
 	"context"
@@ -11,9 +11,9 @@ import (
 	"github.com/docker-credential-acr/docker-credential-acr/sts"
 )
 
-// notFoundError means there are no credentials for the host, which the protocols answer with
+// NotFoundError means there are no credentials for the host, which the protocols answer with
 // "not found" so that clients go on anonymously. Hint, if set, tells the user how to get some.
-type notFoundError struct {
+type NotFoundError struct {
 	Host string
 	Hint string
 	// NoCredentials: the machine has no Alibaba Cloud credentials at all. That is how a laptop
@@ -21,22 +21,22 @@ type notFoundError struct {
 	NoCredentials bool
 }
 
-func (e *notFoundError) Error() string {
+func (e *NotFoundError) Error() string {
 	if e.Hint == "" {
 		return "no credentials for " + e.Host
 	}
 	return e.Hint
 }
 
-// tokenError means the host is an ACR registry and credentials exist, but getting a token failed.
+// TokenError means the host is an ACR registry and credentials exist, but getting a token failed.
 // Its message says what failed and what to do.
-type tokenError struct {
+type TokenError struct {
 	Host string
 	Err  error
 	Fix  string
 }
 
-func (e *tokenError) Error() string {
+func (e *TokenError) Error() string {
 	msg := fmt.Sprintf("Alibaba Cloud ACR login for %s failed: %s", e.Host, cloudapi.Scrub(e.Err.Error()))
 	if e.Fix != "" {
 		msg += " — " + e.Fix
@@ -44,7 +44,7 @@ func (e *tokenError) Error() string {
 	return strings.Join(strings.Fields(msg), " ") // one line, whatever the SDKs put in their errors
 }
 
-func (e *tokenError) Unwrap() error { return e.Err }
+func (e *TokenError) Unwrap() error { return e.Err }
 
 type untrustedDomainError struct{ host, instance string }
 
@@ -53,11 +53,11 @@ func (e *untrustedDomainError) Error() string {
 }
 
 // explain turns a failure to get a token into a TokenError that says what to do next.
-func (k *Keychain) explain(p *hostPlan, err error) error {
+func (k *Keychain) Explain(p *Plan, err error) error {
 	if p.Secret != nil {
 		return k.explainSecret(p, err)
 	}
-	te := &tokenError{Host: p.Registry.Host, Err: err}
+	te := &TokenError{Host: p.Registry.Host, Err: err}
 	var ae *cloudapi.Error
 	var ce *sts.ChainError
 	var nf *crapi.NotFoundError
@@ -80,7 +80,7 @@ func (k *Keychain) explain(p *hostPlan, err error) error {
 	return te
 }
 
-func fixFor(e *cloudapi.Error, p *hostPlan) string {
+func fixFor(e *cloudapi.Error, p *Plan) string {
 	action := e.Service + ":" + e.Action
 	who := "these credentials"
 	switch e.Code {
@@ -117,7 +117,7 @@ func fixFor(e *cloudapi.Error, p *hostPlan) string {
 	return ""
 }
 
-func entryName(p *hostPlan) string {
+func entryName(p *Plan) string {
 	if p.Entry == nil {
 		return "the config file"
 	}

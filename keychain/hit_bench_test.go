@@ -1,4 +1,4 @@
-package credhelper
+package keychain
 
 import (
 	"os"

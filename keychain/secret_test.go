@@ -1,13 +1,10 @@
-package credhelper
+package keychain
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/docker-credential-acr/docker-credential-acr/acr"
 	"github.com/docker-credential-acr/docker-credential-acr/config"
-	"github.com/docker-credential-acr/docker-credential-acr/credhelper/kubeletapi"
-	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit/fakecloud"
 	"github.com/docker-credential-acr/docker-credential-acr/secrets"
 )
 
@@ -26,14 +23,14 @@ func TestSecretPlanKeyAndIdentity(t *testing.T) {
 		}
 		return r
 	}
-	plan := func(k *Keychain, host string) *hostPlan {
+	plan := func(k *Keychain, host string) *Plan {
 		t.Helper()
-		reg, err := parseServer(host)
+		reg, err := ParseServer(host)
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := k.plan(ctx(t), reg)
-		if err != nil || p.Secret == nil || p.Kind != targetSecret {
+		p, err := k.Plan(ctx(t), reg)
+		if err != nil || p.Secret == nil || p.Kind != TargetSecret {
 			t.Fatalf("%s: %+v %v", host, p, err)
 		}
 		return p
@@ -71,7 +68,7 @@ func TestSecretPlanKeyAndIdentity(t *testing.T) {
 		t.Errorf("VPC endpoint %s", p.Secret.Endpoint)
 	}
 	hop := plan(variants["role hop"], "docker.io")
-	if got, want := secretIdentity(hop), "acs:kms:cn-hangzhou:"+acctB+":secret/hub (versionStage ACSCurrent) read by environment AccessKey → "+roleUser; got != want {
+	if got, want := SecretIdentity(hop), "acs:kms:cn-hangzhou:"+acctB+":secret/hub (versionStage ACSCurrent) read by environment AccessKey → "+roleUser; got != want {
 		t.Errorf("identity %q, want %q (the account of the last hop completes a bare name's ARN)", got, want)
 	}
 }
@@ -86,62 +83,23 @@ func TestSecretEntryServesTheHostsItLists(t *testing.T) {
 	ref, _ := secrets.ParseRef("crpi-login", "cn-hangzhou")
 	const crpi = "crpi-abcdefgh12345678.cn-hangzhou.personal.cr.aliyuncs.com"
 	k := w.keychain(t, config.Registry{Domains: []string{crpi}, RegionID: "cn-hangzhou", Secret: &config.Secret{Ref: ref, Stage: secrets.DefaultStage, TTL: secrets.DefaultTTL}})
-	for host, want := range map[string]targetKind{crpi: targetSecret, "registry.cn-hangzhou.aliyuncs.com": targetPersonal, "team-registry.cn-beijing.cr.aliyuncs.com": targetEnterprise} {
-		reg, _ := parseServer(host)
-		p, err := k.plan(ctx(t), reg)
-		if err != nil || p.Kind != want || (p.Secret != nil) != (want == targetSecret) {
+	for host, want := range map[string]TargetKind{crpi: TargetSecret, "registry.cn-hangzhou.aliyuncs.com": TargetPersonal, "team-registry.cn-beijing.cr.aliyuncs.com": TargetEnterprise} {
+		reg, _ := ParseServer(host)
+		p, err := k.Plan(ctx(t), reg)
+		if err != nil || p.Kind != want || (p.Secret != nil) != (want == TargetSecret) {
 			t.Errorf("%s: %+v %v, want kind %d", host, p, err, want)
 		}
 	}
-	if _, err := k.plan(ctx(t), mustParse(t, "ghcr.io")); err == nil {
+	if _, err := k.Plan(ctx(t), mustParse(t, "ghcr.io")); err == nil {
 		t.Error("ghcr.io is listed by no entry, but was planned")
 	}
 }
 
 func mustParse(t *testing.T, host string) acr.Registry {
 	t.Helper()
-	reg, err := parseServer(host)
+	reg, err := ParseServer(host)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return reg
-}
-
-// Per-workload identity reads secrets too: the pod's service account role, not the node, reads
-// the Docker Hub login, and another service account's role is refused.
-func TestKubeletWorkloadReadsTheSecret(t *testing.T) {
-	w := newKubeletWorld(t)
-	if err := w.fc.AddSecret(fakecloud.Secret{AccountID: kAccount, Region: "cn-hangzhou", Name: "hub", Readers: []string{w.roleA},
-		Versions: []fakecloud.SecretVersion{{VersionID: "v1", Data: `{"username": "hub-a", "password": "hub-a-password-0001"}`}}}); err != nil {
-		t.Fatal(err)
-	}
-	ref, _ := secrets.ParseRef("hub", "cn-hangzhou")
-	w.k.Config.Endpoints.KMS = w.fc.URL()
-	w.k.Config.Registries = []config.Registry{{Domains: []string{"docker.io"}, RegionID: "cn-hangzhou", RoleSessionName: config.DefaultRoleSessionName, ExpireDuration: 3600,
-		Secret: &config.Secret{Ref: ref, Stage: secrets.DefaultStage, TTL: secrets.DefaultTTL}}}
-	annA := map[string]string{kubeletapi.AnnotationRoleARN: w.roleA}
-	r, err := w.run(t, saRequest("docker.io/library/nginx:1", w.tokenA, annA))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if a := r.Auth["docker.io"]; a.Username != "hub-a" || a.Password != "hub-a-password-0001" || r.CacheDuration == "0s" {
-		t.Fatalf("answer %+v", r)
-	}
-	var reads []fakecloud.Call
-	for _, c := range w.fc.Calls() {
-		if c.Action == "GetSecretValue" {
-			reads = append(reads, c)
-		}
-	}
-	if len(reads) != 1 || !strings.HasPrefix(reads[0].Principal, "acs:ram::"+kAccount+":assumed-role/puller-a/") {
-		t.Errorf("GetSecretValue calls %+v, want one by the puller-a session", reads)
-	}
-	// Another service account's role may not read it: an error, never the node's or A's login.
-	_, err = w.run(t, saRequest("nginx", w.tokenB, map[string]string{kubeletapi.AnnotationRoleARN: w.roleB}))
-	if secrets.KindOf(err) != secrets.NoPermission || !strings.Contains(err.Error(), "puller-b") {
-		t.Errorf("service account B: %v", err)
-	}
-	if strings.Contains(w.log.String(), "hub-a-password-0001") {
-		t.Error("the password reached the log")
-	}
 }
