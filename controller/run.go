@@ -36,6 +36,8 @@ type options struct {
 	WebhookService           string // the Service in Namespace the API server calls
 	WebhookConfigurationName string
 	WebhookCertSecret        string
+	// AdoptAddonSecrets refreshes the add-on's acr-credential-<32 hex> Secrets in place.
+	AdoptAddonSecrets bool
 	// Region is the cluster's region, for entries that name none (else the ECS metadata's).
 	Region      string
 	Namespace   string
@@ -131,6 +133,7 @@ func run(ctx context.Context, o options) error {
 	m := refresh.NewMetrics()
 	ctrl := refresh.New(client, settings)
 	ctrl.SecretName, ctrl.Workers, ctrl.Log, ctrl.Metrics = o.SecretName, o.Workers, log, m
+	ctrl.Adopt = o.AdoptAddonSecrets
 	var wh *webhookServer
 	if o.Webhook || settings.Webhook.Enable {
 		if wh, err = startWebhook(ctx, o, client, ctrl, settings.Webhook, log); err != nil {

@@ -32,14 +32,9 @@ func TestWebhookServiceAccountAtCreation(t *testing.T) {
 	ctx := context.Background()
 	createNamespaces(t, "wh-a", "wh-off")
 	mwcs := admin.AdmissionregistrationV1().MutatingWebhookConfigurations()
-	t.Cleanup(func() { // leave the shared cluster with a configuration that cannot block anyone
-		if m, err := mwcs.Get(ctx, "acr-credential-controller", metav1.GetOptions{}); err == nil {
-			ignore := admissionregistrationv1.Ignore
-			for i := range m.Webhooks {
-				m.Webhooks[i].FailurePolicy = &ignore
-			}
-			_, _ = mwcs.Update(ctx, m, metav1.UpdateOptions{})
-		}
+	must(t, applyManifests(ctx, admin, "deploy/webhook"))
+	t.Cleanup(func() { // the shared cluster's other tests run without the webhook
+		_ = mwcs.Delete(ctx, "acr-credential-controller", metav1.DeleteOptions{})
 	})
 	cluster := "watchNamespace: wh-a\nserviceAccount: '*'\nwebhook-configuration: |\n  enable: true\n  timeout-seconds: 5"
 	w.writeConfig(w.config(cluster, teamEntry))

@@ -160,7 +160,7 @@ const teamEntry = "  - instanceId: " + teamID + "\n    regionId: cn-hangzhou\n  
 const personalEntry = "  - regionId: cn-hangzhou\n"
 
 var teamHosts = []string{"registry.example.com", "team-registry-vpc.cn-hangzhou.cr.aliyuncs.com", "team-registry.cn-hangzhou.cr.aliyuncs.com"}
-var personalHostsHZ = []string{"registry-internal.cn-hangzhou.aliyuncs.com", "registry-vpc.cn-hangzhou.aliyuncs.com", "registry.cn-hangzhou.aliyuncs.com"}
+var personalHostsHZ = []string{"registry-internal.cn-hangzhou.aliyuncs.com", "registry-intl-vpc.cn-hangzhou.aliyuncs.com", "registry-intl.cn-hangzhou.aliyuncs.com", "registry-vpc.cn-hangzhou.aliyuncs.com", "registry.aliyuncs.com", "registry.cn-hangzhou.aliyuncs.com"}
 
 // writeConfig updates the config as the kubelet updates a mounted ConfigMap: the file is a symlink
 // into ..data, itself a symlink to a timestamped directory, and an update swaps ..data atomically.

@@ -33,12 +33,17 @@ type Controller struct {
 	Log        *slog.Logger
 	Metrics    *Metrics // nil: none
 	Now        func() time.Time
+	// Adopt refreshes in place the ACK add-on's Secrets (acr-credential-<32 hex>) that service
+	// accounts of watched namespaces name (adopt.go). Opt-in: it needs get and update of Secrets
+	// by any name.
+	Adopt bool
 
 	mu       sync.Mutex
 	settings Settings
 	tokens   map[string]*tokenState // by Registry.Key
 	wake     chan struct{}
 	synced   bool
+	said     map[string]bool // what was logged once
 
 	queue      workqueue.TypedRateLimitingInterface[string]
 	namespaces corelisters.NamespaceLister

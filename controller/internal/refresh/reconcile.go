@@ -61,6 +61,11 @@ func (c *Controller) reconcile(ctx context.Context, ns string) error {
 	if err := c.ensureSecret(ctx, ns, current, data); err != nil {
 		return err
 	}
+	if c.Adopt {
+		if err := c.adopt(ctx, ns, data); err != nil {
+			return err
+		}
+	}
 	return c.attach(ctx, ns, &s)
 }
 
