@@ -43,6 +43,9 @@ type options struct {
 	Namespace   string
 	LeaderElect bool
 	HealthAddr  string
+	// MetricsAddr serves /metrics: loopback by default, so that the metrics are not open to
+	// everyone who reaches the pod; set it to :8081 (behind a NetworkPolicy) to scrape them.
+	MetricsAddr string
 	SecretName  string
 	LeaseName   string
 	QPS         float64
@@ -53,8 +56,10 @@ type options struct {
 
 	// rest replaces --kubeconfig (tests: an impersonating config).
 	rest *rest.Config
-	// listening, if set, receives the health server's address (tests use port 0).
-	listening func(addr string)
+	// listening, if set, receives the health server's address (tests use port 0), and
+	// metricsListening the metrics server's.
+	listening        func(addr string)
+	metricsListening func(addr string)
 	// log replaces the stderr logger (tests).
 	log *slog.Logger
 	// metadata replaces the ECS metadata service's address (tests: the fake's).
@@ -74,7 +79,7 @@ func defaultOptions() options {
 	}
 	return options{
 		ConfigPath: "/etc/acr-credential-controller/config.yaml", Namespace: ns, LeaderElect: true,
-		HealthAddr: ":8080", SecretName: refresh.DefaultSecretName, LeaseName: "acr-credential-controller",
+		HealthAddr: ":8080", MetricsAddr: "127.0.0.1:8081", SecretName: refresh.DefaultSecretName, LeaseName: "acr-credential-controller",
 		QPS: 200, Burst: 400, Workers: refresh.DefaultWorkers,
 		WebhookAddr: ":9443", WebhookService: "acr-credential-controller-webhook",
 		WebhookConfigurationName: "acr-credential-controller", WebhookCertSecret: "acr-credential-controller-webhook-tls",
@@ -193,9 +198,19 @@ func run(ctx context.Context, o options) error {
 	if o.listening != nil {
 		o.listening(ln.Addr().String())
 	}
-	srv := &http.Server{Handler: refresh.Handler(m, ready), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: refresh.Handler(ready), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	defer srv.Close()
+	mln, err := net.Listen("tcp", o.MetricsAddr)
+	if err != nil {
+		return fmt.Errorf("--metrics-addr: %w", err)
+	}
+	if o.metricsListening != nil {
+		o.metricsListening(mln.Addr().String())
+	}
+	msrv := &http.Server{Handler: refresh.MetricsHandler(m), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = msrv.Serve(mln) }()
+	defer msrv.Close()
 
 	lead := func(ctx context.Context) {
 		leading.Store(true)
