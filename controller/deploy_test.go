@@ -138,6 +138,36 @@ func TestDeployManifests(t *testing.T) {
 	if !slices.Contains(c.Args, "--namespace="+ctrlNS) {
 		t.Errorf("args %v do not name the Lease namespace", c.Args)
 	}
+	// RRSA: a projected token with the STS audience, mounted where ALIBABA_CLOUD_OIDC_TOKEN_FILE says.
+	var tokenFile string
+	for _, e := range c.Env {
+		if e.Name == "ALIBABA_CLOUD_OIDC_TOKEN_FILE" {
+			tokenFile = e.Value
+		}
+	}
+	projected := false
+	for _, v := range spec.Volumes {
+		if v.Projected == nil {
+			continue
+		}
+		for _, src := range v.Projected.Sources {
+			if st := src.ServiceAccountToken; st != nil && st.Audience == "sts.aliyuncs.com" {
+				for _, m := range c.VolumeMounts {
+					if m.Name == v.Name && m.MountPath+"/"+st.Path == tokenFile {
+						projected = true
+					}
+				}
+			}
+		}
+	}
+	if !projected {
+		t.Errorf("no projected token with audience sts.aliyuncs.com at ALIBABA_CLOUD_OIDC_TOKEN_FILE (%q)", tokenFile)
+	}
+	for _, p := range c.Ports {
+		if p.Name == "webhook" && p.ContainerPort != 9443 {
+			t.Errorf("webhook port %d, want the controller's default 9443", p.ContainerPort)
+		}
+	}
 }
 
 // The RBAC is minimal: the controller's service account may not read other Secrets, update

@@ -45,6 +45,9 @@ func settingsFrom(ctx context.Context, cfg *config.Config, env settingsEnv, log 
 	for _, w := range cfg.Warnings {
 		log.Warn(w)
 	}
+	if cfg.Cluster.RRSA && cfg.Env("ALIBABA_CLOUD_OIDC_TOKEN_FILE") == "" && cfg.Env("ALIBABA_CLOUD_OIDC_TOKEN") == "" {
+		return refresh.Settings{}, fmt.Errorf("%s: rrsa: enable: true, but the pod has no projected service-account token: deploy/deployment.yaml mounts one (volume rrsa-token, audience sts.aliyuncs.com) and sets ALIBABA_CLOUD_OIDC_TOKEN_FILE to it", cfg.Path)
+	}
 	k := &keychain.Keychain{Config: cfg, Log: log}
 	s := refresh.Settings{
 		Namespaces:      cfg.Cluster.Namespaces(),
