@@ -59,7 +59,9 @@ func TestAddonIdentityRRSA(t *testing.T) {
 		"rrsa":              "enable: true\n",
 	}
 	putAddonConfigMap(t, data)
-	t.Cleanup(func() { _ = admin.CoreV1().ConfigMaps(ctrlNS).Delete(context.Background(), addonCMName, metav1.DeleteOptions{}) })
+	t.Cleanup(func() {
+		_ = admin.CoreV1().ConfigMaps(ctrlNS).Delete(context.Background(), addonCMName, metav1.DeleteOptions{})
+	})
 
 	// rrsa: enable: true without a projected token: a clear refusal.
 	o := defaultOptions()
