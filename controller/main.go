@@ -21,6 +21,24 @@ import (
 
 func main() {
 	o := defaultOptions()
+	fs := newFlagSet(&o)
+	if err := fs.Parse(os.Args[1:]); err != nil {
+		os.Exit(2)
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "acr-credential-controller: unexpected argument %q (it takes flags only; see -h)\n", fs.Arg(0))
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, o); err != nil {
+		fmt.Fprintln(os.Stderr, "acr-credential-controller:", err)
+		os.Exit(1)
+	}
+}
+
+// newFlagSet defines the flags into o (the README's Deployment patches are checked against it).
+func newFlagSet(o *options) *flag.FlagSet {
 	fs := flag.NewFlagSet("acr-credential-controller", flag.ContinueOnError)
 	fs.StringVar(&o.Kubeconfig, "kubeconfig", "", "kubeconfig file (default: the in-cluster service account)")
 	fs.StringVar(&o.ConfigPath, "config", o.ConfigPath, "the docker-credential-acr config file, typically a mounted ConfigMap; re-read when it changes")
@@ -45,17 +63,5 @@ func main() {
 	fs.DurationVar(&o.Lease.RenewDeadline, "renew-deadline", 10*time.Second, "how long the leader tries to renew before it gives up")
 	fs.DurationVar(&o.Lease.RetryPeriod, "retry-period", 2*time.Second, "how often replicas try the Lease")
 	fs.BoolVar(&o.Debug, "debug", false, "log at debug level (never secrets)")
-	if err := fs.Parse(os.Args[1:]); err != nil {
-		os.Exit(2)
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(os.Stderr, "acr-credential-controller: unexpected argument %q (it takes flags only; see -h)\n", fs.Arg(0))
-		os.Exit(2)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, o); err != nil {
-		fmt.Fprintln(os.Stderr, "acr-credential-controller:", err)
-		os.Exit(1)
-	}
+	return fs
 }
