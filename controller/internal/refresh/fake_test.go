@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"slices"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -131,6 +134,49 @@ func TestUnwatchRemovesOnlyOwnReferences(t *testing.T) {
 	if refs, _ := refsOf(t, client, "a", "hand"); !slices.Equal(refs, []string{DefaultSecretName}) {
 		t.Errorf("a hand-written reference was removed: %v", refs)
 	}
+}
+
+// Without --adopt-addon-secrets, a service account naming an add-on Secret is said once.
+func TestStaleAddonSecretWarned(t *testing.T) {
+	var calls atomic.Int32
+	var logs syncBuf
+	s := Settings{Registries: []Registry{fakeRegistry(&calls)}, Namespaces: []string{"a"}, ServiceAccounts: []string{"default"}, Threshold: 15 * time.Minute}
+	client := fake.NewClientset(ns("a"), sa("a", "default", nil, "acr-credential-0123456789abcdef0123456789abcdef"))
+	c := New(client, s)
+	c.Log = slog.New(slog.NewTextHandler(&logs, nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = c.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	eventually(t, "default to list the Secret", func() (bool, string) {
+		refs, _ := refsOf(t, client, "a", "default")
+		return slices.Contains(refs, DefaultSecretName), fmt.Sprint(refs)
+	})
+	c.enqueueAll() // a second pass says nothing new
+	eventually(t, "the warning", func() (bool, string) {
+		return strings.Contains(logs.String(), "--adopt-addon-secrets"), logs.String()
+	})
+	time.Sleep(100 * time.Millisecond)
+	if n := strings.Count(logs.String(), "names a Secret of the ACK add-on"); n != 1 {
+		t.Errorf("%d warnings, want 1", n)
+	}
+}
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func TestAdmit(t *testing.T) {

@@ -118,6 +118,16 @@ func (c *Controller) attach(ctx context.Context, ns string, s *Settings) error {
 		if s.selects(sa.Name) {
 			want = 1
 		}
+		if !c.Adopt {
+			for _, r := range sa.ImagePullSecrets {
+				if addonSecretName.MatchString(r.Name) {
+					c.once("stale/"+ns+"/"+sa.Name+"/"+r.Name, func() {
+						c.log().Warn("a service account names a Secret of the ACK add-on, which nobody refreshes once the add-on is gone: start the controller with --adopt-addon-secrets (README: Switching from the ACK add-on)",
+							"namespace", ns, "serviceAccount", sa.Name, "secret", r.Name)
+					})
+				}
+			}
+		}
 		if err := c.patchRefs(ctx, sa, want); err != nil {
 			return err
 		}
