@@ -148,3 +148,22 @@ func TestAddonEntryErrors(t *testing.T) {
 		})
 	}
 }
+
+// customAccessKey is warned about once, not at every reload, and the log never shows the secret.
+func TestAccessKeyWarnedOnce(t *testing.T) {
+	fc := addonCloud(t)
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	env := settingsEnv{addon: true, region: &clusterRegion{flag: "cn-hangzhou"}, warned: map[string]bool{}}
+	for range 3 {
+		cfg := addonConfig(t, fc, map[string]string{"acr-registry-info": "- instanceId: " + teamID + "\n  regionId: cn-hangzhou\n  customAccessKey: " + devAK + "\n  customAccessKeySecret: " + devSK + "\n"}, false)
+		_, err := settingsFrom(context.Background(), cfg, env, log)
+		must(t, err)
+	}
+	if n := strings.Count(logs.String(), "prefer RRSA"); n != 1 {
+		t.Errorf("%d customAccessKey warnings for 3 loads, want 1", n)
+	}
+	if strings.Contains(logs.String(), devSK) {
+		t.Error("the log shows the AccessKey secret")
+	}
+}

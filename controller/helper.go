@@ -32,6 +32,8 @@ func loadConfig(path string) (*config.Config, error) {
 type settingsEnv struct {
 	region *clusterRegion
 	addon  bool
+	// warned holds the config warnings already logged (a reload says each one once); nil logs all.
+	warned map[string]bool
 }
 
 // settingsFrom turns the helper's config into the controller's settings: per registries entry its
@@ -43,7 +45,12 @@ func settingsFrom(ctx context.Context, cfg *config.Config, env settingsEnv, log 
 		log = slog.New(slog.DiscardHandler)
 	}
 	for _, w := range cfg.Warnings {
-		log.Warn(w)
+		if env.warned == nil || !env.warned[w] {
+			log.Warn(w)
+		}
+		if env.warned != nil {
+			env.warned[w] = true
+		}
 	}
 	if cfg.Cluster.RRSA && cfg.Env("ALIBABA_CLOUD_OIDC_TOKEN_FILE") == "" && cfg.Env("ALIBABA_CLOUD_OIDC_TOKEN") == "" {
 		return refresh.Settings{}, fmt.Errorf("%s: rrsa: enable: true, but the pod has no projected service-account token: deploy/deployment.yaml mounts one (volume rrsa-token, audience sts.aliyuncs.com) and sets ALIBABA_CLOUD_OIDC_TOKEN_FILE to it", cfg.Path)

@@ -129,7 +129,7 @@ func run(ctx context.Context, o options) error {
 		}
 		src = configMapSource{client: client, namespace: ns, name: name}
 	}
-	env := settingsEnv{region: &clusterRegion{flag: o.Region, base: o.metadata}, addon: src.addon()}
+	env := settingsEnv{region: &clusterRegion{flag: o.Region, base: o.metadata}, addon: src.addon(), warned: map[string]bool{}}
 	settings, err := loadSettings(ctx, src, env, log)
 	if err != nil {
 		return err
