@@ -152,7 +152,8 @@ func TestFidelityChallengeVariants(t *testing.T) {
 }
 
 // STS endpoints as the sts-20150401 SDK resolves them: ap-south-1 is in its endpoint map (the
-// global sts.aliyuncs.com), VPC or not.
+// global sts.aliyuncs.com), VPC or not. ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED is an STS setting: the
+// cr call of a public registry host stays on cr.<region> (vpc_test.go has the whole rule).
 func TestFidelitySTSEndpointMap(t *testing.T) {
 	const southID = "cri-south00000000001"
 	const host = "south-registry.ap-south-1.cr.aliyuncs.com"
@@ -165,7 +166,6 @@ func TestFidelitySTSEndpointMap(t *testing.T) {
 		crHost := "cr.ap-south-1.aliyuncs.com"
 		if vpc {
 			e.vars["ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED"] = "true"
-			crHost = "cr-vpc.ap-south-1.aliyuncs.com"
 		}
 		spec := fakecloud.ChallengeSpec{Realm: fakecloud.RealmEE, Region: "ap-south-1", Suffix: "china:" + southID}
 		e.useInternet(newInternet(t, e.fc.URL(), fakecloud.Challenges{host: spec}.Handler()))
@@ -178,8 +178,8 @@ func TestFidelitySTSEndpointMap(t *testing.T) {
 	}
 }
 
-// With the VPC switch, Enterprise calls and STS move to their VPC endpoints; the Personal
-// GET /tokens stays on the public cr endpoint.
+// A -vpc registry host moves Enterprise calls to cr-vpc, the VPC variable moves STS to its VPC
+// endpoint; the Personal GET /tokens stays on the public cr endpoint.
 func TestFidelityVPCEndpoints(t *testing.T) {
 	t.Run("personal", func(t *testing.T) {
 		e := newEnv(t)

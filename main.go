@@ -1,5 +1,6 @@
 // Command docker-credential-acr is a docker credential helper for Alibaba Cloud Container Registry
-// (ACR): it hands docker, containerd, buildkit, crane, skopeo, podman and the kubelet temporary
+// (ACR): it hands docker, nerdctl, buildkit, crane, skopeo, podman and the kubelet (the path for
+// containerd and CRI-O on Kubernetes nodes, which run no credential helper themselves) temporary
 // registry logins made from the machine's Alibaba Cloud credentials. main only wires: the commands
 // and their rules are credhelper's command table.
 package main

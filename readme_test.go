@@ -1,8 +1,11 @@
 package main
 
 import (
+	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -164,4 +167,267 @@ func matchesElided(s, pattern string) bool {
 		s = s[j+len(p):]
 	}
 	return s == ""
+}
+
+// TestEveryFuzzTargetHasSeeds keeps the README's word on fuzzing ("seeds in each package's
+// testdata/fuzz/"): each Fuzz target of the module has a seed directory of its own there.
+func TestEveryFuzzTargetHasSeeds(t *testing.T) {
+	target := regexp.MustCompile(`(?m)^func (Fuzz[A-Za-z0-9_]+)\(f \*testing\.F\)`)
+	n := 0
+	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && path != "." && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() && path != "." {
+			if _, err := os.Stat(filepath.Join(path, "go.mod")); err == nil {
+				return filepath.SkipDir // another module
+			}
+		}
+		if d.IsDir() || !strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, m := range target.FindAllStringSubmatch(string(src), -1) {
+			n++
+			dir := filepath.Join(filepath.Dir(path), "testdata", "fuzz", m[1])
+			if seeds, err := os.ReadDir(dir); err != nil || len(seeds) == 0 {
+				t.Errorf("%s in %s has no seeds in %s", m[1], path, dir)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n < 6 {
+		t.Fatalf("found %d fuzz targets, want at least 6: the walk is broken", n)
+	}
+}
+
+// TestREADMESeeItWork runs the README's "See it work without an account" command exactly as
+// written, from the checkout, with a scrubbed environment and no network for the Go tool, and
+// compares its output with the README's line by line ("…" stands for what differs from run to
+// run; latencies are not compared). Then it runs the -shell form with a script on stdin.
+func TestREADMESeeItWork(t *testing.T) {
+	blocks := readmeBlocks(t, "See it work without an account")
+	if len(blocks) < 2 {
+		t.Fatalf("the section has %d code blocks, want 2 (the walk-through, the -shell command)", len(blocks))
+	}
+	lines := strings.Split(strings.TrimRight(blocks[0], "\n"), "\n")
+	const prompt = "$ "
+	if !strings.HasPrefix(lines[0], prompt) {
+		t.Fatalf("the walk-through does not start with %q: %q", prompt, lines[0])
+	}
+	goVars := map[string]string{}
+	goEnv(t, goVars)
+	testkit.ScrubEnv(t)
+	vars, _ := testkit.ChildEnv(t.TempDir())
+	for k, v := range goVars {
+		vars[k] = v
+	}
+	vars["GOPROXY"] = "off"
+	cmd := exec.Command("sh", "-c", strings.TrimPrefix(lines[0], prompt))
+	cmd.Env = testkit.Environ(vars)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", lines[0], err, out)
+	}
+	ms := regexp.MustCompile(`[0-9]+\.[0-9] ms`)
+	got := strings.Split(strings.TrimRight(ms.ReplaceAllString(string(out), "N ms"), "\n"), "\n")
+	want := lines[1:]
+	if len(got) < len(want) {
+		t.Fatalf("the demo printed %d lines, the README shows %d:\n%s", len(got), len(want), out)
+	}
+	for i, w := range want {
+		w = ms.ReplaceAllString(w, "N ms")
+		if !matchesElided(strings.Join(strings.Fields(got[i]), " "), strings.Join(strings.Fields(w), " ")) {
+			t.Errorf("line %d:\n got    %s\n README %s", i+1, got[i], w)
+		}
+	}
+	// What follows the walk-through names the -shell command of the README.
+	shellCmd := strings.TrimSpace(blocks[1])
+	if !strings.Contains(strings.Join(got[len(want):], "\n"), shellCmd) {
+		t.Errorf("after the walk-through the demo does not name %q:\n%s", shellCmd, strings.Join(got[len(want):], "\n"))
+	}
+
+	// The -shell form: a shell in the same world, the helper on PATH.
+	vars["SHELL"] = "/bin/sh"
+	sh := exec.Command("sh", "-c", shellCmd)
+	sh.Env = testkit.Environ(vars)
+	sh.Stdin = strings.NewReader("echo registry.cn-hangzhou.aliyuncs.com | docker-credential-acr get\nexit\n")
+	out, err = sh.Output()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", shellCmd, err, out)
+	}
+	// The walk-through cached the token; the shell's own get answers from the same HOME.
+	if n := strings.Count(string(out), `{"ServerURL":"registry.cn-hangzhou.aliyuncs.com","Username":"cr_temp_user","Secret":"world-token-personal"}`); n != 3 {
+		t.Errorf("%s: the shell's get did not answer (%d answers in all, want 3):\n%s", shellCmd, n, out)
+	}
+}
+
+// TestREADMEInstall: the Install section names the one Go version of every go.mod of the
+// repository (and no other Go version appears in the README), its install command is the one of
+// "Two commands", and its man page command reads the clone's man page.
+func TestREADMEInstall(t *testing.T) {
+	var want string
+	mods, _ := filepath.Glob("*/go.mod")
+	for _, mod := range append([]string{"go.mod"}, mods...) {
+		data, err := os.ReadFile(mod)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := regexp.MustCompile(`(?m)^go ([0-9.]+)$`).FindSubmatch(data)
+		if m == nil {
+			t.Fatalf("%s has no go line", mod)
+		}
+		if want == "" {
+			want = string(m[1])
+		} else if string(m[1]) != want {
+			t.Errorf("%s says go %s, go.mod says go %s: one Go version everywhere", mod, m[1], want)
+		}
+	}
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range regexp.MustCompile(`Go ([0-9]+\.[0-9]+(?:\.[0-9]+)?)`).FindAllSubmatch(readme, -1) {
+		if string(m[1]) != want {
+			t.Errorf("the README says Go %s, the go.mod files say %s", m[1], want)
+		}
+	}
+	install := readmeBlocks(t, "Install")
+	two := readmeBlocks(t, "Two commands")
+	if len(install) == 0 || len(two) < 3 || strings.TrimSpace(install[0]) != strings.TrimSpace(two[2]) {
+		t.Errorf("the Install section's command is not the install command of Two commands")
+	}
+	if !strings.Contains(string(readme), "Go "+want+" or newer") {
+		t.Errorf("the README does not say Go %s or newer", want)
+	}
+	const manCmd = "man ./packaging/docker-credential-acr.1"
+	if !strings.Contains(string(readme), "`"+manCmd+"`") {
+		t.Fatalf("the Install section does not say how to read the man page from a clone (%s)", manCmd)
+	}
+	if _, err := exec.LookPath("man"); err != nil {
+		t.Skip("no man on this machine")
+	}
+	cmd := exec.Command("sh", "-c", manCmd)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "MANPAGER=cat", "PAGER=cat", "MANWIDTH=100", "HOME=" + t.TempDir()}
+	out, err := cmd.Output()
+	if err != nil || !strings.Contains(string(out), "credential helper for Alibaba Cloud Container Registry") {
+		t.Errorf("%s: %v\n%.300s", manCmd, err, out)
+	}
+}
+
+// TestREADMEPasswordToolsNeedAnAccount: the ctr/crictl/helm block says what get-login-password
+// answers on a machine without credentials, and the binary answers that; in the demo's world it
+// prints the user name and the password the block's commands take.
+func TestREADMEPasswordToolsNeedAnAccount(t *testing.T) {
+	const said = "without any they exit 1 saying\n`no Alibaba Cloud credentials found for …`"
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), said) {
+		t.Fatalf("the ctr/crictl/helm block does not say %q", said)
+	}
+	e := newEnv(t)
+	delete(e.vars, "ALIBABA_CLOUD_ACCESS_KEY_ID")
+	delete(e.vars, "ALIBABA_CLOUD_ACCESS_KEY_SECRET")
+	const host = "registry.cn-hangzhou.aliyuncs.com"
+	r := e.run("", "get-login-password", host)
+	if r.code != 1 || r.stdout != "" || !strings.HasPrefix(r.stderr, "no Alibaba Cloud credentials found for "+host) ||
+		!strings.Contains(r.stderr, "docker-credential-acr doctor "+host) {
+		t.Errorf("no credentials: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	dev := testkit.Load().User("dev")
+	e.vars["ALIBABA_CLOUD_ACCESS_KEY_ID"], e.vars["ALIBABA_CLOUD_ACCESS_KEY_SECRET"] = dev.AccessKeyID, dev.AccessKeySecret
+	user, pw := e.run("", "get-login-password", "--username", host), e.run("", "get-login-password", host)
+	if user.code != 0 || pw.code != 0 || strings.TrimSpace(user.stdout) != "cr_temp_user" || strings.TrimSpace(pw.stdout) == "" ||
+		strings.Count(pw.stdout, "\n") != 1 {
+		t.Errorf("with credentials: user %d %q, password %d %q", user.code, user.stdout, pw.code, pw.stdout)
+	}
+	if n := e.fc.Count("GetAuthorizationToken"); n != 1 {
+		t.Errorf("%d token calls for the user name and the password, want 1 (the second from the cache)", n)
+	}
+}
+
+// TestREADMEE2EScenarios: the README's end-to-end paragraph names every scenario e2e/run.sh runs,
+// and their number.
+func TestREADMEE2EScenarios(t *testing.T) {
+	run, err := os.ReadFile(filepath.Join("e2e", "run.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?s)\nSCENARIOS=\(([^)]*)\)`).FindSubmatch(run)
+	if m == nil {
+		t.Fatal("e2e/run.sh has no SCENARIOS=( … )")
+	}
+	scenarios := strings.Fields(string(m[1]))
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(readme)
+	i := strings.Index(text, "\n## End-to-end tests")
+	if i < 0 {
+		t.Fatal("README has no End-to-end tests section")
+	}
+	section := text[i+1:]
+	if j := strings.Index(section, "\n## "); j >= 0 {
+		section = section[:j]
+	}
+	section = strings.Join(strings.Fields(section), " ")
+	if want := fmt.Sprintf("The %d scenarios", len(scenarios)); !strings.Contains(section, want) {
+		t.Errorf("the e2e paragraph does not say %q", want)
+	}
+	for _, s := range scenarios {
+		if !strings.Contains(section, "`"+s+"`") {
+			t.Errorf("the e2e paragraph does not name the scenario %s", s)
+		}
+	}
+	named := regexp.MustCompile("`([a-z0-9]+(?:-[a-z0-9]+)+)`").FindAllStringSubmatch(section, -1)
+	for _, n := range named {
+		if !strings.Contains(" "+strings.Join(scenarios, " ")+" ", " "+n[1]+" ") {
+			t.Errorf("the e2e paragraph names %s, which e2e/run.sh does not run", n[1])
+		}
+	}
+}
+
+// TestREADMEDoctorProposal runs the doctor section's second example on a machine with no
+// account and no config file, and compares it line by line ("…" stands for any text).
+func TestREADMEDoctorProposal(t *testing.T) {
+	blocks := readmeBlocks(t, "doctor: why did a pull fail?")
+	if len(blocks) < 2 {
+		t.Fatal("no proposal example in the doctor section")
+	}
+	lines := strings.Split(strings.TrimRight(blocks[1], "\n"), "\n")
+	const prompt = "$ docker-credential-acr "
+	if !strings.HasPrefix(lines[0], prompt) {
+		t.Fatalf("the example does not start with %q: %q", prompt, lines[0])
+	}
+	e := newEnv(t)
+	delete(e.vars, "ALIBABA_CLOUD_ACCESS_KEY_ID")
+	delete(e.vars, "ALIBABA_CLOUD_ACCESS_KEY_SECRET")
+	r := e.run("", strings.Fields(strings.TrimPrefix(lines[0], prompt))...)
+	if r.code != 1 {
+		t.Errorf("exit %d, want 1; stderr %s", r.code, r.stderr)
+	}
+	got := strings.Split(strings.TrimRight(r.stdout, "\n"), "\n")
+	if len(got) != len(lines)-1 {
+		t.Fatalf("doctor printed %d lines, the README shows %d:\n%s", len(got), len(lines)-1, r.stdout)
+	}
+	for i, w := range lines[1:] {
+		if !matchesElided(strings.Join(strings.Fields(got[i]), " "), strings.Join(strings.Fields(w), " ")) {
+			t.Errorf("line %d:\n got    %s\n README %s", i+1, got[i], w)
+		}
+	}
+	if n := len(e.fc.Calls()); n != 0 {
+		t.Errorf("doctor made %d API calls offline", n)
+	}
 }

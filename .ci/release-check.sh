@@ -260,6 +260,8 @@ if [ -n "$GORELEASER" ]; then
     missing=$(comm -23 "$WORK/linked" "$WORK/listed")
     [ -z "$missing" ] || fail "${doc##*/} lacks modules linked into the $t binary: $missing"
     [ -s "$WORK/linked" ] || fail "no build info in the $t binary"
+    jq -e '[.metadata.component.licenses[]?.license.id] | index("Apache-2.0")' "$doc" >/dev/null ||
+      fail "${doc##*/} does not give the helper's licence (Apache-2.0) in metadata.component.licenses"
   done
   say "SBOMs: 6 CycloneDX documents, each naming all $(wc -l <"$WORK/linked") modules linked into its binary (linux/amd64 shown last)"
 
@@ -273,6 +275,7 @@ if [ -n "$GORELEASER" ]; then
     grep -q "sha256 \"$(sha "$A/dist/$n")\"" "$FORMULA" || fail "the formula does not carry the sha256 of $n"
   done
   grep -q 'man1.install "docker-credential-acr.1"' "$FORMULA" || fail "the formula does not install the man page"
+  grep -q 'license "Apache-2.0"' "$FORMULA" || fail "the formula does not give the licence (Apache-2.0)"
 
   # --- plain go build gives the same binaries ------------------------------------------------------
   t0=$(date +%s)
@@ -295,7 +298,7 @@ if [ -n "$GORELEASER" ]; then
   # --- the packages: what they install -------------------------------------------------------------
   PLUGIN=usr/libexec/kubernetes/kubelet-plugins/credential-provider/exec/acr-credential-provider
   MAN=usr/share/man/man1/docker-credential-acr.1.gz
-  WANT_PATHS="usr/bin/docker-credential-acr $PLUGIN $MAN usr/share/doc/docker-credential-acr/README.md"
+  WANT_PATHS="usr/bin/docker-credential-acr $PLUGIN $MAN usr/share/doc/docker-credential-acr/README.md usr/share/doc/docker-credential-acr/LICENSE"
   if ! command -v rpm >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     # Only to list the .rpm (rpm -qlp) and check its digests; the check goes on without it.
     (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends rpm >"$WORK/apt.log" 2>&1 ||
@@ -323,6 +326,10 @@ if [ -n "$GORELEASER" ]; then
     for w in $WANT_PATHS; do
       grep -q " /$w\( \|$\)" "$WORK/list" || fail "$p does not install /$w"
     done
+    case $p in # the licence in the package's metadata (a .deb has no such field; it ships LICENSE)
+      *.rpm) [ "$(rpm -qp --qf '%{LICENSE}' "$f" 2>/dev/null)" = Apache-2.0 ] || fail "$p: the rpm License is not Apache-2.0" ;;
+      *.apk) tar --ignore-zeros -xzOf "$f" .PKGINFO 2>/dev/null | grep -qx 'license = Apache-2.0' || fail "$p: .PKGINFO does not say license = Apache-2.0" ;;
+    esac
     grep -q " /$PLUGIN -> \.\./\.\./\.\./\.\./\.\./bin/docker-credential-acr$" "$WORK/list" ||
       fail "$p: /$PLUGIN is not the relative symlink to /usr/bin/docker-credential-acr"
   done

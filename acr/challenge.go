@@ -106,6 +106,18 @@ func parseService(service string) (Challenge, error) {
 	return Challenge{Region: region, InstanceID: parts[2]}, nil
 }
 
+// UnreachableError is ReadChallenge's answer when no HTTP answer came at all (no route, DNS, a
+// refused or reset connection, TLS, the deadline): the registry said nothing, which is not the
+// same as a registry that is not ACR.
+type UnreachableError struct {
+	URL string
+	Err error
+}
+
+func (e *UnreachableError) Error() string { return fmt.Sprintf("GET %s: %v", e.URL, e.Err) }
+
+func (e *UnreachableError) Unwrap() error { return e.Err }
+
 // maxServiceParts bounds the parts of a service after "registry.aliyuncs.com:".
 const maxServiceParts = 16
 
@@ -127,7 +139,7 @@ func ReadChallenge(ctx context.Context, client *http.Client, url string) (ch Cha
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	resp, err := c.Do(req)
 	if err != nil {
-		return Challenge{}, "", fmt.Errorf("GET %s: %v", url, errors.Unwrap(err))
+		return Challenge{}, "", &UnreachableError{URL: url, Err: errors.Unwrap(err)}
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusUnauthorized {

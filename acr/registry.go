@@ -3,6 +3,8 @@
 //     ValidRegion), which config, configure-docker and the endpoint overrides use too;
 //   - registry.go: which ACR edition, region and instance a server URL names (Parse);
 //   - pattern.go: the kubelet's matchImages patterns (CheckMatchImage);
+//   - arn.go: account ids, RAM role and OIDC provider ARNs and instance ids (ValidAccount,
+//     ParseRoleARN, ParseProviderARN, ValidInstanceID), the one rule every check uses;
 //   - challenge.go, authenticate.go: what a registry's anonymous /v2/ challenge says about the instance
 //     behind a host, and reading it (ReadChallenge).
 //

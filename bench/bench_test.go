@@ -252,6 +252,73 @@ func BenchmarkColdGet(b *testing.B) {
 	}
 }
 
+// BenchmarkColdPersonalOverhead: the helper's own time on a cold Personal `get` (a fresh cache
+// directory each run), that is the wall time minus the API latency injected into the one call
+// (50 ms). Runs are paired with a second binary when DCA_BENCH_BASELINE names one (e.g. the helper
+// built from main), order alternated, so that a noisy machine slows both alike; it reports the
+// medians of each and of the per-pair ratio. (mozillazg's helper, the reference of issue 20, is not
+// on the module proxy: its figure, 17 ms of overhead, is from the issue's own run.)
+func BenchmarkColdPersonalOverhead(b *testing.B) {
+	build(b)
+	const latency = 50 * time.Millisecond
+	const pairs = 41
+	baseline := os.Getenv("DCA_BENCH_BASELINE")
+	w := newWorld(b, latency)
+	host := "registry.cn-hangzhou.aliyuncs.com"
+	cold := func(bin string) time.Duration {
+		// A fresh cache directory: the token call, the lock, the entry write, the first prune.
+		dir, err := os.MkdirTemp(w.home, "cache-")
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer os.RemoveAll(dir)
+		env := append(append([]string(nil), w.env...), "DOCKER_CREDENTIAL_ACR_CACHE_DIR="+filepath.Join(dir, "c"))
+		cmd := exec.Command(bin, "get")
+		cmd.Env = env
+		cmd.Stdin = strings.NewReader(host)
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		t0 := time.Now()
+		err = cmd.Run()
+		wall := time.Since(t0)
+		if err != nil || !bytes.Contains(out.Bytes(), []byte(`"Secret"`)) {
+			b.Fatalf("%s get %s: %v\nstdout %s\nstderr %s", bin, host, err, out.String(), errb.String())
+		}
+		return wall - latency
+	}
+	var mine, base []time.Duration
+	var ratio []float64
+	calls := w.fc.Count("GetAuthorizationToken")
+	b.ResetTimer()
+	for i := 0; i < pairs; i++ {
+		if baseline == "" {
+			mine = append(mine, cold(bins.helper))
+			continue
+		}
+		var m, o time.Duration
+		if i%2 == 0 {
+			m, o = cold(bins.helper), cold(baseline)
+		} else {
+			o, m = cold(baseline), cold(bins.helper)
+		}
+		mine, base, ratio = append(mine, m), append(base, o), append(ratio, float64(m)/float64(o))
+	}
+	b.StopTimer()
+	runs := pairs
+	if baseline != "" {
+		runs *= 2
+	}
+	if n := w.fc.Count("GetAuthorizationToken") - calls; n != runs {
+		b.Fatalf("%d token calls for %d cold gets", n, runs)
+	}
+	b.ReportMetric(float64(median(mine).Microseconds())/1000, "overhead-ms")
+	if baseline != "" {
+		b.ReportMetric(float64(median(base).Microseconds())/1000, "baseline-overhead-ms")
+		b.ReportMetric(median(ratio), "overhead/baseline")
+	}
+	b.ReportMetric(float64(latency.Milliseconds()), "latency-ms")
+}
+
 // BenchmarkConcurrentColdGets: 32 processes start a cold `get` for one registry at once.
 func BenchmarkConcurrentColdGets(b *testing.B) {
 	build(b)

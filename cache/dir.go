@@ -153,7 +153,7 @@ func notOurs(f dirInfo) error {
 // directories (cache or login store).
 func ownName(name string) bool {
 	base := strings.TrimSuffix(strings.TrimSuffix(name, lookupSuffix), lockSuffix)
-	return isKey(base) || strings.HasPrefix(name, tmpPrefix) || name == eraseLogName || name == pruneName ||
+	return isKey(base) || strings.HasPrefix(name, tmpPrefix) || name == eraseLogName || name == pruneName || name == lastingDueName ||
 		strings.HasPrefix(name, loginPrefix) && strings.HasSuffix(name, loginSuffix)
 }
 

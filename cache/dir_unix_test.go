@@ -118,7 +118,7 @@ func TestSwapAfterOpen(t *testing.T) {
 	mustPut(t, s, key, tok("h", "u", "checked", time.Now(), time.Hour))
 	evil := filepath.Join(tmp, "evil")
 	os.Mkdir(evil, 0o700)
-	data := mustEncode(t, tok("h", "u", "planted", time.Now(), time.Hour))
+	data := mustEncode(t, key, tok("h", "u", "planted", time.Now(), time.Hour))
 	os.WriteFile(filepath.Join(evil, key), data, 0o600)
 	if err := os.Rename(dir, dir+".moved"); err != nil {
 		t.Fatal(err)

@@ -24,9 +24,15 @@
 //	.last-prune         when prune last ran (prune.go)
 //	.tmp-*              temporary files of writes in progress
 //
-// Entries are written atomically (temporary file, fsync, rename, fsync of
-// the directory), so a reader sees either the complete old or the complete
-// new entry even if a writer is killed at any point. Entries are never
+// Entries are written atomically (temporary file, rename), so a reader sees
+// either the complete old or the complete new entry even if a writer is
+// killed at any point. Cache entries are not fsynced (a cold get would pay a
+// millisecond or more for a file that can be fetched again): after a crash an
+// entry may be lost, empty or cut short, which is a miss, and every entry
+// names the key it was written under, so content that is not its own (blocks
+// of another file, a file moved or copied there) is a miss too. The login
+// store and the erase log, which are no cache, are fsynced with their
+// directory. Entries are never
 // opened through a symbolic link. Anything that cannot be decoded (corrupt,
 // truncated, larger than 64 KiB, another format version, a symlink) is a
 // cache miss and is replaced by the next write. A lock file is removed only

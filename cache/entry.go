@@ -16,11 +16,26 @@ type Entry struct {
 	Secret    string    // registry password / token
 	ExpiresAt time.Time // the token must not be used at or after this instant
 	FetchedAt time.Time // when the token was obtained
+	// Lasting says that the secret outlives ExpiresAt (a password read from KMS, which keeps
+	// working after the entry's TTL): the entry is removed as soon as it expires, by the first
+	// run of the helper after that, never kept for a day as expired tokens are.
+	Lasting bool
 }
 
+// futureSkew is how far in the future an entry's fetch time may lie (two
+// machines' clocks, a small NTP slew) before the entry counts as stale.
+const futureSkew = time.Minute
+
 // Valid reports whether the token may still be used at now, i.e. now is
-// strictly before ExpiresAt. An entry without expiry is not valid.
+// strictly before ExpiresAt. An entry without expiry is not valid. Nor is one
+// fetched after now plus a minute: the clock stepped back since (a VM
+// restored from a snapshot, an NTP step), so its expiry, measured from the
+// fetch on the clock of then, says nothing about whether the token still
+// lives.
 func (e Entry) Valid(now time.Time) bool {
+	if !e.FetchedAt.IsZero() && e.FetchedAt.After(now.Add(futureSkew)) {
+		return false
+	}
 	return !e.ExpiresAt.IsZero() && now.Before(e.ExpiresAt)
 }
 
@@ -38,9 +53,13 @@ func (e Entry) String() string {
 	if e.Secret != "" {
 		secret = "<redacted>"
 	}
-	return fmt.Sprintf("{Host:%s Username:%s Secret:%s ExpiresAt:%s FetchedAt:%s}",
+	lasting := ""
+	if e.Lasting {
+		lasting = " Lasting"
+	}
+	return fmt.Sprintf("{Host:%s Username:%s Secret:%s ExpiresAt:%s FetchedAt:%s%s}",
 		e.Host, e.Username, secret,
-		e.ExpiresAt.Format(time.RFC3339), e.FetchedAt.Format(time.RFC3339))
+		e.ExpiresAt.Format(time.RFC3339), e.FetchedAt.Format(time.RFC3339), lasting)
 }
 
 // GoString is like String; it never prints the secret.

@@ -52,7 +52,11 @@ func TestFresh(t *testing.T) {
 		{"no FetchedAt: normal rule", noFetched, noFetched.ExpiresAt.Add(-th - 1), th, true, true, true},
 		{"no FetchedAt: at boundary", noFetched, noFetched.ExpiresAt.Add(-th), th, false, true, false},
 		{"no ExpiresAt: never valid", noExpiry, t0, th, false, false, false},
-		{"clock before FetchedAt", skew, t0, th, true, true, true},
+		// Issue 20 §7: the clock stepped back after the fetch (a VM restored from a snapshot, an
+		// NTP step): an entry fetched more than a minute "in the future" is stale, never served.
+		{"clock an hour before FetchedAt", skew, t0, th, false, false, false},
+		{"clock 61 s before FetchedAt", skew, skew.FetchedAt.Add(-61 * time.Second), th, false, false, false},
+		{"clock 59 s before FetchedAt", skew, skew.FetchedAt.Add(-59 * time.Second), th, true, true, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

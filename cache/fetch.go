@@ -69,6 +69,9 @@ func (s *Store) GetOrFetch(ctx context.Context, key, host string, threshold time
 	// Hot path: open, read, close.
 	old, haveOld := s.readToken(key, host)
 	if haveOld && old.Fresh(s.now(), threshold) {
+		if s.lastingDue(s.now()) {
+			s.maybePrune()
+		}
 		return old, SourceCache, nil
 	}
 
@@ -88,6 +91,10 @@ func (s *Store) GetOrFetch(ctx context.Context, key, host string, threshold time
 	if haveOld && old.Fresh(s.now(), threshold) {
 		return old, SourceCache, nil
 	}
+	if haveOld && old.Lasting && !old.Valid(s.now()) && lk != nil {
+		// Its secret still works: it goes now, whether or not the fetch succeeds.
+		s.d.remove(key)
+	}
 	mark := s.eraseMark()
 	e, err := fetchChecked(ctx, host, s.now, fetch)
 	if err != nil {
@@ -95,6 +102,8 @@ func (s *Store) GetOrFetch(ctx context.Context, key, host string, threshold time
 	}
 	if err := s.put(key, e); err != nil {
 		s.report(err)
+	} else if e.Lasting {
+		s.noteLasting(e.ExpiresAt)
 	}
 	if s.afterPutHook != nil {
 		s.afterPutHook()

@@ -361,3 +361,23 @@ func BenchmarkHit(b *testing.B) {
 		}
 	}
 }
+
+// Issue 20 §7: after the clock steps back, an entry fetched "in the future" is fetched again,
+// and never returned as stale when that fetch fails.
+func TestEntryFetchedInTheFutureIsRefetched(t *testing.T) {
+	s, _ := newTestStore(t)
+	key := Key("stepped-back")
+	mustPut(t, s, key, tok("h", "u", "old", t0.Add(2*time.Hour), time.Hour))
+	e, src, err := s.GetOrFetch(context.Background(), key, "h", 5*time.Minute, func(context.Context) (Entry, error) {
+		return tok("h", "u", "new", t0, time.Hour), nil
+	})
+	if err != nil || src != SourceFetched || e.Secret != "new" {
+		t.Fatalf("%v %v %v", e, src, err)
+	}
+	mustPut(t, s, key, tok("h", "u", "old", t0.Add(2*time.Hour), time.Hour))
+	if e, src, err := s.GetOrFetch(context.Background(), key, "h", 5*time.Minute, func(context.Context) (Entry, error) {
+		return Entry{}, errors.New("down")
+	}); err == nil || src != SourceNone {
+		t.Fatalf("failed fetch: %v %v %v", e, src, err)
+	}
+}

@@ -34,11 +34,32 @@ func (s *Store) readEntryFile(name string) (data []byte, release func(), ok bool
 	return data, release, true
 }
 
-// writeAtomic replaces the file name with data: it writes a temporary file
-// in the same directory (O_EXCL, 0600), fsyncs and closes it, renames it
-// over name and fsyncs the directory. rename replaces a symlink at name
-// rather than writing through it.
-func (s *Store) writeAtomic(name string, data []byte) (err error) {
+// writeAtomic replaces the file name with data, durably: it writes a
+// temporary file in the same directory (O_EXCL, 0600), fsyncs and closes it,
+// renames it over name and fsyncs the directory. rename replaces a symlink
+// at name rather than writing through it. For what is the only copy: the
+// login store, the erase log.
+func (s *Store) writeAtomic(name string, data []byte) error {
+	if err := s.write(name, data, true); err != nil {
+		return err
+	}
+	s.cleanTemps()
+	return nil
+}
+
+// writeCacheFile replaces the cache file name with data as writeAtomic does,
+// without the two fsyncs (a millisecond or more of every cold get, far more
+// on a busy disk). Readers still see the complete old or the complete new
+// file (rename); after a crash the new one may be lost, empty or cut short,
+// which decodes as a miss, and an entry names the key it was written for, so
+// blocks of another file under its name are a miss too: never served. A
+// cache entry lost is fetched again. Temporary files left by killed writers
+// are cleaned by prune.
+func (s *Store) writeCacheFile(name string, data []byte) error {
+	return s.write(name, data, false)
+}
+
+func (s *Store) write(name string, data []byte, durable bool) (err error) {
 	var rnd [12]byte
 	if _, err := rand.Read(rnd[:]); err != nil {
 		return fmt.Errorf("cache: %w", err)
@@ -60,8 +81,13 @@ func (s *Store) writeAtomic(name string, data []byte) (err error) {
 	if _, err = f.Write(data); err != nil {
 		return fmt.Errorf("cache: write temporary file: %w", err)
 	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("cache: sync temporary file: %w", err)
+	if durable {
+		if s.syncHook != nil {
+			s.syncHook(name)
+		}
+		if err = f.Sync(); err != nil {
+			return fmt.Errorf("cache: sync temporary file: %w", err)
+		}
 	}
 	closed = true
 	if err = f.Close(); err != nil {
@@ -70,8 +96,12 @@ func (s *Store) writeAtomic(name string, data []byte) (err error) {
 	if err = s.d.rename(tmp, name); err != nil {
 		return fmt.Errorf("cache: %w", err)
 	}
-	s.d.sync()
-	s.cleanTemps()
+	if durable {
+		if s.syncHook != nil {
+			s.syncHook(".")
+		}
+		s.d.sync()
+	}
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 const (
 	formatVersion = 1
 	kindToken     = "token"
+	kindLasting   = "lasting" // a token entry whose secret outlives its expiry (Entry.Lasting)
 	kindLookup    = "lookup"
 
 	// maxEntrySize is the largest entry file that is read or written.
@@ -19,8 +20,11 @@ const (
 // tokenFile is the on-disk form of a token entry. Times are RFC 3339 with
 // nanoseconds, in UTC.
 type tokenFile struct {
-	V         int       `json:"v"`
-	Kind      string    `json:"kind"`
+	V    int    `json:"v"`
+	Kind string `json:"kind"`
+	// Key is the name the entry was written under: an entry read under another name (a file
+	// copied or moved there, or blocks of another file after a crash) is a miss, never served.
+	Key       string    `json:"key"`
 	Host      string    `json:"host"`
 	Username  string    `json:"username"`
 	Secret    string    `json:"secret"`
@@ -32,23 +36,29 @@ type tokenFile struct {
 type lookupFile struct {
 	V         int             `json:"v"`
 	Kind      string          `json:"kind"`
+	Key       string          `json:"key"` // as in tokenFile
 	ExpiresAt time.Time       `json:"expiresAt"`
 	FetchedAt time.Time       `json:"fetchedAt"`
 	Value     json.RawMessage `json:"value"`
 }
 
-// encodeEntry returns the file content for e. Errors never contain the
-// secret.
-func encodeEntry(e Entry) ([]byte, error) {
+// encodeEntry returns the content of the file name for e. Errors never
+// contain the secret.
+func encodeEntry(name string, e Entry) ([]byte, error) {
 	if e.Host == "" {
 		return nil, errors.New("cache: refusing to store a token without host")
 	}
 	if e.ExpiresAt.IsZero() {
 		return nil, fmt.Errorf("cache: refusing to store a token for %s without expiry", e.Host)
 	}
+	kind := kindToken
+	if e.Lasting {
+		kind = kindLasting
+	}
 	data, err := json.Marshal(tokenFile{
 		V:         formatVersion,
-		Kind:      kindToken,
+		Kind:      kind,
+		Key:       name,
 		Host:      e.Host,
 		Username:  e.Username,
 		Secret:    e.Secret,
@@ -66,9 +76,21 @@ func encodeEntry(e Entry) ([]byte, error) {
 	return data, nil
 }
 
-// decodeEntry decodes a token entry file. Anything but a complete token
-// entry of the current format version is rejected (a cache miss).
-func decodeEntry(data []byte) (Entry, bool) {
+// Fits reports whether e can be stored: its entry file, the secret JSON-encoded, is within the
+// 64 KiB limit (a caller warns rather than paying a fetch at every call in silence). Every key
+// has the same length, so any key measures it.
+func Fits(e Entry) bool {
+	_, err := encodeEntry(Key("fits"), e)
+	return err == nil
+}
+
+// MaxEntrySize is the largest entry file the cache writes.
+const MaxEntrySize = maxEntrySize
+
+// decodeEntry decodes the token entry file name. Anything but a complete
+// token entry of the current format version written under that name is
+// rejected (a cache miss).
+func decodeEntry(name string, data []byte) (Entry, bool) {
 	if len(data) > maxEntrySize {
 		return Entry{}, false
 	}
@@ -76,7 +98,7 @@ func decodeEntry(data []byte) (Entry, bool) {
 	if err := json.Unmarshal(data, &f); err != nil {
 		return Entry{}, false
 	}
-	if f.V != formatVersion || f.Kind != kindToken || f.Host == "" || f.Secret == "" ||
+	if f.V != formatVersion || (f.Kind != kindToken && f.Kind != kindLasting) || f.Key != name || f.Host == "" || f.Secret == "" ||
 		f.ExpiresAt.IsZero() || !encodable(f.ExpiresAt) || !encodable(f.FetchedAt) {
 		return Entry{}, false
 	}
@@ -86,6 +108,7 @@ func decodeEntry(data []byte) (Entry, bool) {
 		Secret:    f.Secret,
 		ExpiresAt: f.ExpiresAt.UTC(),
 		FetchedAt: f.FetchedAt.UTC(),
+		Lasting:   f.Kind == kindLasting,
 	}, true
 }
 
@@ -96,7 +119,7 @@ func encodable(t time.Time) bool {
 	return y >= 0 && y <= 9999
 }
 
-func encodeLookup(v any, fetchedAt, expiresAt time.Time) ([]byte, error) {
+func encodeLookup(name string, v any, fetchedAt, expiresAt time.Time) ([]byte, error) {
 	raw, err := json.Marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("cache: encode lookup value: %w", err)
@@ -104,6 +127,7 @@ func encodeLookup(v any, fetchedAt, expiresAt time.Time) ([]byte, error) {
 	data, err := json.Marshal(lookupFile{
 		V:         formatVersion,
 		Kind:      kindLookup,
+		Key:       name,
 		ExpiresAt: expiresAt.UTC(),
 		FetchedAt: fetchedAt.UTC(),
 		Value:     raw,
@@ -117,7 +141,7 @@ func encodeLookup(v any, fetchedAt, expiresAt time.Time) ([]byte, error) {
 	return data, nil
 }
 
-func decodeLookup(data []byte) (json.RawMessage, time.Time, bool) {
+func decodeLookup(name string, data []byte) (json.RawMessage, time.Time, bool) {
 	if len(data) > maxEntrySize {
 		return nil, time.Time{}, false
 	}
@@ -125,7 +149,7 @@ func decodeLookup(data []byte) (json.RawMessage, time.Time, bool) {
 	if err := json.Unmarshal(data, &f); err != nil {
 		return nil, time.Time{}, false
 	}
-	if f.V != formatVersion || f.Kind != kindLookup || f.ExpiresAt.IsZero() || !encodable(f.ExpiresAt) || len(f.Value) == 0 {
+	if f.V != formatVersion || f.Kind != kindLookup || f.Key != name || f.ExpiresAt.IsZero() || !encodable(f.ExpiresAt) || len(f.Value) == 0 {
 		return nil, time.Time{}, false
 	}
 	return f.Value, f.ExpiresAt, true

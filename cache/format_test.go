@@ -14,7 +14,8 @@ import (
 // entry is a miss, is replaced by the next fetch, and leaves the neighbour
 // untouched.
 func TestCorruptEntries(t *testing.T) {
-	valid := mustEncode(t, tok("reg.example", "u", "old-secret", t0, time.Hour))
+	entryKey := Key("reg.example", "u")
+	valid := mustEncode(t, entryKey, tok("reg.example", "u", "old-secret", t0, time.Hour))
 	withField := func(field string, v any) []byte {
 		var m map[string]any
 		if err := json.Unmarshal(valid, &m); err != nil {
@@ -29,7 +30,7 @@ func TestCorruptEntries(t *testing.T) {
 		return b
 	}
 	big := withField("username", strings.Repeat("u", maxEntrySize))
-	lookup, err := encodeLookup("x", t0, t0.Add(time.Hour))
+	lookup, err := encodeLookup(entryKey, "x", t0, t0.Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,6 +58,10 @@ func TestCorruptEntries(t *testing.T) {
 		{"no kind", withField("kind", nil), ""},
 		{"no host", withField("host", nil), ""},
 		{"no secret", withField("secret", nil), ""},
+		// Written for another key (moved or copied there, or another file's blocks after a
+		// crash, since cache entries are not fsynced): never served.
+		{"another key's entry", mustEncode(t, Key("reg.example", "other"), tok("reg.example", "u", "old-secret", t0, time.Hour)), ""},
+		{"no key (written before entries named their key)", withField("key", nil), ""},
 		{"no expiry", withField("expiresAt", nil), ""},
 		{"bad expiry", withField("expiresAt", "tomorrow"), ""},
 		{"json null", []byte("null"), ""},
@@ -74,7 +79,7 @@ func TestCorruptEntries(t *testing.T) {
 			before := snap(t, s.path(neighbour))
 			outsideBefore := snap(t, outside)
 
-			key := Key("reg.example", "u")
+			key := entryKey
 			p := s.path(key)
 			if tt.symlink != "" {
 				if err := os.Symlink(tt.symlink, p); err != nil {
@@ -119,7 +124,7 @@ func TestCorruptEntries(t *testing.T) {
 func TestEntrySizeLimit(t *testing.T) {
 	s, _ := newTestStore(t)
 	base := tok("reg.example", "", "secret", t0, time.Hour)
-	overhead := len(mustEncode(t, base))
+	overhead := len(mustEncode(t, Key("exactly 64 KiB"), base))
 	tests := []struct {
 		name string
 		size int
@@ -134,20 +139,20 @@ func TestEntrySizeLimit(t *testing.T) {
 			e := base
 			e.Username = strings.Repeat("u", tt.size-overhead)
 			var data []byte
+			key := Key(tt.name)
 			if tt.hit {
-				data = mustEncode(t, e)
+				data = mustEncode(t, key, e)
 			} else {
 				// encodeEntry refuses; write it as a foreign writer would.
-				if _, err := encodeEntry(e); err == nil {
+				if _, err := encodeEntry(key, e); err == nil {
 					t.Fatal("encodeEntry accepted an oversize entry")
 				}
-				f := tokenFile{V: formatVersion, Kind: kindToken, Host: e.Host, Username: e.Username, Secret: e.Secret, ExpiresAt: e.ExpiresAt, FetchedAt: e.FetchedAt}
+				f := tokenFile{V: formatVersion, Kind: kindToken, Key: key, Host: e.Host, Username: e.Username, Secret: e.Secret, ExpiresAt: e.ExpiresAt, FetchedAt: e.FetchedAt}
 				data, _ = json.Marshal(f)
 			}
 			if len(data) != tt.size {
 				t.Fatalf("built %d bytes, want %d", len(data), tt.size)
 			}
-			key := Key(tt.name)
 			if err := os.WriteFile(s.path(key), data, 0o600); err != nil {
 				t.Fatal(err)
 			}

@@ -10,7 +10,8 @@ import (
 // complete entries within the size limit, and whatever it accepts survives
 // an encode/decode round trip unchanged.
 func FuzzDecodeEntry(f *testing.F) {
-	valid, err := encodeEntry(tok("reg.example", "cr_temp_user", "secret", t0, time.Hour))
+	name := Key("fuzz")
+	valid, err := encodeEntry(name, tok("reg.example", "cr_temp_user", "secret", t0, time.Hour))
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -20,7 +21,7 @@ func FuzzDecodeEntry(f *testing.F) {
 	f.Add([]byte(`{"v":1,"kind":"lookup","expiresAt":"2030-01-01T00:00:00Z","value":"x"}`))
 	f.Add([]byte(`{}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		e, ok := decodeEntry(data)
+		e, ok := decodeEntry(name, data)
 		if !ok {
 			if e != (Entry{}) {
 				t.Fatalf("rejected input returned %v", e)
@@ -30,7 +31,7 @@ func FuzzDecodeEntry(f *testing.F) {
 		if len(data) > maxEntrySize || e.Host == "" || e.Secret == "" || e.ExpiresAt.IsZero() {
 			t.Fatalf("accepted an incomplete entry: %v (%d bytes)", e, len(data))
 		}
-		enc, err := encodeEntry(e)
+		enc, err := encodeEntry(name, e)
 		if err != nil {
 			// Only the size limit may differ: JSON escaping can grow the text.
 			if len(data) > maxEntrySize/8 {
@@ -38,11 +39,11 @@ func FuzzDecodeEntry(f *testing.F) {
 			}
 			t.Fatalf("cannot re-encode an accepted entry: %v", err)
 		}
-		e2, ok := decodeEntry(enc)
+		e2, ok := decodeEntry(name, enc)
 		if !ok || !sameEntry(e, e2) {
 			t.Fatalf("round trip changed the entry: %v -> %v", e, e2)
 		}
-		enc2, _ := encodeEntry(e2)
+		enc2, _ := encodeEntry(name, e2)
 		if !bytes.Equal(enc, enc2) {
 			t.Fatalf("encoding is not stable:\n%s\n%s", enc, enc2)
 		}

@@ -55,9 +55,9 @@ func mustPut(tb testing.TB, s *Store, key string, e Entry) {
 	}
 }
 
-func mustEncode(tb testing.TB, e Entry) []byte {
+func mustEncode(tb testing.TB, name string, e Entry) []byte {
 	tb.Helper()
-	b, err := encodeEntry(e)
+	b, err := encodeEntry(name, e)
 	if err != nil {
 		tb.Fatal(err)
 	}

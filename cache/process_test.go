@@ -254,8 +254,8 @@ func tortureEntry(seq int) Entry {
 }
 
 // checkTortureEntry decodes data and checks it is a complete tortureEntry.
-func checkTortureEntry(data []byte) (int, error) {
-	e, ok := decodeEntry(data)
+func checkTortureEntry(key string, data []byte) (int, error) {
+	e, ok := decodeEntry(key, data)
 	if !ok {
 		return 0, fmt.Errorf("torn or corrupt entry (%d bytes)", len(data))
 	}

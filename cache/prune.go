@@ -16,27 +16,63 @@ const (
 	pruneEvery = time.Hour
 	// pruneName records when prune last ran (RFC 3339).
 	pruneName = ".last-prune"
+	// lastingDueName records when the first Lasting entry expires (RFC 3339): from then on,
+	// every run of the helper prunes until it is gone.
+	lastingDueName = ".lasting-due"
 )
 
-// maybePrune runs prune if it has not run in the last pruneEvery.
+// lastingDue reports whether a Lasting entry expired at or before now (one file to open; none
+// when no Lasting entry was ever written).
+func (s *Store) lastingDue(now time.Time) bool {
+	data, release, ok := s.readEntryFile(lastingDueName)
+	if !ok {
+		return false
+	}
+	due, err := time.Parse(time.RFC3339Nano, string(data))
+	release()
+	return err != nil || !now.Before(due)
+}
+
+// noteLasting lowers the Lasting due time to expires.
+func (s *Store) noteLasting(expires time.Time) {
+	if data, release, ok := s.readEntryFile(lastingDueName); ok {
+		due, err := time.Parse(time.RFC3339Nano, string(data))
+		release()
+		if err == nil && !due.After(expires) {
+			return
+		}
+	}
+	if err := s.writeAtomic(lastingDueName, []byte(expires.UTC().Format(time.RFC3339Nano))); err != nil {
+		s.report(err)
+	}
+}
+
+// maybePrune runs prune if it has not run in the last pruneEvery, or if a Lasting entry
+// expired.
 func (s *Store) maybePrune() {
 	now := s.now()
-	if data, release, ok := s.readEntryFile(pruneName); ok {
+	if data, release, ok := s.readEntryFile(pruneName); ok && !s.lastingDue(now) {
 		last, err := time.Parse(time.RFC3339Nano, string(data))
 		release()
 		if err == nil && !last.After(now) && now.Sub(last) < pruneEvery {
 			return
 		}
+	} else if ok {
+		release()
 	}
-	if err := s.writeAtomic(pruneName, []byte(now.UTC().Format(time.RFC3339Nano))); err != nil {
+	// A hint, not worth an fsync: lost in a crash, it costs one more prune.
+	if err := s.writeCacheFile(pruneName, []byte(now.UTC().Format(time.RFC3339Nano))); err != nil {
 		return // a read-only or full disk: prune would not get far either
 	}
+	s.cleanTemps()
 	s.prune()
 	s.rotateEraseLog()
 }
 
 // prune removes, so that a node whose workloads come and go (one entry per
 // service-account token) does not gather files for ever:
+//   - Lasting entries that expired (their secret still works), with their
+//     lock file, and records when the next one expires (lastingDueName);
 //   - token entries that expired more than a day ago, with their lock file;
 //   - lookups that expired more than a day ago;
 //   - lock files older than a day whose entry is gone.
@@ -67,13 +103,25 @@ func (s *Store) prune() int {
 	for _, name := range names {
 		present[name] = true
 	}
-	cutoff := s.now().Add(-pruneAfter)
+	now := s.now()
+	cutoff := now.Add(-pruneAfter)
 	n := 0
+	var nextLasting time.Time
 	for _, name := range names {
 		switch {
 		case isKey(name):
-			if e, ok := s.readToken(name, ""); ok && !e.ExpiresAt.After(cutoff) && s.pruneKey(name, cutoff) {
+			e, ok := s.readToken(name, "")
+			if !ok {
+				continue
+			}
+			c := cutoff
+			if e.Lasting {
+				c = now
+			}
+			if !e.ExpiresAt.After(c) && s.pruneKey(name, c) {
 				n++
+			} else if e.Lasting && (nextLasting.IsZero() || e.ExpiresAt.Before(nextLasting)) {
+				nextLasting = e.ExpiresAt // live, or held by a fetch: the next run tries again
 			}
 		case strings.HasSuffix(name, lookupSuffix) && isKey(strings.TrimSuffix(name, lookupSuffix)):
 			s.pruneLookup(name, cutoff)
@@ -83,6 +131,11 @@ func (s *Store) prune() int {
 				s.pruneKey(key, cutoff)
 			}
 		}
+	}
+	if nextLasting.IsZero() {
+		s.d.remove(lastingDueName)
+	} else if err := s.writeAtomic(lastingDueName, []byte(nextLasting.UTC().Format(time.RFC3339Nano))); err != nil {
+		s.report(err)
 	}
 	return n
 }
@@ -116,7 +169,7 @@ func (s *Store) pruneLookup(name string, cutoff time.Time) {
 	if !ok {
 		return
 	}
-	_, expiresAt, ok := decodeLookup(data)
+	_, expiresAt, ok := decodeLookup(name, data)
 	release()
 	if ok && expiresAt.Before(cutoff) {
 		s.d.remove(name)

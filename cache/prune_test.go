@@ -167,13 +167,13 @@ func TestPruneFigures(t *testing.T) {
 	s, clk := newTestStore(t)
 	const n = 1000
 	// The files a fetch and a lookup leave, written directly (fast).
-	entry := mustEncode(t, tok("h", "u", strings.Repeat("t", 1500), t0, time.Hour))
-	lookup, err := encodeLookup("instance", t0, t0.Add(time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
 	for i := range n {
 		key := Key("sa-token", strconv.Itoa(i))
+		entry := mustEncode(t, key, tok("h", "u", strings.Repeat("t", 1500), t0, time.Hour))
+		lookup, err := encodeLookup(key+lookupSuffix, "instance", t0, t0.Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
 		for name, data := range map[string][]byte{key: entry, key + lookupSuffix: lookup, key + lockSuffix: nil} {
 			if err := os.WriteFile(s.path(name), data, 0o600); err != nil {
 				t.Fatal(err)
@@ -240,5 +240,58 @@ func TestPruneAtMostHourly(t *testing.T) {
 		if got := !fileExists(s.path(gone)); got != step.wantGone {
 			t.Errorf("%s: pruned=%v", step.fetchedAt, got)
 		}
+	}
+}
+
+// Issue 20 §3: a Lasting entry (a KMS-held password, which keeps working) goes at expiry: the
+// first run of the helper after that removes it, a cached get of another key included, while
+// an expired token stays its day. Its own key's next fetch removes it even when that fetch fails.
+func TestLastingEntriesGoAtExpiry(t *testing.T) {
+	s, clk := newTestStore(t)
+	lasting, token, other := Key("lasting"), Key("token"), Key("other")
+	fetch := func(e Entry) func(context.Context) (Entry, error) {
+		return func(context.Context) (Entry, error) { return e, nil }
+	}
+	pw := tok("docker.io", "u", "kms-password", t0, time.Minute)
+	pw.Lasting = true
+	for _, f := range []struct {
+		key string
+		e   Entry
+	}{{lasting, pw}, {token, tok("h", "u", "registry-token", t0, time.Minute)}, {other, tok("o", "u", "o", t0, 12*time.Hour)}} {
+		if _, src, err := s.GetOrFetch(context.Background(), f.key, f.e.Host, 0, fetch(f.e)); err != nil || src != SourceFetched {
+			t.Fatal(src, err)
+		}
+	}
+	if e, ok := s.readToken(lasting, ""); !ok || !e.Lasting {
+		t.Fatalf("the lasting entry reads back as %v %v", e, ok)
+	}
+	clk.Set(t0.Add(61 * time.Second))
+	if _, src, err := s.GetOrFetch(context.Background(), other, "o", 5*time.Minute, fetch(Entry{})); err != nil || src != SourceCache {
+		t.Fatal(src, err)
+	}
+	if _, err := os.Lstat(s.path(lasting)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the expired KMS password is still on disk: %v", err)
+	}
+	if _, err := os.Lstat(s.path(token)); err != nil {
+		t.Errorf("an expired registry token went before its day: %v", err)
+	}
+	if _, err := os.Lstat(s.path(lastingDueName)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the due file stays with no lasting entry left: %v", err)
+	}
+
+	// The key's own get, its fetch failing: the expired password goes too.
+	clk.Set(t0)
+	if _, _, err := s.GetOrFetch(context.Background(), lasting, "docker.io", 0, fetch(pw)); err != nil {
+		t.Fatal(err)
+	}
+	s.d.remove(lastingDueName) // as if written by a process that lost the race to record it
+	clk.Set(t0.Add(2 * time.Minute))
+	if _, src, err := s.GetOrFetch(context.Background(), lasting, "docker.io", 0, func(context.Context) (Entry, error) {
+		return Entry{}, errors.New("KMS down")
+	}); err == nil || src != SourceNone {
+		t.Fatalf("%v %v", src, err)
+	}
+	if _, err := os.Lstat(s.path(lasting)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("after a failed fetch, the expired KMS password is still on disk: %v", err)
 	}
 }

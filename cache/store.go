@@ -29,6 +29,9 @@ type Store struct {
 	// afterPutHook, if set, runs after GetOrFetch has written a fetched
 	// entry, before it reads the erase log (tests).
 	afterPutHook func()
+	// syncHook, if set, is called for each fsync a write makes: the file's
+	// name, or "." for the directory (tests).
+	syncHook func(name string)
 }
 
 // Dir returns the cache directory ("" for a nil Store).
@@ -66,7 +69,7 @@ func (s *Store) readToken(key, host string) (Entry, bool) {
 	if !ok {
 		return Entry{}, false
 	}
-	e, ok := decodeEntry(data)
+	e, ok := decodeEntry(key, data)
 	release()
 	if !ok || (host != "" && !strings.EqualFold(e.Host, host)) {
 		return Entry{}, false
@@ -95,11 +98,11 @@ func (s *Store) put(key string, e Entry) error {
 	if err := checkKey(key); err != nil {
 		return err
 	}
-	data, err := encodeEntry(e)
+	data, err := encodeEntry(key, e)
 	if err != nil {
 		return err
 	}
-	return s.writeAtomic(key, data)
+	return s.writeCacheFile(key, data)
 }
 
 // GetLookup decodes the unexpired lookup value of key into v (as with
@@ -114,7 +117,7 @@ func (s *Store) GetLookup(key string, v any) bool {
 		return false
 	}
 	defer release()
-	raw, expiresAt, ok := decodeLookup(data)
+	raw, expiresAt, ok := decodeLookup(key+lookupSuffix, data)
 	if !ok || !s.now().Before(expiresAt) {
 		return false
 	}
@@ -135,11 +138,11 @@ func (s *Store) PutLookup(key string, v any, ttl time.Duration) error {
 		return fmt.Errorf("cache: lookup ttl %v is not positive", ttl)
 	}
 	now := s.now()
-	data, err := encodeLookup(v, now, now.Add(ttl))
+	data, err := encodeLookup(key+lookupSuffix, v, now, now.Add(ttl))
 	if err != nil {
 		return err
 	}
-	return s.writeAtomic(key+lookupSuffix, data)
+	return s.writeCacheFile(key+lookupSuffix, data)
 }
 
 // List returns the valid token entries, sorted by host and user name, with
@@ -212,10 +215,25 @@ func (s *Store) RemoveHost(host string) (int, error) {
 // of them removes the shared entry by its key.) A fetch in progress does not bring the entry
 // back afterwards (see erase.go).
 func (s *Store) Remove(key string) (bool, error) {
+	return s.remove(key, true)
+}
+
+// Drop removes the token entry of key without recording an erase: it is a copy the caller no
+// longer reads (a token kept under another key), not a logout, so fetches in flight are not
+// told to discard theirs.
+func (s *Store) Drop(key string) error {
+	_, err := s.remove(key, false)
+	return err
+}
+
+func (s *Store) remove(key string, logged bool) (bool, error) {
 	if s == nil || !isKey(key) {
 		return false, nil
 	}
-	logErr := s.logErase("k", key)
+	var logErr error
+	if logged {
+		logErr = s.logErase("k", key)
+	}
 	err := s.d.remove(key)
 	if errors.Is(err, os.ErrNotExist) {
 		return false, logErr

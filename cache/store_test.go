@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -258,7 +259,12 @@ func TestStaleTempCleanup(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	mustPut(t, s, Key("k"), tok("h", "u", "s", t0, time.Hour))
+	// Cleaned by prune, which runs after a fetch (at most every pruneEvery), not by every write.
+	if _, _, err := s.GetOrFetch(context.Background(), Key("k"), "h", time.Minute, func(context.Context) (Entry, error) {
+		return tok("h", "u", "s", t0, time.Hour), nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := os.Lstat(old); !errors.Is(err, os.ErrNotExist) {
 		t.Fatal("stale temp file not removed")
 	}
@@ -266,5 +272,46 @@ func TestStaleTempCleanup(t *testing.T) {
 		if _, err := os.Lstat(p); err != nil {
 			t.Fatalf("%s removed: %v", p, err)
 		}
+	}
+}
+
+// TestColdFetchMakesNoFsync: a cold fetch (entry, lookup, the first prune's
+// marker) writes its files without fsync, the cost of which a cold get paid
+// on every call; the login store, the only copy of what the user gave, still
+// fsyncs the file and the directory.
+func TestColdFetchMakesNoFsync(t *testing.T) {
+	s, _ := newTestStore(t)
+	var syncs []string
+	s.syncHook = func(name string) { syncs = append(syncs, name) }
+	if _, _, err := s.GetOrFetch(context.Background(), Key("k"), "h", time.Minute, func(context.Context) (Entry, error) {
+		return tok("h", "u", "s", t0, time.Hour), nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutLookup(Key("k"), "instance", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if len(syncs) != 0 {
+		t.Fatalf("a cold fetch fsynced %q", syncs)
+	}
+	if _, err := os.Lstat(s.path(pruneName)); err != nil {
+		t.Fatalf("the first fetch did not prune: %v", err)
+	}
+	if e, ok := s.Get(Key("k")); !ok || e.Secret != "s" {
+		t.Fatalf("entry %v %v", e, ok)
+	}
+	l, err := OpenLoginsDir(filepath.Join(t.TempDir(), "logins"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Put("a.example.com", "u", "p1"); err != nil {
+		t.Fatal(err)
+	}
+	l.s.syncHook = func(name string) { syncs = append(syncs, name) }
+	if err := l.Put("a.example.com", "u", "p2"); err != nil {
+		t.Fatal(err)
+	}
+	if len(syncs) != 2 || syncs[0] != loginName("a.example.com") || syncs[1] != "." {
+		t.Fatalf("login store: syncs %q, want the file and its directory", syncs)
 	}
 }

@@ -249,7 +249,7 @@ func TestSIGKILLTorture(t *testing.T) {
 				readerErr.Store("entry missing or unreadable during writes")
 				return
 			}
-			if _, err := checkTortureEntry(data); err != nil {
+			if _, err := checkTortureEntry(key, data); err != nil {
 				readerErr.Store(err.Error())
 				return
 			}
@@ -303,7 +303,7 @@ func TestSIGKILLTorture(t *testing.T) {
 		if err != nil {
 			t.Fatalf("kill %d: %v", kills, err)
 		}
-		seq, err := checkTortureEntry(data)
+		seq, err := checkTortureEntry(key, data)
 		if err != nil {
 			t.Fatalf("kill %d: %v", kills, err)
 		}
@@ -330,12 +330,14 @@ func TestSIGKILLTorture(t *testing.T) {
 		t.Fatal("the writers never wrote anything")
 	}
 
-	// Left-over temporary files are removed by a later write once stale.
+	// Left-over temporary files are removed by a later prune once stale.
 	past := time.Now().Add(-2 * staleTempAge)
 	for name := range temps {
 		os.Chtimes(s.path(name), past, past)
 	}
 	mustPut(t, s, key, tortureEntry(last+1))
+	os.Remove(s.path(pruneName))
+	s.maybePrune()
 	for _, name := range dirNames(t, dir) {
 		if strings.HasPrefix(name, tmpPrefix) {
 			t.Fatalf("stale temporary file %s not cleaned", name)

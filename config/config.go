@@ -29,14 +29,17 @@ const (
 
 // Config is the helper's configuration after the file and the environment are applied.
 type Config struct {
-	Path                   string        // the file read, "" if none
-	ExpiringThreshold      time.Duration // refresh a cached token this long before it expires
-	Timeout                time.Duration // deadline of one command
-	Strict                 bool          // report token failures as errors instead of "not found"
-	VPC                    bool          // use the -vpc API endpoints
-	ECSMetadata            bool          // use the ECS metadata service even where DMI does not name Alibaba Cloud
-	PersonalInstanceTokens bool          // try GetAuthorizationToken for crpi- Personal instances
-	NoCache                bool          // DOCKER_CREDENTIAL_ACR_NO_CACHE: no token cache at all
+	Path              string        // the file read, "" if none
+	ExpiringThreshold time.Duration // refresh a cached token this long before it expires
+	Timeout           time.Duration // deadline of one command
+	Strict            bool          // report token failures as errors instead of "not found"
+	VPC               bool          // `vpc:` of the file: cr-vpc / kms-vpc / sts-vpc endpoints (see APIVPC, STSVPC)
+	// STSVPCEnv is ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED=true: the STS VPC endpoint only, as every
+	// Alibaba Cloud credentials SDK reads it (ACK's pod-identity webhook sets it in every pod).
+	STSVPCEnv              bool
+	ECSMetadata            bool // use the ECS metadata service even where DMI does not name Alibaba Cloud
+	PersonalInstanceTokens bool // try GetAuthorizationToken for crpi- Personal instances
+	NoCache                bool // DOCKER_CREDENTIAL_ACR_NO_CACHE: no token cache at all
 	Endpoints              Endpoints
 	Registries             []Registry
 	Cluster                Cluster // the add-on's cluster keys, for the controller (cluster.go)
@@ -69,6 +72,8 @@ type Endpoints struct {
 	CR  string
 	STS string
 	KMS string
+	// KMSCA is endpoints.kmsCAFile: the only CA trusted at the KMS override (an instance gateway).
+	KMSCA *CAFile
 }
 
 // Registry is one entry of `registries`: which hosts it applies to and how to get credentials.
@@ -81,6 +86,9 @@ type Registry struct {
 	ExternalID      string
 	ExpireDuration  int // seconds
 	RoleSessionName string
+	// VPC is the entry's `vpc:` (nil when unset): its cr, KMS and STS calls on the VPC endpoints
+	// of their regions, or not, whatever the global vpc says.
+	VPC *bool
 	// Profile names the base credentials of the entry: the Alibaba Cloud CLI profile of that name,
 	// else the credentials file's section, instead of the default chain.
 	Profile string
@@ -239,13 +247,28 @@ func newConfig(getenv func(string) string) *Config {
 	return &Config{ExpiringThreshold: defaultExpiringThreshold, Timeout: defaultTimeout, Getenv: getenv}
 }
 
-func findConfigFile(getenv func(string) string) string {
-	const rel = "docker-credential-acr/config.yaml"
-	home := getenv("XDG_CONFIG_HOME")
-	if home == "" {
-		home = xdg.ConfigHome
+// configRel is the config file's path under an XDG config directory.
+const configRel = "docker-credential-acr/config.yaml"
+
+// DefaultPath is the file the helper reads its settings from when DOCKER_CREDENTIAL_ACR_CONFIG
+// is unset and no XDG config dir holds one yet: the one to create ($XDG_CONFIG_HOME, default
+// ~/.config, then docker-credential-acr/config.yaml).
+func DefaultPath(getenv func(string) string) string {
+	return filepath.Join(configHome(getenv), configRel)
+}
+
+func configHome(getenv func(string) string) string {
+	if getenv != nil {
+		if home := getenv("XDG_CONFIG_HOME"); home != "" {
+			return home
+		}
 	}
-	dirs := []string{home}
+	return xdg.ConfigHome
+}
+
+func findConfigFile(getenv func(string) string) string {
+	const rel = configRel
+	dirs := []string{configHome(getenv)}
 	if env := getenv("XDG_CONFIG_DIRS"); env != "" {
 		dirs = append(dirs, filepath.SplitList(env)...)
 	} else {
@@ -277,4 +300,24 @@ func readFile(path string) ([]byte, error) {
 		return nil, fmt.Errorf("is larger than %d bytes: this is not a helper configuration", maxFileSize)
 	}
 	return data, err
+}
+
+// APIVPC says whether the cr (Enterprise) and KMS calls of entry e (nil: no entry) go to the VPC
+// endpoints of their region (cr-vpc.<region>, kms-vpc.<region>): the entry's vpc when set, else
+// the global vpc. ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED does not count: it is an STS setting, and VPC
+// endpoints answer only inside their own region's VPC. The caller adds the registry host's own
+// word (a -vpc host means the client is inside that region's VPC).
+func (c *Config) APIVPC(e *Registry) (vpc, set bool) {
+	if e != nil && e.VPC != nil {
+		return *e.VPC, true
+	}
+	return c.VPC, c.VPC
+}
+
+// STSVPC says whether entry e's STS calls (role hops, OIDC) go to the STS VPC endpoint:
+// ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED=true, as the credentials SDKs read it, or the vpc of the
+// entry (else the global one).
+func (c *Config) STSVPC(e *Registry) bool {
+	vpc, _ := c.APIVPC(e)
+	return c.STSVPCEnv || vpc
 }

@@ -148,7 +148,7 @@ func TestLoadFindsXDGFileAndEnvOverrides(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Path != p || !c.Strict || c.Timeout != 5*time.Second || c.Endpoints.CR != "http://127.0.0.1:1" || !c.VPC {
+	if c.Path != p || !c.Strict || c.Timeout != 5*time.Second || c.Endpoints.CR != "http://127.0.0.1:1" || !c.STSVPCEnv || c.VPC {
 		t.Errorf("got %+v", c)
 	}
 	if _, err := Load(env(t, append(vars, envTimeout, "forever")...)); err == nil || !strings.Contains(err.Error(), envTimeout) {

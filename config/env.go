@@ -10,7 +10,7 @@ import (
 
 	"github.com/adrg/xdg"
 
-	"github.com/docker-credential-acr/docker-credential-acr/internal/cloudapi"
+	"github.com/docker-credential-acr/docker-credential-acr/internal/endpoint"
 )
 
 // Environment variables of the helper's own settings. The credential chain's variables
@@ -59,7 +59,7 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		c.NoCache = b
 	}
 	if v := getenv(envVPC); strings.EqualFold(strings.TrimSpace(v), "true") {
-		c.VPC = true
+		c.STSVPCEnv = true
 	}
 	if v := getenv(EnvSTSRegion); v != "" && !validRegion(v) {
 		return fmt.Errorf("%s=%q is not a region id such as cn-hangzhou: it names the STS endpoint (sts.<region>.aliyuncs.com); fix it or unset it", EnvSTSRegion, v)
@@ -76,7 +76,7 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		dst          *string
 	}{{envCREndpoint, "cr", &c.Endpoints.CR}, {envSTSEndpoint, "sts", &c.Endpoints.STS}, {envKMSEndpoint, "kms", &c.Endpoints.KMS}} {
 		if v := strings.TrimSpace(getenv(o.env)); v != "" {
-			if err := cloudapi.CheckOverride(o.product, v); err != nil {
+			if err := endpoint.CheckOverride(o.product, v); err != nil {
 				return fmt.Errorf("%s: %v (or unset %s to use the default endpoint)", o.env, err, o.env)
 			}
 			*o.dst = v

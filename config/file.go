@@ -10,7 +10,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/docker-credential-acr/docker-credential-acr/internal/cloudapi"
+	"github.com/docker-credential-acr/docker-credential-acr/internal/endpoint"
 )
 
 // The file: YAML (JSON is YAML too), every key known, every value checked, every problem said with
@@ -98,11 +98,18 @@ func (c *Config) parseDocument(path string, doc *yaml.Node) error {
 		{[]string{"ecsmetadata"}, boolSetter(&c.ECSMetadata)},
 		{[]string{"personalinstancetokens"}, boolSetter(&c.PersonalInstanceTokens)},
 		{[]string{"endpoints"}, func(p, k string, v *yaml.Node) error {
-			return mapping(p, k, v, []field{
+			if err := mapping(p, k, v, []field{
 				{[]string{"cr"}, endpointSetter(&c.Endpoints.CR, "cr")},
 				{[]string{"sts"}, endpointSetter(&c.Endpoints.STS, "sts")},
 				{[]string{"kms"}, endpointSetter(&c.Endpoints.KMS, "kms")},
-			})
+				{[]string{"kmscafile"}, caFileSetter(&c.Endpoints.KMSCA)},
+			}); err != nil {
+				return err
+			}
+			if c.Endpoints.KMSCA != nil && c.Endpoints.KMS == "" {
+				return fileError(p, v, k+".kmsCAFile", "is the CA of a KMS endpoint override, and endpoints.kms is not set: add kms (such as kst-xxx.cryptoservice.kms.aliyuncs.com), or remove kmsCAFile; the default KMS endpoints need no CA file")
+			}
+			return nil
 		}},
 		{[]string{"registries", "instances"}, c.setRegistries},
 	}
@@ -150,6 +157,12 @@ func (r *Registry) fields() []field {
 			return err
 		}},
 		{[]string{"rolesessionname"}, stringSetter(&r.RoleSessionName)},
+		{[]string{"vpc"}, func(p, k string, v *yaml.Node) error {
+			var b bool
+			err := boolSetter(&b)(p, k, v)
+			r.VPC = &b
+			return err
+		}},
 		{[]string{"rrsarolearn"}, stringSetter(&r.RRSARoleARN)},
 		{[]string{"rrsaoidcproviderrolearn", "oidcproviderarn"}, stringSetter(&r.RRSAOIDCProviderARN)},
 		{[]string{"oidctokenfile"}, stringSetter(&r.OIDCTokenFile)},
@@ -180,7 +193,7 @@ func (c *Config) setRegistries(p, k string, v *yaml.Node) error {
 }
 
 func (r *Registry) validate(p, k string, n *yaml.Node) error {
-	if r.InstanceID != "" && !(strings.HasPrefix(r.InstanceID, "cri-") || strings.HasPrefix(r.InstanceID, "crpi-")) {
+	if r.InstanceID != "" && !acr.ValidInstanceID(strings.ToLower(r.InstanceID)) {
 		return fileError(p, n, k+".instanceId", fmt.Sprintf("%q is not an ACR instance id: Enterprise ids look like cri-xxxxxxxxxxxxxxxx (see the console's instance overview)", r.InstanceID))
 	}
 	if r.InstanceID != "" {
@@ -190,11 +203,11 @@ func (r *Registry) validate(p, k string, n *yaml.Node) error {
 		return fileError(p, n, k+".regionId", fmt.Sprintf("%q is not a region id such as cn-hangzhou", r.RegionID))
 	}
 	for name, arn := range map[string]string{"arnService": r.ArnService, "arnUser": r.ArnUser, "rrsaRoleARN": r.RRSARoleARN} {
-		if arn != "" && !strings.HasPrefix(arn, "acs:ram::") {
+		if _, ok := acr.ParseRoleARN(arn); arn != "" && !ok {
 			return fileError(p, n, k+"."+name, fmt.Sprintf("%q is not a RAM role ARN: write acs:ram::<account-id>:role/<role-name>", arn))
 		}
 	}
-	if r.RRSAOIDCProviderARN != "" && !strings.HasPrefix(r.RRSAOIDCProviderARN, "acs:ram::") {
+	if _, ok := acr.ParseProviderARN(r.RRSAOIDCProviderARN); r.RRSAOIDCProviderARN != "" && !ok {
 		return fileError(p, n, k+".oidcProviderArn", fmt.Sprintf("%q is not an OIDC provider ARN: write acs:ram::<account-id>:oidc-provider/<name>", r.RRSAOIDCProviderARN))
 	}
 	if (r.RRSARoleARN == "") != (r.RRSAOIDCProviderARN == "") {
@@ -277,7 +290,7 @@ func endpointSetter(dst *string, product string) func(string, string, *yaml.Node
 		if err := set(p, k, v); err != nil {
 			return err
 		}
-		if err := cloudapi.CheckOverride(product, *dst); *dst != "" && err != nil {
+		if err := endpoint.CheckOverride(product, *dst); *dst != "" && err != nil {
 			return fileError(p, v, k, err.Error()+" (or remove "+k+" to use the default endpoint)")
 		}
 		return nil

@@ -16,6 +16,10 @@ type Secret struct {
 	Ref   secrets.Ref   // which secret, in which region (and account, from an ARN)
 	Stage string        // the version stage read (secrets.DefaultStage unless versionStage is set)
 	TTL   time.Duration // how long a login read from it is cached (secretTTL)
+	// Endpoint is the entry's kmsEndpoint (a KMS instance gateway), "" for endpoints.kms or the
+	// default; CA is its kmsCAFile. See Config.KMSEndpoint.
+	Endpoint string
+	CA       *CAFile
 }
 
 // secretSettings are the entry's secret keys as written, checked together by validateSecret.
@@ -24,6 +28,10 @@ type secretSettings struct {
 	ttl         time.Duration
 	stageNode   *yaml.Node
 	ttlNode     *yaml.Node
+	endpoint    string
+	ca          *CAFile
+	endpointKey *yaml.Node // the kmsEndpoint and kmsCAFile values, for messages
+	caKey       *yaml.Node
 }
 
 // secretFields are the keys of a secret entry, appended to the entry's field table.
@@ -34,6 +42,14 @@ func (r *Registry) secretFields() []field {
 		{[]string{"versionstage"}, func(p, k string, v *yaml.Node) error {
 			s.stageNode = v
 			return stringSetter(&s.stage)(p, k, v)
+		}},
+		{[]string{"kmsendpoint"}, func(p, k string, v *yaml.Node) error {
+			s.endpointKey = v
+			return endpointSetter(&s.endpoint, "kms")(p, k, v)
+		}},
+		{[]string{"kmscafile"}, func(p, k string, v *yaml.Node) error {
+			s.caKey = v
+			return caFileSetter(&s.ca)(p, k, v)
 		}},
 		{[]string{"secretttl"}, func(p, k string, v *yaml.Node) error {
 			s.ttlNode = v
@@ -57,8 +73,15 @@ func (r *Registry) validateSecret(p, k string, n *yaml.Node) error {
 			return fileError(p, s.stageNode, k+".versionStage", "is set but secret is not: add secret (the KMS secret holding the login), or remove versionStage")
 		case s.ttlNode != nil:
 			return fileError(p, s.ttlNode, k+".secretTTL", "is set but secret is not: add secret (the KMS secret holding the login), or remove secretTTL")
+		case s.endpointKey != nil:
+			return fileError(p, s.endpointKey, k+".kmsEndpoint", "is set but secret is not: add secret (the KMS secret holding the login), or remove kmsEndpoint")
+		case s.caKey != nil:
+			return fileError(p, s.caKey, k+".kmsCAFile", "is set but secret is not: add secret (the KMS secret holding the login), or remove kmsCAFile")
 		}
 		return nil
+	}
+	if s.ca != nil && s.endpoint == "" {
+		return fileError(p, s.caKey, k+".kmsCAFile", "is the CA of the entry's kmsEndpoint, which is not set: add kmsEndpoint (the KMS instance gateway, such as kst-xxx.cryptoservice.kms.aliyuncs.com), or remove kmsCAFile")
 	}
 	if r.InstanceID != "" {
 		return fileError(p, n, k+".secret", "an entry with a secret reads its login from KMS Secrets Manager, not from an ACR instance: remove instanceId, or put the secret in an entry of its own")
@@ -78,7 +101,7 @@ func (r *Registry) validateSecret(p, k string, n *yaml.Node) error {
 	if err != nil {
 		return fileError(p, s.ttlNode, k+".secretTTL", err.Error())
 	}
-	r.Secret = &Secret{Ref: ref, Stage: stage, TTL: ttl}
+	r.Secret = &Secret{Ref: ref, Stage: stage, TTL: ttl, Endpoint: s.endpoint, CA: s.ca}
 	if r.RegionID == "" {
 		r.RegionID = ref.Region // from the ARN: the region of the STS calls of the entry's hops too
 	}

@@ -37,9 +37,9 @@ type settingsEnv struct {
 }
 
 // settingsFrom turns the helper's config into the controller's settings: per registries entry its
-// hosts and a fetch of its one token (ADAPTER POINT: keychain.Keychain{Config, Log}.Get(ctx, host)
+// hosts and a fetch of its one token (ADAPTER POINT: keychain.New(Options{Config, Logger}).Login(ctx, host)
 // → Login{Username, Secret, ExpiresAt}, and Keychain.InstanceLogin for an instance without domains;
-// Cache nil, the controller keeps the tokens).
+// no CacheDir, the controller keeps the tokens).
 func settingsFrom(ctx context.Context, cfg *config.Config, env settingsEnv, log *slog.Logger) (refresh.Settings, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -55,7 +55,10 @@ func settingsFrom(ctx context.Context, cfg *config.Config, env settingsEnv, log 
 	if cfg.Cluster.RRSA && cfg.Env("ALIBABA_CLOUD_OIDC_TOKEN_FILE") == "" && cfg.Env("ALIBABA_CLOUD_OIDC_TOKEN") == "" {
 		return refresh.Settings{}, fmt.Errorf("%s: rrsa: enable: true, but the pod has no projected service-account token: deploy/deployment.yaml mounts one (volume rrsa-token, audience sts.aliyuncs.com) and sets ALIBABA_CLOUD_OIDC_TOKEN_FILE to it", cfg.Path)
 	}
-	k := &keychain.Keychain{Config: cfg, Log: log}
+	k, err := keychain.New(keychain.Options{Config: cfg, Logger: log}) // no CacheDir: cannot fail
+	if err != nil {
+		return refresh.Settings{}, err
+	}
 	s := refresh.Settings{
 		Namespaces:      cfg.Cluster.Namespaces(),
 		ServiceAccounts: cfg.Cluster.Accounts(),
@@ -159,7 +162,7 @@ func settingsFrom(ctx context.Context, cfg *config.Config, env settingsEnv, log 
 
 func hostFetch(k *keychain.Keychain, host string) func(context.Context) (refresh.Token, error) {
 	return func(ctx context.Context) (refresh.Token, error) {
-		l, err := k.Get(ctx, host)
+		l, err := k.Login(ctx, host)
 		if err != nil {
 			return refresh.Token{}, err
 		}
@@ -171,11 +174,11 @@ func hostFetch(k *keychain.Keychain, host string) func(context.Context) (refresh
 // entry may hold an AccessKey secret (customAccessKeySecret).
 func registryKey(cfg *config.Config, r config.Registry, hosts []string) string {
 	b, _ := json.Marshal(struct {
-		Entry     config.Registry
-		Hosts     []string
-		Endpoints config.Endpoints
-		VPC, ECS  bool
-	}{r, hosts, cfg.Endpoints, cfg.VPC, cfg.ECSMetadata})
+		Entry            config.Registry
+		Hosts            []string
+		Endpoints        config.Endpoints
+		VPC, STSVPC, ECS bool
+	}{r, hosts, cfg.Endpoints, cfg.VPC, cfg.STSVPCEnv, cfg.ECSMetadata})
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"github.com/docker-credential-acr/docker-credential-acr/keychain"
+	"github.com/docker-credential-acr/docker-credential-acr/secrets/kms"
 	"io"
 	"log/slog"
 	"runtime"
@@ -36,7 +37,11 @@ type command struct {
 	// errorsOnStdout: the docker credential-helper protocol reports errors on stdout, where
 	// docker reads them; the kubelet and people (doctor) read stderr.
 	errorsOnStdout bool
-	run            func(inv *invocation, args []string) int
+	// usage is the command's own help, printed (on stdout, exit 0) for `CMD --help`, `CMD -h`
+	// and `help CMD`. Commands with flags leave it empty: their run prints its usage and flags
+	// for --help itself.
+	usage string
+	run   func(inv *invocation, args []string) int
 }
 
 // invocation is one run of the binary.
@@ -54,13 +59,13 @@ type invocation struct {
 
 // The exit codes: 0 done, 1 failed (or not found, for the docker protocol), 2 bad usage.
 var commands = []command{
-	{names: []string{"version", "--version", "-v"}, run: func(inv *invocation, _ []string) int {
+	{names: []string{"version", "--version", "-v"}, usage: versionUsage, run: func(inv *invocation, _ []string) int {
 		v, c := inv.build.resolve()
 		fmt.Fprintf(inv.Stdout, "docker-credential-acr (Alibaba Cloud Container Registry) %s commit %s %s\n", v, c, runtime.Version())
 		return 0
 	}},
-	{names: []string{"help", "--help", "-h"}, run: func(inv *invocation, _ []string) int {
-		fmt.Fprintln(inv.Stdout, usage)
+	{names: []string{"help", "--help", "-h"}, usage: helpUsage, run: func(inv *invocation, _ []string) int {
+		fmt.Fprintln(inv.Stdout, usage) // help CMD is CMD --help: Main turns it around
 		return 0
 	}},
 	{names: []string{"configure-docker"}, run: func(inv *invocation, args []string) int {
@@ -75,6 +80,9 @@ var commands = []command{
 		}, inv.Stdout, inv.Stderr)
 	}},
 	{names: []string{"print-kubelet-config"}, run: func(inv *invocation, args []string) int {
+		if askedForHelp(args) { // the usage needs no config
+			return kubeletconfig.Run(args, inv.getenv, inv.Stdout, inv.Stderr)
+		}
 		return kubeletconfig.Run(append(configMatchImages(inv.getenv, inv.Stderr), args...), inv.getenv, inv.Stdout, inv.Stderr)
 	}},
 	{names: []string{"doctor"}, withKeychain: true, run: func(inv *invocation, args []string) int {
@@ -83,7 +91,7 @@ var commands = []command{
 	{names: []string{"get-login-password"}, withKeychain: true, run: func(inv *invocation, args []string) int {
 		return getLoginPassword(inv.ctx, inv.k, args, inv.Stdout, inv.Stderr)
 	}},
-	{names: []string{"kubelet"}, withKeychain: true, run: func(inv *invocation, _ []string) int {
+	{names: []string{"kubelet"}, withKeychain: true, usage: kubeletUsage, run: func(inv *invocation, _ []string) int {
 		if err := Kubelet(inv.ctx, inv.k, inv.Stdin, inv.Stdout); err != nil {
 			inv.log.Error(err.Error())
 			return 1
@@ -94,12 +102,15 @@ var commands = []command{
 
 // dockerProtocol serves every other first argument: get, store, erase, list (and an unknown
 // command, which the protocol answers on stdout).
-var dockerProtocol = command{withKeychain: true, errorsOnStdout: true, run: func(inv *invocation, args []string) int {
+var dockerProtocol = command{names: []string{"get", "store", "erase", "list"}, withKeychain: true, errorsOnStdout: true, usage: protocolUsage, run: func(inv *invocation, args []string) int {
 	if len(args) != 0 {
-		fmt.Fprintln(inv.Stderr, usage)
+		if inv.name != "list" {
+			fmt.Fprintf(inv.Stderr, "docker-credential-acr: %s reads the registry host on stdin, not as an argument: echo %s | docker-credential-acr %s\n\n", inv.name, truncate(args[0]), inv.name)
+		}
+		fmt.Fprintln(inv.Stderr, protocolUsage)
 		return 1
 	}
-	d := &Docker{Keychain: inv.k, Ctx: inv.ctx, Strict: inv.cfg.Strict}
+	d := &Docker{Keychain: inv.k, Ctx: inv.ctx}
 	if err := d.Handle(inv.name, inv.Stdin, inv.Stdout); err != nil {
 		fmt.Fprintln(inv.Stdout, err)
 		return 1
@@ -115,16 +126,32 @@ func Main(argv []string, s Streams, getenv func(string) string, b Build) int {
 	if len(argv) > 0 {
 		args = argv[1:]
 		if IsKubeletProviderName(argv[0]) {
-			args = []string{"kubelet"}
+			// The kubelet passes the config's args (normally "kubelet"); a person may ask --help.
+			if askedForHelp(args) {
+				args = []string{"kubelet", "--help"}
+			} else {
+				args = []string{"kubelet"}
+			}
 		}
 	}
 	if len(args) == 0 {
 		fmt.Fprintln(s.Stderr, usage)
 		return 1
 	}
+	if (args[0] == "help" || args[0] == "--help" || args[0] == "-h") && len(args) > 1 && !helpFlags[args[1]] {
+		args = []string{args[1], "--help"}
+	}
 	inv := &invocation{Streams: s, getenv: getenv, build: b, name: args[0]}
-	cmd := lookupCommand(args[0])
-	if !cmd.withKeychain {
+	cmd, ok := findCommand(args[0])
+	if !ok {
+		return unknownCommand(inv)
+	}
+	if cmd.usage != "" && askedForHelp(args[1:]) {
+		fmt.Fprintln(s.Stdout, cmd.usage)
+		return 0
+	}
+	if !cmd.withKeychain || askedForHelp(args[1:]) {
+		// Help needs neither the config nor the stores: it works with a broken config too.
 		return cmd.run(inv, args[1:])
 	}
 	log, logErr := NewLogger(s.Stderr, config.LogLevel(getenv))
@@ -149,38 +176,42 @@ func Main(argv []string, s Streams, getenv func(string) string, b Build) int {
 	return cmd.run(inv, args[1:])
 }
 
-func lookupCommand(name string) command {
-	for _, c := range commands {
+// findCommand is the row of the command table for name; the docker protocol's actions share one.
+func findCommand(name string) (command, bool) {
+	for _, c := range append(commands, dockerProtocol) {
 		for _, n := range c.names {
 			if n == name {
-				return c
+				return c, true
 			}
 		}
 	}
-	return dockerProtocol
+	return command{}, false
 }
 
 // openKeychain opens the stores the configuration names; a store that cannot be opened is a
 // warning, and the command goes on without it.
 func openKeychain(cfg *config.Config, log *slog.Logger) *keychain.Keychain {
-	k := &keychain.Keychain{Config: cfg, Log: log}
 	for _, w := range cfg.Warnings {
 		log.Warn(w)
 	}
-	if !cfg.NoCache && cfg.CacheDir != "" {
-		c, err := cache.Open(cfg.CacheDir)
-		if err != nil {
-			log.Warn("running without the token cache: " + err.Error() + " (DOCKER_CREDENTIAL_ACR_CACHE_DIR chooses another directory)")
-		}
-		k.Cache = c
-	}
+	o := keychain.Options{Config: cfg, Logger: log, KMS: kms.New}
 	if cfg.DataDir != "" {
 		if s, err := cache.OpenLoginsDir(cfg.DataDir); err != nil {
 			log.Warn("the store of `docker login` credentials is not available: " + err.Error() + " (DOCKER_CREDENTIAL_ACR_DATA_DIR chooses another directory)")
 		} else {
-			k.Logins = s
+			o.Logins = s
 		}
 	}
+	if !cfg.NoCache && cfg.CacheDir != "" {
+		o.CacheDir = cfg.CacheDir
+		k, err := keychain.New(o)
+		if err == nil {
+			return k
+		}
+		log.Warn("running without the token cache: " + err.Error() + " (DOCKER_CREDENTIAL_ACR_CACHE_DIR chooses another directory)")
+		o.CacheDir = ""
+	}
+	k, _ := keychain.New(o) // without a cache directory, New cannot fail
 	return k
 }
 
@@ -204,4 +235,7 @@ const usage = `Usage: docker-credential-acr <get|store|erase|list|version>
        docker-credential-acr print-kubelet-config [--service-account-tokens] [--match-image HOST]...
 
 docker-credential-acr is the docker credential helper for Alibaba Cloud Container Registry (ACR).
-Configure it in ~/.docker/config.json:  {"credHelpers": {"registry.cn-hangzhou.aliyuncs.com": "acr"}}`
+Configure it in ~/.docker/config.json:  {"credHelpers": {"registry.cn-hangzhou.aliyuncs.com": "acr"}}
+(configure-docker writes that for you). Start with doctor: it explains what the helper does for a
+registry and what is missing, without an account. "docker-credential-acr help COMMAND" (or
+COMMAND --help) prints the usage of one command; "man docker-credential-acr" has everything.`

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -46,7 +47,12 @@ func TestCommandTable(t *testing.T) {
 		{name: "kubelet with a broken config: stderr only", argv: []string{"x", "kubelet"}, config: broken, code: 1, wantStdout: "-", wantStderr: brokenMsg},
 		{name: "provider name speaks kubelet whatever the args", argv: []string{"/plugins/acr-credential-provider", "get"}, config: broken, code: 1, wantStdout: "-", wantStderr: brokenMsg},
 		{name: "get with extra arguments", argv: []string{"x", "get", "more"}, config: good, code: 1, wantStdout: "-", wantStderr: "Usage:"},
-		{name: "unknown command: the protocol's answer on stdout", argv: []string{"x", "frobnicate"}, config: good, code: 1, wantStdout: `unknown command "frobnicate"`, wantStderr: "-"},
+		{name: "unknown command: the protocol's answer on stdout, the way on on stderr", argv: []string{"x", "frobnicate"}, config: good, code: 1, wantStdout: `unknown command "frobnicate"`, wantStderr: `Run "docker-credential-acr help" for the commands`},
+		{name: "a typo: the nearest command", argv: []string{"x", "docotr", "registry.cn-hangzhou.aliyuncs.com"}, config: broken, code: 1, wantStdout: `unknown command "docotr"`, wantStderr: `Did you mean "doctor"?`},
+		{name: "help of a typo", argv: []string{"x", "help", "print-kubelet"}, config: good, code: 1, wantStdout: `unknown command "print-kubelet"`, wantStderr: `Did you mean "print-kubelet-config"?`},
+		{name: "doctor: a flag after the host", argv: []string{"x", "doctor", "registry.cn-hangzhou.aliyuncs.com", "--json"}, config: good, code: 0,
+			env: map[string]string{"ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true"}, wantStdout: `"host": "registry.cn-hangzhou.aliyuncs.com"`, wantStderr: "-"},
+		{name: "help CMD is CMD --help", argv: []string{"x", "help", "doctor"}, config: broken, code: 0, wantStdout: "Usage: docker-credential-acr doctor", wantStderr: "-"},
 		{name: "list with nothing stored", argv: []string{"x", "list"}, config: good, code: 0, wantStdout: "{}", wantStderr: "-"},
 		{name: "doctor offline: the report on stdout", argv: []string{"x", "doctor", "registry.cn-hangzhou.aliyuncs.com"}, config: good, code: 0,
 			env:        map[string]string{"ALIBABA_CLOUD_ACCESS_KEY_ID": "LTAI5tCommandTable01", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "s", "ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true"},
@@ -84,5 +90,86 @@ func TestCommandTable(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Every command answers --help, -h and `help CMD` with its own usage on stdout and exit 0, even
+// with a broken config and no credentials: the usage names the command, and every flag the
+// command accepts (as its flag errors list them) is in it.
+func TestEveryCommandHasItsOwnHelp(t *testing.T) {
+	t.Parallel()
+	broken := filepath.Join(t.TempDir(), "broken.yaml")
+	if err := os.WriteFile(broken, []byte("registries:\n  - arnUsr: x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{config.EnvConfig: broken, "HOME": t.TempDir()}
+	run := func(argv ...string) (int, string, string) {
+		var stdout, stderr bytes.Buffer
+		code := Main(argv, Streams{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr}, func(k string) string { return env[k] }, Build{})
+		return code, stdout.String(), stderr.String()
+	}
+	flagLine := regexp.MustCompile(`(?m)^  -([a-z][a-z-]*)`)
+	var names []string
+	for _, c := range append(commands, dockerProtocol) {
+		for _, n := range c.names {
+			if !strings.HasPrefix(n, "-") {
+				names = append(names, n)
+			}
+		}
+	}
+	if len(names) < 11 {
+		t.Fatalf("only %d commands: %v", len(names), names)
+	}
+	for _, name := range names {
+		forms := [][]string{{"x", name, "--help"}, {"x", name, "-h"}, {"x", "help", name}}
+		if name == "kubelet" {
+			forms = append(forms, []string{"/usr/libexec/acr-credential-provider", "--help"})
+		}
+		for _, argv := range forms {
+			code, stdout, stderr := run(argv...)
+			want := "Usage: docker-credential-acr " + name
+			if name == "store" || name == "erase" || name == "list" {
+				want = "Usage: docker-credential-acr get|store|erase|list"
+			}
+			if code != 0 || !strings.HasPrefix(stdout, want) || stderr != "" {
+				t.Errorf("%q: exit %d, stdout %.80q, stderr %.200q; want 0 and %q on stdout", argv, code, stdout, stderr, want)
+			}
+			// The flags the command knows are those its flag error lists; each is in its usage.
+			_, _, flagErr := run("x", name, "--no-such-flag-x", "h")
+			for _, m := range flagLine.FindAllStringSubmatch(flagErr, -1) {
+				if !strings.Contains(stdout, "-"+m[1]) {
+					t.Errorf("%q: the usage lacks the flag --%s", argv, m[1])
+				}
+			}
+		}
+	}
+}
+
+func TestNearestCommand(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"docotr": "doctor", "doctr": "doctor", "Doctor": "doctor", "--doctor": "doctor", "versoin": "version",
+		"configure": "configure-docker", "configure-dokcer": "configure-docker", "print-kubelet": "print-kubelet-config",
+		"get-login": "get-login-password", "gte": "get", "lsit": "list", "ersae": "erase",
+		"frobnicate": "", "login": "", "x": "", "": "", strings.Repeat("doctor", 40): "",
+	} {
+		if got := nearestCommand(in); got != want {
+			t.Errorf("nearestCommand(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestFlagsFirst(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ in, want []string }{
+		{[]string{"h1", "--online", "h2", "--json"}, []string{"--online", "--json", "--", "h1", "h2"}},
+		{[]string{"--online", "h1"}, []string{"--online", "--", "h1"}},
+		{[]string{"h1", "--", "--json"}, []string{"--", "h1", "--json"}},
+		{[]string{"-", "h"}, []string{"--", "-", "h"}},
+		{nil, []string{"--"}},
+	} {
+		if got := flagsFirst(tt.in); strings.Join(got, " ") != strings.Join(tt.want, " ") {
+			t.Errorf("flagsFirst(%q) = %q, want %q", tt.in, got, tt.want)
+		}
 	}
 }

@@ -4,12 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"github.com/docker-credential-acr/docker-credential-acr/keychain"
 	"io"
 	"strings"
-	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -20,11 +18,12 @@ import (
 // bytes and a `store` payload a few kilobytes; anything larger is rejected, never truncated.
 const maxInput = 64 << 10
 
-// Docker serves the docker credential-helper protocol (get, store, erase, list).
+// Docker serves the docker credential-helper protocol (get, store, erase, list) with the
+// keychain's credentials.Helper, bound to the command's context; the config's strict setting
+// decides whether a failure is an error or "not found".
 type Docker struct {
 	Keychain *keychain.Keychain
 	Ctx      context.Context
-	Strict   bool
 }
 
 // Handle runs one protocol command: it reads at most maxInput bytes of in, and writes only the
@@ -62,7 +61,7 @@ func (d *Docker) Handle(action string, in io.Reader, out io.Writer) error {
 			return fmt.Errorf("store: the input is not the JSON docker sends ({\"ServerURL\":…,\"Username\":…,\"Secret\":…}): %v; nothing was stored", err)
 		}
 	}
-	return credentials.HandleCommand(d, action, bytes.NewReader(data), out)
+	return credentials.HandleCommand(d.Keychain.HelperContext(d.Ctx), action, bytes.NewReader(data), out)
 }
 
 func cleanServerURL(s string) bool {
@@ -82,101 +81,4 @@ func truncate(s string) string {
 		return s[:80] + "…"
 	}
 	return s
-}
-
-// Get implements credentials.Helper.
-func (d *Docker) Get(serverURL string) (string, string, error) {
-	l, err := d.Keychain.Get(d.Ctx, serverURL)
-	if err == nil {
-		// Which login went out, so that a registry's 401 can be traced to it (never the secret).
-		attrs := []any{"host", serverURL, "user", l.Username, "source", l.Source}
-		if !l.ExpiresAt.IsZero() {
-			attrs = append(attrs, "expires", l.ExpiresAt.UTC().Format(time.RFC3339))
-		}
-		d.Keychain.Logger().Debug("login handed out", attrs...)
-		return l.Username, l.Secret, nil
-	}
-	var nf *keychain.NotFoundError
-	if errors.As(err, &nf) {
-		switch {
-		case nf.NoCredentials:
-			// Not a failure: with no credentials the answer is "not found" and clients pull
-			// anonymously, so stderr stays quiet at the default level. doctor explains.
-			d.Keychain.Logger().Info(nf.Hint)
-		case nf.Hint != "":
-			d.Keychain.Logger().Warn(nf.Hint)
-		default:
-			d.Keychain.Logger().Debug("not an Alibaba Cloud ACR host, and no config entry lists it in domains: answering not found", "host", truncate(serverURL))
-		}
-		return "", "", credentials.NewErrCredentialsNotFound()
-	}
-	if d.Strict {
-		return "", "", err
-	}
-	d.Keychain.Logger().Error(err.Error() + " (going on without credentials; DOCKER_CREDENTIAL_ACR_STRICT=1 makes this an error)")
-	return "", "", credentials.NewErrCredentialsNotFound()
-}
-
-// Add implements credentials.Helper: `docker login` to a host configured with this helper.
-func (d *Docker) Add(c *credentials.Credentials) error {
-	reg, err := keychain.ParseServer(c.ServerURL)
-	if err != nil {
-		return fmt.Errorf("cannot store credentials: %q is not a registry host", truncate(c.ServerURL))
-	}
-	if c.Secret == "" {
-		return errors.New("cannot store credentials: the secret is empty")
-	}
-	if d.Keychain.Logins == nil {
-		return errors.New("cannot store credentials: the credentials store is not available (see the warning above)")
-	}
-	return d.Keychain.Logins.Put(reg.Host, c.Username, c.Secret)
-}
-
-// Delete implements credentials.Helper: `docker logout` forgets stored and cached credentials.
-func (d *Docker) Delete(serverURL string) error {
-	reg, err := keychain.ParseServer(serverURL)
-	if err != nil {
-		return fmt.Errorf("%q is not a registry host", truncate(serverURL))
-	}
-	if d.Keychain.Logins != nil {
-		if _, err := d.Keychain.Logins.Delete(reg.Host); err != nil {
-			return err
-		}
-	}
-	if _, err := d.Keychain.Cache.RemoveHost(reg.Host); err != nil {
-		return err
-	}
-	// The token this host would use may have been fetched under another host of the same
-	// region or instance.
-	if p, err := d.Keychain.Plan(d.Ctx, reg); err == nil {
-		if _, err := d.Keychain.Cache.Remove(p.Key); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// List implements credentials.Helper: stored and cached hosts with their user names.
-func (d *Docker) List() (map[string]string, error) {
-	out := map[string]string{}
-	entries, err := d.Keychain.Cache.List()
-	if err != nil {
-		return nil, err
-	}
-	now := d.Keychain.Now()
-	for _, e := range entries {
-		if e.Valid(now) {
-			out[e.Host] = e.Username
-		}
-	}
-	if d.Keychain.Logins != nil {
-		stored, err := d.Keychain.Logins.List()
-		if err != nil {
-			return nil, err
-		}
-		for h, u := range stored {
-			out[h] = u
-		}
-	}
-	return out, nil
 }

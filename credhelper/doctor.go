@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"github.com/docker-credential-acr/docker-credential-acr/keychain"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -18,27 +19,30 @@ import (
 
 // doctorReport explains one host: what the helper would do for it and, online, what happened.
 type doctorReport struct {
-	Input      string         `json:"input"`
-	Host       string         `json:"host,omitempty"`
-	ACR        bool           `json:"acr"`
-	Edition    string         `json:"edition,omitempty"`
-	Region     string         `json:"region,omitempty"`
-	Instance   string         `json:"instance,omitempty"`
-	How        []string       `json:"how,omitempty"`
-	ConfigFile string         `json:"configFile,omitempty"`
-	Entry      string         `json:"configEntry,omitempty"`
-	Profile    string         `json:"profile,omitempty"` // the entry's profile: its base credentials
-	RoleChain  []string       `json:"roleChain,omitempty"`
-	STS        string         `json:"stsEndpoint,omitempty"`
-	Sources    []string       `json:"credentialSources,omitempty"`
-	Using      string         `json:"credentialSource,omitempty"`
-	ECSSkipped string         `json:"ecsSkipped,omitempty"`
-	Stored     bool           `json:"storedLogin"`
-	CacheDir   string         `json:"cacheDir,omitempty"`
-	Cached     *cachedToken   `json:"cachedToken,omitempty"`
-	Challenge  *challengeRead `json:"registryChallenge,omitempty"`
-	Steps      []doctorStep   `json:"steps,omitempty"`
-	Problems   []string       `json:"problems,omitempty"`
+	Input      string   `json:"input"`
+	Host       string   `json:"host,omitempty"`
+	ACR        bool     `json:"acr"`
+	Edition    string   `json:"edition,omitempty"`
+	Region     string   `json:"region,omitempty"`
+	Instance   string   `json:"instance,omitempty"`
+	How        []string `json:"how,omitempty"`
+	ConfigFile string   `json:"configFile,omitempty"`
+	// ConfigFileLine names the file read, or the one the helper would read (doctor's line).
+	ConfigFileLine string         `json:"configFileStatus,omitempty"`
+	Entry          string         `json:"configEntry,omitempty"`
+	Profile        string         `json:"profile,omitempty"` // the entry's profile: its base credentials
+	RoleChain      []string       `json:"roleChain,omitempty"`
+	STS            string         `json:"stsEndpoint,omitempty"`
+	CR             string         `json:"crEndpoint,omitempty"`
+	Sources        []string       `json:"credentialSources,omitempty"`
+	Using          string         `json:"credentialSource,omitempty"`
+	ECSSkipped     string         `json:"ecsSkipped,omitempty"`
+	Stored         bool           `json:"storedLogin"`
+	CacheDir       string         `json:"cacheDir,omitempty"`
+	Cached         *cachedToken   `json:"cachedToken,omitempty"`
+	Challenge      *challengeRead `json:"registryChallenge,omitempty"`
+	Steps          []doctorStep   `json:"steps,omitempty"`
+	Problems       []string       `json:"problems,omitempty"`
 	// Notices are findings that do not stop the helper from doing its job: with no credentials on
 	// the machine it answers "not found" and clients pull anonymously (`--online` turns that one
 	// into a problem, since the token it is asked to prove cannot be had); personalInstanceTokens
@@ -46,6 +50,8 @@ type doctorReport struct {
 	Notices []string `json:"notices,omitempty"`
 	// Secret is set for a host served from a KMS secret (secret.go).
 	Secret *secretReport `json:"secret,omitempty"`
+	// Advice is the config entry proposed for a host that no entry serves (doctor_advice.go).
+	Advice *entryAdvice `json:"proposedEntry,omitempty"`
 }
 
 // challengeRead is the registry's anonymous /v2/ challenge as doctor --online read it: the raw
@@ -55,6 +61,10 @@ type challengeRead struct {
 	URL       string `json:"url"`
 	Header    string `json:"wwwAuthenticate"`
 	Concluded string `json:"concluded"`
+	// What it established, for doctor's advice: an instance behind a custom domain, or that the
+	// registry could not be reached at all.
+	instanceID, region string
+	unreachable        bool
 }
 
 // cachedToken describes a cache entry without its secret.
@@ -82,10 +92,28 @@ func Doctor(ctx context.Context, k *keychain.Keychain, args []string, stdout, st
 	online := fs.Bool("online", false, "also run each step (credentials, role hops, token) and time it")
 	pol := fs.Bool("policy", false, "print the minimal RAM policy of each identity that serves the hosts (JSON policy documents)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: docker-credential-acr doctor [--json] [--online] HOST...\n       docker-credential-acr doctor --policy [--json] HOST...\n\nExplains how the helper gets a login for each host (from Alibaba Cloud ACR, or from a KMS secret); --policy prints the RAM policies that needs.")
+		fmt.Fprint(fs.Output(), `Usage: docker-credential-acr doctor [--json] [--online] HOST...
+       docker-credential-acr doctor --policy [--json] HOST...
+
+Explains, for each registry host, how the helper gets its login (a temporary Alibaba Cloud ACR token, or a
+KMS secret) and what is missing: the edition, region and instance it recognises, the config file and entry,
+the role chain, the credentials it would use, the cache. For a host no entry serves it proposes the entry to
+add. It needs no account: without credentials it says so and still explains the host.
+  docker-credential-acr doctor registry.cn-hangzhou.aliyuncs.com
+  docker-credential-acr doctor --online team-registry.cn-beijing.cr.aliyuncs.com   (runs each step, timed)
+  docker-credential-acr doctor --policy docker.io   (the RAM policies to grant; no API call)
+Exit status: 0 no problem found, 1 a problem found, 2 bad usage.
+
+Options:
+`)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if askedForHelp(args) {
+		fs.SetOutput(stdout)
+		fs.Usage()
+		return 0
+	}
+	if err := fs.Parse(flagsFirst(args)); err != nil {
 		return 2
 	}
 	if fs.NArg() == 0 {
@@ -118,13 +146,24 @@ func Doctor(ctx context.Context, k *keychain.Keychain, args []string, stdout, st
 }
 
 func diagnose(k *keychain.Keychain, ctx context.Context, input string, online bool) *doctorReport {
-	r := &doctorReport{Input: input, ConfigFile: k.Config.Path, CacheDir: k.Cache.Dir()}
+	r := &doctorReport{Input: input, ConfigFile: k.Config.Path, ConfigFileLine: configFileLine(k.Config), CacheDir: k.Cache.Dir()}
 	reg, err := keychain.ParseServer(input)
 	if err != nil {
 		r.Problems = append(r.Problems, fmt.Sprintf("%v: write the registry host as it appears in the image name, e.g. registry.cn-hangzhou.aliyuncs.com", err))
 		return r
 	}
+	if dockerHubImage(reg) && !slices.Contains(k.Config.Domains(), reg.Host) {
+		// "nginx": an image name without a registry, which docker pulls from Docker Hub.
+		if hub, err := keychain.ParseServer("docker.io"); err == nil {
+			r.How = append(r.How, reg.Host+" names no registry: an image written without one is on Docker Hub, docker.io")
+			reg = hub
+		}
+	}
 	r.Host = reg.Host
+	if reg.Edition != acr.EditionUnknown {
+		// An ACR host by its name (crpi- instances included), whatever the plan says next.
+		r.ACR, r.Edition, r.Region = true, reg.Edition.String(), reg.Region
+	}
 	if k.Logins != nil {
 		_, _, r.Stored = k.Logins.Get(reg.Host)
 	}
@@ -139,14 +178,28 @@ func diagnose(k *keychain.Keychain, ctx context.Context, input string, online bo
 	p, err := k.Plan(ctx, reg)
 	if err != nil {
 		var nf *keychain.NotFoundError
-		if errors.As(err, &nf) && nf.Hint == "" {
-			err = fmt.Errorf("%s is not an Alibaba Cloud ACR host, and no config entry lists it in domains: add it to the config file (registries: - domains: [%s], instanceId, regionId)", reg.Host, reg.Host)
+		unserved := errors.As(err, &nf) && nf.Hint == "" && reg.Edition == acr.EditionUnknown
+		if unserved {
+			what := "is not an Alibaba Cloud ACR host"
+			switch hostKind(reg, r.Challenge) {
+			case kindDockerHub:
+				what = "is Docker Hub, not an Alibaba Cloud ACR host,"
+
+			case kindGHCR:
+				what = "is GitHub's registry (GHCR), not an Alibaba Cloud ACR host,"
+			case kindCustomDomain:
+				what = "is a custom domain of an ACR Enterprise instance (its challenge says so)"
+			}
+			err = fmt.Errorf("%s %s and no entry of the config file lists it in domains: the helper answers \"not found\" for it (clients go on anonymously)", reg.Host, what)
 		}
 		if r.Stored {
 			r.How = append(r.How, "a stored login (docker login) is used for this host")
 			return r
 		}
 		r.Problems = append(r.Problems, err.Error())
+		if unserved {
+			r.Advice = adviseEntry(k.Config, reg, r.Challenge)
+		}
 		return r
 	}
 	if p.Secret != nil {
@@ -169,6 +222,9 @@ func diagnose(k *keychain.Keychain, ctx context.Context, input string, online bo
 	if len(p.Hops) > 0 {
 		r.STS = p.STSEndpoint.String()
 	}
+	if ep, err := k.CREndpoint(p); err == nil && p.Region != "" {
+		r.CR = ep.String()
+	}
 	r.Sources = p.Chain.Sources()
 	r.Using = p.Chain.Describe()
 	r.ECSSkipped = p.Chain.ECSSkipped
@@ -176,7 +232,7 @@ func diagnose(k *keychain.Keychain, ctx context.Context, input string, online bo
 		r.How = append(r.How, "a stored login (docker login) is used before any token")
 	}
 	if e, ok := k.Cache.Get(p.Key); ok {
-		r.Cached = &cachedToken{Username: e.Username, ExpiresAt: e.ExpiresAt, FetchedAt: e.FetchedAt, Fresh: e.Fresh(k.Now(), k.Config.ExpiringThreshold)}
+		r.Cached = &cachedToken{Username: cloudapi.Scrub(e.Username), ExpiresAt: e.ExpiresAt, FetchedAt: e.FetchedAt, Fresh: e.Fresh(k.Now(), k.Config.ExpiringThreshold)}
 	}
 	if p.Chain.Empty() && !r.Stored {
 		msg := "no Alibaba Cloud credentials on this machine: set ALIBABA_CLOUD_ACCESS_KEY_ID/ALIBABA_CLOUD_ACCESS_KEY_SECRET, configure the aliyun CLI, or use RRSA"
@@ -201,7 +257,7 @@ func runSteps(k *keychain.Keychain, ctx context.Context, p *keychain.Plan, r *do
 	step := func(name string, f func() (string, error)) bool {
 		t0 := time.Now()
 		detail, err := f()
-		s := doctorStep{Name: name, OK: err == nil, Millis: float64(time.Since(t0).Microseconds()) / 1000, Detail: detail}
+		s := doctorStep{Name: name, OK: err == nil, Millis: float64(time.Since(t0).Microseconds()) / 1000, Detail: cloudapi.Scrub(detail)}
 		if err != nil {
 			s.Failure = k.Explain(p, err).Error()
 			r.Problems = append(r.Problems, name+": "+s.Failure)
@@ -250,14 +306,21 @@ const personalInstanceNote = "personalInstanceTokens is experimental: nothing sh
 // what the helper makes of it.
 func readChallengeForDoctor(k *keychain.Keychain, ctx context.Context, host string) *challengeRead {
 	ch, header, url, err := k.ReadChallenge(ctx, host)
-	c := &challengeRead{URL: url, Header: header}
+	c := &challengeRead{URL: url, Header: cloudapi.Scrub(header)}
 	switch {
+	case errors.As(err, new(*acr.UnreachableError)):
+		// No answer at all: nothing is learnt about the registry, which is not "not ACR".
+		c.unreachable = true
+		c.Concluded = "nothing: the registry could not be reached (" + cloudapi.Scrub(err.Error()) + "); discovery goes on without its challenge: " +
+			"an ACR host name still says what it is (an Enterprise default domain's instance is found with ListInstance by its name), " +
+			"a custom domain is served only when its config entry names instanceId and regionId"
 	case err != nil:
 		c.Concluded = "not an ACR challenge: " + cloudapi.Scrub(err.Error())
 	case ch.Personal:
 		c.Concluded = "Personal Edition registry in " + ch.Region
 	default:
 		c.Concluded = "Enterprise Edition instance " + ch.InstanceID + " in " + ch.Region
+		c.instanceID, c.region = ch.InstanceID, ch.Region
 	}
 	return c
 }
@@ -279,14 +342,21 @@ func (r *doctorReport) print(w io.Writer) {
 	for _, h := range r.How {
 		line("found by", h)
 	}
-	line("config file", r.ConfigFile)
-	line("config entry", r.Entry)
+	if r.Host != "" {
+		line("config file", r.ConfigFileLine)
+	}
+	entry := r.Entry
+	if entry == "" && r.ACR && r.Secret == nil && len(r.How) > 0 { // planned: served without an entry
+		entry = "none needed: ACR hosts are served with the machine's credentials (an entry adds role hops, a profile or RRSA)"
+	}
+	line("config entry", entry)
 	line("profile", r.Profile)
 	r.printSecret(line)
 	if len(r.RoleChain) > 0 {
 		line("role chain", "base credentials → "+strings.Join(r.RoleChain, " → "))
 	}
 	line("STS endpoint", r.STS)
+	line("ACR API endpoint", r.CR)
 	if r.Host != "" && (r.ACR || r.Secret != nil) {
 		line("credentials", r.Using)
 		if len(r.Sources) > 1 {
@@ -322,6 +392,9 @@ func (r *doctorReport) print(w io.Writer) {
 	}
 	for _, p := range r.Problems {
 		fmt.Fprintf(w, "  PROBLEM: %s\n", p)
+	}
+	if r.Advice != nil {
+		r.Advice.print(w)
 	}
 	if len(r.Problems) == 0 {
 		fmt.Fprintln(w, "  no problem found")

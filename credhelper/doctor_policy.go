@@ -44,12 +44,13 @@ func policies(k *keychain.Keychain, ctx context.Context, hosts []string) ([]*pol
 			problems = append(problems, reg.Host+": "+err.Error())
 			continue
 		}
+		// Who signs each call: the base credentials, then each hop's role. The policy needs no
+		// credentials: without any on this machine it is for the identity the user will give it.
+		base := "base credentials: " + p.Chain.Describe()
 		if p.Chain.Empty() {
-			problems = append(problems, reg.Host+": no Alibaba Cloud credentials on this machine, so no identity to write a policy for (see `docker-credential-acr doctor "+reg.Host+"`)")
-			continue
+			base = "base credentials: none on this machine yet (the identity you will give the helper)"
 		}
-		// Who signs each call: the base credentials, then each hop's role.
-		ids := []string{"base credentials: " + p.Chain.Describe()}
+		ids := []string{base}
 		keys := []string{"base\x00" + p.Chain.Identity()}
 		for _, hop := range p.Hops {
 			ids = append(ids, "role "+hop.RoleARN)

@@ -100,3 +100,33 @@ func TestPolicies(t *testing.T) {
 		t.Errorf("stderr %q", errb.String())
 	}
 }
+
+// TestPolicyWithoutCredentials: --policy makes no call, so it needs no credentials: on a machine
+// without any (the README's docker.io example before an AccessKey is set up) it prints the same
+// documents, the base identity named as the one still to come.
+func TestPolicyWithoutCredentials(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t) // no AccessKey
+	hub, err := secrets.ParseRef("acs:kms:cn-shanghai:"+acctB+":secret/dockerhub-pull", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := w.keychain(t, config.Registry{Domains: []string{"docker.io"}, RegionID: "cn-shanghai", ArnUser: roleUser,
+		Secret: &config.Secret{Ref: hub, Stage: secrets.DefaultStage, TTL: secrets.DefaultTTL}})
+	var out, errb bytes.Buffer
+	if code := Doctor(ctx(t), k, []string{"--policy", "--json", "docker.io"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	var arr []policyReport
+	if err := json.Unmarshal(out.Bytes(), &arr); err != nil || len(arr) != 2 {
+		t.Fatalf("%v: %s", err, out.String())
+	}
+	base, role := strings.Join(statements(&arr[0]), "\n"), strings.Join(statements(&arr[1]), "\n")
+	if !strings.HasPrefix(arr[0].Identity, "base credentials: none on this machine yet") || base != "sts:AssumeRole="+roleUser ||
+		arr[1].Identity != "role "+roleUser || role != "kms:GetSecretValue=acs:kms:cn-shanghai:"+acctB+":secret/dockerhub-pull" {
+		t.Errorf("%s: %s\n%s: %s", arr[0].Identity, base, arr[1].Identity, role)
+	}
+	if n := len(w.fc.Calls()); n != 0 {
+		t.Errorf("--policy made %d API calls", n)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/docker-credential-acr/docker-credential-acr/config"
+	"github.com/docker-credential-acr/docker-credential-acr/internal/cloudapi"
 	"github.com/docker-credential-acr/docker-credential-acr/keychain"
 	"github.com/docker-credential-acr/docker-credential-acr/sts"
 )
@@ -21,7 +22,7 @@ func secretStep(k *keychain.Keychain, ctx context.Context, p *keychain.Plan, cre
 		return "", err
 	}
 	if r.Secret != nil {
-		r.Secret.VersionID = l.VersionID
+		r.Secret.VersionID = cloudapi.Scrub(l.VersionID)
 	}
 	return fmt.Sprintf("user %s, version %s (stages %s); cached for %s", l.Username, l.VersionID, strings.Join(l.Stages, ", "), p.Secret.TTL), nil
 }
@@ -49,7 +50,7 @@ func diagnoseSecret(k *keychain.Keychain, ctx context.Context, p *keychain.Plan,
 	r.Using = p.Chain.Describe()
 	r.ECSSkipped = p.Chain.ECSSkipped
 	r.Secret = &secretReport{Secret: s.Ref.String(), ARN: s.ARN(), Region: s.Ref.Region, Endpoint: s.Endpoint.String(),
-		Stage: s.Stage, TTL: s.TTL.String(), Identity: keychain.SecretIdentity(p)}
+		Stage: s.Stage, TTL: s.TTL.String(), Identity: secretReader(p)}
 	if r.Stored {
 		r.How = append(r.How, "a stored login (docker login) is used before the secret")
 	}
@@ -57,16 +58,35 @@ func diagnoseSecret(k *keychain.Keychain, ctx context.Context, p *keychain.Plan,
 		r.Cached = &cachedToken{Username: e.Username, ExpiresAt: e.ExpiresAt, FetchedAt: e.FetchedAt, Fresh: e.Fresh(k.Now(), 0)}
 	}
 	if p.Chain.Empty() && !r.Stored {
+		// The rule of ACR hosts (diagnose): offline, a machine without credentials is a note (the
+		// helper answers "not found" and clients go on anonymously); online, a problem.
 		msg := "no Alibaba Cloud credentials on this machine to read the secret with: set ALIBABA_CLOUD_ACCESS_KEY_ID/ALIBABA_CLOUD_ACCESS_KEY_SECRET, configure the aliyun CLI, or use RRSA"
 		if p.Chain.ECSSkipped != "" {
 			msg += "; ECS RAM role not tried: " + p.Chain.ECSSkipped
 		}
-		r.Problems = append(r.Problems, msg)
+		if online {
+			r.Problems = append(r.Problems, msg)
+		} else {
+			r.Notices = append(r.Notices, msg+"; until then the helper answers \"not found\" and clients pull anonymously")
+		}
 		return
 	}
 	if online {
 		runSteps(k, ctx, p, r)
 	}
+}
+
+// secretReader names who reads the secret: the base credentials (or that there are none yet),
+// then each role hop.
+func secretReader(p *keychain.Plan) string {
+	who := p.Chain.Describe()
+	if p.Chain.Empty() {
+		who = "no credentials on this machine yet"
+	}
+	for _, arn := range sts.ARNs(p.Hops) {
+		who += " → " + arn
+	}
+	return who
 }
 
 // printSecret prints the secret lines of a report.

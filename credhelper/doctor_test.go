@@ -21,7 +21,7 @@ var doctorKeys = map[string]bool{
 	"host": false, "edition": false, "region": false, "instance": false, "how": false, "configFile": false,
 	"configEntry": false, "roleChain": false, "credentialSources": false, "credentialSource": false,
 	"ecsSkipped": false, "cacheDir": false, "cachedToken": false, "steps": false, "problems": false, "notices": false,
-	"registryChallenge": false, "stsEndpoint": false, "profile": false,
+	"registryChallenge": false, "stsEndpoint": false, "crEndpoint": false, "profile": false, "configFileStatus": true, "proposedEntry": false,
 }
 
 var stepKeys = []string{"detail", "failure", "ms", "name", "ok"}
@@ -43,7 +43,13 @@ func TestDoctor(t *testing.T) {
 		problem   string   // substring of the one problem; "" = none
 		challenge string   // the WWW-Authenticate the registry answers; "" = a 404
 		crpi      bool     // personalInstanceTokens: true
+		public    bool     // no endpoint overrides: the endpoints the helper would use
 	}{
+		// The VPC rule as doctor shows it (offline: no call is made).
+		{name: "a -vpc Enterprise host: cr-vpc, and why", ak: devAK, sk: devSK, public: true, args: []string{"team-registry-vpc.cn-beijing.cr.aliyuncs.com"},
+			wantText: []string{"ACR API calls on cr-vpc.cn-beijing.aliyuncs.com: team-registry-vpc.cn-beijing.cr.aliyuncs.com is a VPC host", "ACR API endpoint:", "https://cr-vpc.cn-beijing.aliyuncs.com", "no problem found"}},
+		{name: "a -vpc Personal host: cr", ak: devAK, sk: devSK, public: true, args: []string{"registry-vpc.cn-hangzhou.aliyuncs.com"},
+			wantText: []string{"ACR API endpoint:", "https://cr.cn-hangzhou.aliyuncs.com", "no problem found"}},
 		{name: "personal host, offline", ak: devAK, sk: devSK, args: []string{"registry.cn-hangzhou.aliyuncs.com"},
 			wantText: []string{"registry.cn-hangzhou.aliyuncs.com", "host:", "Alibaba Cloud ACR: true", "edition:", "personal", "region:", "cn-hangzhou",
 				"found by:", "Personal Edition (classic) host", "config file:", "/test/config.yaml", "credentials:", "environment AccessKey",
@@ -57,7 +63,10 @@ func TestDoctor(t *testing.T) {
 		{name: "usage: no host", ak: devAK, sk: devSK, args: nil, code: 2},
 		{name: "usage: unknown flag", ak: devAK, sk: devSK, args: []string{"--frob", "registry.cn-hangzhou.aliyuncs.com"}, code: 2},
 		{name: "not a host", ak: devAK, sk: devSK, args: []string{"https://"}, code: 1, problem: "write the registry host as it appears in the image name"},
-		{name: "not ACR and not listed", ak: devAK, sk: devSK, args: []string{"docker.io"}, code: 1, problem: "docker.io is not an Alibaba Cloud ACR host, and no config entry lists it in domains"},
+		{name: "not ACR and not listed", ak: devAK, sk: devSK, args: []string{"docker.io"}, code: 1, problem: "docker.io is Docker Hub, not an Alibaba Cloud ACR host, and no entry of the config file lists it in domains",
+			wantText: []string{"config file:", "/test/config.yaml", "PROBLEM:", "to serve it:", "KMS Secrets Manager secret", "registries:", "- domains: [docker.io]", "secret: dockerhub-pull"}},
+		{name: "a crpi- host is ACR", ak: devAK, sk: devSK, args: []string{"crpi-abc123.cn-hangzhou.personal.cr.aliyuncs.com"}, code: 1, problem: "docker login",
+			wantText: []string{"Alibaba Cloud ACR: true", "edition:", "personal-instance", "region:", "cn-hangzhou"}},
 		{name: "not ACR but a stored login", ak: devAK, sk: devSK, stored: "registry.example.org", args: []string{"registry.example.org"},
 			wantText: []string{"found by:", "a stored login (docker login) is used for this host", "no problem found"}},
 		{name: "personal instance without tokens", ak: devAK, sk: devSK, args: []string{"crpi-abc123.cn-hangzhou.personal.cr.aliyuncs.com"}, code: 1, problem: "run `docker login crpi-abc123.cn-hangzhou.personal.cr.aliyuncs.com` once"},
@@ -101,6 +110,9 @@ func TestDoctor(t *testing.T) {
 			doctor := func(asJSON bool) (int, string, string) {
 				k := w.keychain(t, slices.Clone(tt.regs)...)
 				k.Config.PersonalInstanceTokens = tt.crpi
+				if tt.public {
+					k.Config.Endpoints = config.Endpoints{}
+				}
 				logins, err := cache.OpenLoginsDir(w.dir + "-logins")
 				if err != nil {
 					t.Fatal(err)

@@ -85,7 +85,7 @@ func kubeletResponse(k *keychain.Keychain, ctx context.Context, req kubeletapi.R
 			return kubeletapi.Response{}, err
 		}
 	}
-	login, err := kc.Get(ctx, host)
+	login, err := kc.LoginOrStored(ctx, host)
 	var nf *keychain.NotFoundError
 	switch {
 	case errors.As(err, &nf):

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/docker-credential-acr/docker-credential-acr/keychain"
+	"github.com/docker-credential-acr/docker-credential-acr/secrets/kms"
 	"io"
 	"math"
 	"net/http/httptest"
@@ -176,6 +177,7 @@ func newKubeletWorld(t *testing.T) *kubeletWorld {
 		Log:          logger,
 		DMIDir:       t.TempDir(),
 		ChallengeURL: func(string) string { return w.challenge.URL + "/v2/" },
+		KMS:          kms.New,
 	}
 	return w
 }

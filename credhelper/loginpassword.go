@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"github.com/docker-credential-acr/docker-credential-acr/keychain"
 	"io"
+	"strconv"
+
+	"github.com/docker-credential-acr/docker-credential-acr/internal/cloudapi"
 )
 
 // getLoginPassword runs `get-login-password [--username] HOST`: for tools that take a username
@@ -19,13 +22,20 @@ func getLoginPassword(ctx context.Context, k *keychain.Keychain, args []string, 
 	fs.SetOutput(stderr)
 	username := fs.Bool("username", false, "print the registry user name instead of the password")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: docker-credential-acr get-login-password [--username] HOST\n\nPrints the temporary Alibaba Cloud ACR password for HOST on stdout (the user name on stderr).")
+		fmt.Fprintln(fs.Output(), "Usage: docker-credential-acr get-login-password [--username] HOST\n\n"+
+			"Prints the temporary Alibaba Cloud ACR password for HOST on stdout (the user name on stderr),\n"+
+			"for tools that take a user name and password instead of running a credential helper:\n"+
+			"  ctr images pull --user \"$(docker-credential-acr get-login-password --username H):$(docker-credential-acr get-login-password H)\" H/ns/app:1.0\n"+
+			"  docker-credential-acr get-login-password H | helm registry login H --username \"$(docker-credential-acr get-login-password --username H)\" --password-stdin\n\n"+
+			"Options:")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
+	if askedForHelp(args) {
+		fs.SetOutput(stdout)
+		fs.Usage()
+		return 0
+	}
+	if err := fs.Parse(flagsFirst(args)); err != nil {
 		return 2
 	}
 	if fs.NArg() != 1 {
@@ -33,7 +43,7 @@ func getLoginPassword(ctx context.Context, k *keychain.Keychain, args []string, 
 		return 2
 	}
 	host := fs.Arg(0)
-	l, err := k.Get(ctx, host)
+	l, err := k.LoginOrStored(ctx, host)
 	if err != nil {
 		var nf *keychain.NotFoundError
 		if errors.As(err, &nf) {
@@ -45,6 +55,12 @@ func getLoginPassword(ctx context.Context, k *keychain.Keychain, args []string, 
 			return 1
 		}
 		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	if cloudapi.HasControls(l.Username) {
+		// The user name came from the network (ACR's answer, a KMS secret) and is printed.
+		fmt.Fprintln(stderr, "the registry user name for "+truncate(host)+" holds control characters (shown here without them: "+
+			strconv.Quote(cloudapi.StripControls(l.Username))+"); refusing to print it")
 		return 1
 	}
 	if *username {

@@ -16,6 +16,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"github.com/docker-credential-acr/docker-credential-acr/acr"
 	"github.com/docker-credential-acr/docker-credential-acr/keychain"
 	"regexp"
 	"strings"
@@ -36,10 +37,8 @@ func (e *workloadIdentityError) Error() string {
 // Compiled on first use, not at package initialisation: every docker `get` starts a process, and
 // compiling these (counted repetitions expand) cost a millisecond of each start.
 var (
-	reProviderARN = lazyRegexp(`^acs:ram::([0-9]{1,32}):oidc-provider/[A-Za-z0-9._-]{1,128}$`)
-	reRoleARN     = lazyRegexp(`^acs:ram::[0-9]{1,32}:role/[A-Za-z0-9.@_-]{1,64}$`)
-	reRoleName    = lazyRegexp(`^[A-Za-z0-9.@_-]{1,64}$`)
-	reSANamePart  = lazyRegexp(`^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$`)
+	reRoleName   = lazyRegexp(`^[A-Za-z0-9.@_-]{1,64}$`)
+	reSANamePart = lazyRegexp(`^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$`)
 )
 
 // oidcProviderARN is the cluster's RAM OIDC provider from the environment
@@ -68,11 +67,11 @@ func forWorkload(k *keychain.Keychain, req kubeletapi.Request) (*keychain.Keycha
 		return nil, &workloadIdentityError{Msg: "no OIDC provider configured: set " + kubeletapi.EnvOIDCProviderARN +
 			" to the cluster's RAM OIDC provider (acs:ram::<account>:oidc-provider/<name>) in the env of the provider in the kubelet's CredentialProviderConfig"}
 	}
-	m := reProviderARN().FindStringSubmatch(provider)
-	if m == nil {
+	prov, ok := acr.ParseProviderARN(provider)
+	if !ok {
 		return nil, &workloadIdentityError{Msg: fmt.Sprintf("%s=%q is not an OIDC provider ARN: want acs:ram::<account>:oidc-provider/<name>", kubeletapi.EnvOIDCProviderARN, truncate(provider))}
 	}
-	role, err := workloadRole(req.ServiceAccountAnnotations, m[1])
+	role, err := workloadRole(req.ServiceAccountAnnotations, prov.Account)
 	if err != nil {
 		return nil, err
 	}
@@ -92,7 +91,7 @@ func workloadRole(ann map[string]string, account string) (string, error) {
 	var arn, fromName string
 	if v, ok := ann[kubeletapi.AnnotationRoleARN]; ok {
 		v = strings.TrimSpace(v)
-		if !reRoleARN().MatchString(v) {
+		if _, ok := acr.ParseRoleARN(v); !ok {
 			return "", &workloadIdentityError{Msg: fmt.Sprintf("annotation %s=%q is not a RAM role ARN: want acs:ram::<account>:role/<name>", kubeletapi.AnnotationRoleARN, truncate(v))}
 		}
 		arn = v
@@ -100,7 +99,7 @@ func workloadRole(ann map[string]string, account string) (string, error) {
 	if v, ok := ann[kubeletapi.AnnotationACKRoleName]; ok {
 		v = strings.TrimSpace(v)
 		switch {
-		case reRoleARN().MatchString(v):
+		case isRoleARN(v):
 			fromName = v
 		case reRoleName().MatchString(v):
 			fromName = "acs:ram::" + account + ":role/" + v
@@ -188,4 +187,10 @@ func sessionName(sa string) string {
 
 func lazyRegexp(expr string) func() *regexp.Regexp {
 	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
+}
+
+// isRoleARN reports whether s is a RAM role ARN (acr's one rule).
+func isRoleARN(s string) bool {
+	_, ok := acr.ParseRoleARN(s)
+	return ok
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit"
 	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit/fakecloud"
 	"github.com/docker-credential-acr/docker-credential-acr/keychain"
+	"github.com/docker-credential-acr/docker-credential-acr/secrets/kms"
 )
 
 // The test world is the shared one (testdata/world.json, via internal/testkit): two accounts, a
@@ -99,6 +100,7 @@ func (w *world) keychain(t testing.TB, regs ...config.Registry) *keychain.Keycha
 		DMIDir:       t.TempDir(),
 		ChallengeURL: func(string) string { return w.chal.URL + "/v2/" },
 		Retry:        fastRetry,
+		KMS:          kms.New,
 	}
 }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end tests of docker-credential-acr with real parts: the CNCF distribution registry
-# (htpasswd auth over TLS with a test CA), real clients (crane, skopeo, regctl) configured only
+# (over TLS with a test CA; ACR's token flow with the realm on a dockerauth host served by the
+# fake's token server, htpasswd for the registries that are not ACR), real clients (crane, skopeo, regctl) configured only
 # through credHelpers, the built helper binary, and the fake Alibaba Cloud API
 # (internal/testkit/fakecloud/cmd/fakecloud) as its own process.
 #
@@ -37,7 +38,7 @@ REGCTL_VERSION=v0.11.7
 # The scenarios, in order (scenarios.sh defines them).
 SCENARIOS=(personal-classic enterprise-default-domain custom-domain-config arn-chain
   ecs-ram-role cache-second-pull anonymous-public registry-rejects-token token-denied-anonymous-401
-  default-api-endpoints secret-registries)
+  default-api-endpoints secret-registries ggcr-keychain)
 
 log() { printf 'e2e: %s\n' "$*" >&2; }
 
@@ -204,11 +205,12 @@ ln -sf "$CRANE" "$BIN/crane"
 ln -sf "$REGCTL" "$BIN/regctl"
 
 # The helper and the fake, from this checkout.
-log "building docker-credential-acr and fakecloud from $ROOT"
+log "building docker-credential-acr, fakecloud and the ggcr keychain's client from $ROOT"
 if ! (cd "$ROOT" && GOWORK=off go build -o "$BIN/real/docker-credential-acr" . &&
-  GOWORK=off go build -tags fakecloud -o "$BIN/fakecloud" ./internal/testkit/fakecloud/cmd/fakecloud) >"$WORK/build-helper.log" 2>&1; then
+  GOWORK=off go build -tags fakecloud -o "$BIN/fakecloud" ./internal/testkit/fakecloud/cmd/fakecloud &&
+  cd keychain/ggcr && GOWORK=off go build -o "$BIN/ggcr-e2epull" ./internal/e2epull) >"$WORK/build-helper.log" 2>&1; then
   cat "$WORK/build-helper.log" >&2
-  setup_fail "go build of the helper or the fake failed (log: $WORK/build-helper.log)"
+  setup_fail "go build of the helper, the fake or the ggcr client (keychain/ggcr) failed (log: $WORK/build-helper.log)"
 fi
 # Clients find the helper as docker-credential-acr on PATH: a thin wrapper that records each
 # call (for the assertions) and then answers exactly as the real binary did.

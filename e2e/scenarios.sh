@@ -3,9 +3,10 @@
 # after it has built everything; do not run it directly.
 #
 # Inside: loopback is the only interface; a private /etc/hosts maps real ACR host names to
-# 127.0.0.x where distribution registries listen on :443 (TLS with a test CA, htpasswd user
-# cr_temp_user whose password is the token the fake Alibaba Cloud API hands out for that
-# registry); the fake (internal/testkit/fakecloud/cmd/fakecloud) serves the cr/STS APIs on 127.0.0.1
+# 127.0.0.x where distribution registries listen on :443 (TLS with a test CA). The ACR registries
+# speak ACR's login flow: token authentication whose realm is a dockerauth[-ee].<region> host
+# served by the fake's token server (fakecloud.DockerAuth), which accepts exactly the logins the
+# fake API handed out for the instance the registry's service names; the fake (internal/testkit/fakecloud/cmd/fakecloud) serves the cr/STS APIs on 127.0.0.1
 # and the ECS metadata service on its real address, 100.100.100.200:80, which lo carries here. Each scenario runs the real clients with a clean environment
 # (env -i), a fresh HOME, DOCKER_CONFIG holding only credHelpers, and its own helper cache.
 set -uo pipefail
@@ -64,8 +65,10 @@ if ip -o link show | grep -v ': lo:' | grep -q .; then
   die "the network namespace has interfaces besides loopback: $(ip -o link show | tr '\n' ' ')"
 fi
 
-# id, address, host name, the world's instance whose token is the registry password ("personal"
-# for the Personal Edition token; "-" for a registry without authentication).
+# id, address, host name, the world's instance whose logins open the registry ("personal" for
+# the Personal Edition token; "-" for a registry without authentication). The deny registry's
+# service names another instance (cri-denyelsewhere09) than the deny instance the scenario's
+# config names: its realm refuses deny's logins as another instance's.
 REG_TABLE='
 personal 127.0.0.11 registry.cn-hangzhou.aliyuncs.com                 personal
 team     127.0.0.12 team-registry.cn-beijing.cr.aliyuncs.com          team
@@ -91,6 +94,34 @@ while read -r id addr host inst; do
   esac
 done <<<"$REG_TABLE"
 
+# The token service of each ACR registry, as real ACR names it in its /v2/ challenge
+# (ACR-FACTS §1): Personal Edition realm https://dockerauth.<region>.aliyuncs.com/auth, service
+# registry.aliyuncs.com:<region>:26842; an Enterprise instance realm
+# https://dockerauth-ee.<region>.aliyuncs.com/auth, service registry.aliyuncs.com:<region>:china:<id>.
+declare -A REALM=() SERVICE=() ID_OF=()
+DENY_SERVICE_INSTANCE=cri-denyelsewhere09
+for id in "${REG_IDS[@]}"; do
+  ID_OF[${HOST[$id]}]=$id
+  case ${INST[$id]} in
+    personal)
+      r=${HOST[$id]#registry.} r=${r%%.*}
+      REALM[$id]=https://dockerauth.$r.aliyuncs.com/auth SERVICE[$id]=registry.aliyuncs.com:$r:26842
+      ;;
+    cri-*)
+      r=$(jq -er --arg i "${INST[$id]}" '.instances[] | select(.id == $i) | .region' "$WORLD") || die "no region for ${INST[$id]}"
+      sid=${INST[$id]} rr=$r
+      [ "$id" = deny ] && sid=$DENY_SERVICE_INSTANCE
+      # Realms whose region is not the service's are seen in the wild (ACR-FACTS §1): edge's realm
+      # is in cn-hangzhou while it serves cn-shanghai; the helper takes the region from the service.
+      [ "$id" = edge ] && rr=cn-hangzhou
+      REALM[$id]=https://dockerauth-ee.$rr.aliyuncs.com/auth SERVICE[$id]=registry.aliyuncs.com:$r:china:$sid
+      ;;
+  esac
+done
+# The realms' host names: socat on 127.0.0.21:443 terminates TLS and hands them to the token server.
+AUTH_ADDR=127.0.0.21
+mapfile -t AUTH_HOSTS < <(for id in "${!REALM[@]}"; do h=${REALM[$id]#https://}; printf '%s\n' "${h%%/*}"; done | sort -u)
+
 # The Alibaba Cloud API under its real names (default-api-endpoints): socat on 127.0.0.20:443
 # terminates TLS with the test CA and hands the connection to the fake, Host header and all.
 API_ADDR=127.0.0.20
@@ -107,6 +138,7 @@ mkdir -p "$WORK/etc"
   printf '127.0.0.1 localhost\n::1 localhost ip6-localhost\n'
   for id in "${REG_IDS[@]}"; do printf '%s %s\n' "${ADDR[$id]}" "${HOST[$id]}${ALIASES[$id]:+ ${ALIASES[$id]}}"; done
   printf '%s %s\n' "$API_ADDR" "${API_HOSTS[*]}"
+  printf '%s %s\n' "$AUTH_ADDR" "${AUTH_HOSTS[*]}"
 } >"$WORK/etc/hosts"
 # DNS for any other name fails at once, locally.
 printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' >"$WORK/etc/resolv.conf"
@@ -122,7 +154,7 @@ for id in "${REG_IDS[@]}"; do
   SANS+=",DNS:${HOST[$id]}"
   for a in ${ALIASES[$id]:-}; do SANS+=",DNS:$a"; done
 done
-for h in "${API_HOSTS[@]}"; do SANS+=",DNS:$h"; done
+for h in "${API_HOSTS[@]}" "${AUTH_HOSTS[@]}"; do SANS+=",DNS:$h"; done
 if ! {
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
     -subj "/CN=docker-credential-acr e2e test CA" -keyout "$PKI/ca.key" -out "$PKI/ca.pem" \
@@ -145,17 +177,19 @@ printf '{"default":[{"type":"insecureAcceptAnything"}]}\n' >"$POLICY"
 
 # --- the fake Alibaba Cloud API -----------------------------------------------------------------------
 
-"$BIN/fakecloud" -scenario "$WORLD" -metadata-addr 100.100.100.200:80 -calls "$LOGS/fake-calls.jsonl" >"$WORK/fake.out" 2>"$LOGS/fakecloud.log" &
+"$BIN/fakecloud" -scenario "$WORLD" -metadata-addr 100.100.100.200:80 -calls "$LOGS/fake-calls.jsonl" \
+  -dockerauth-cert "$PKI/dockerauth.pem" >"$WORK/fake.out" 2>"$LOGS/fakecloud.log" &
 PIDS+=($!)
-FAKE_URL='' MD_URL=''
+FAKE_URL='' MD_URL='' AUTH_URL=''
 for _ in $(seq 1 100); do
   FAKE_URL=$(awk '$1 == "listening" {print $2}' "$WORK/fake.out")
   MD_URL=$(awk '$1 == "metadata" {print $2}' "$WORK/fake.out")
-  [ -n "$FAKE_URL" ] && [ -n "$MD_URL" ] && break
+  AUTH_URL=$(awk '$1 == "dockerauth" {print $2}' "$WORK/fake.out")
+  [ -n "$FAKE_URL" ] && [ -n "$MD_URL" ] && [ -n "$AUTH_URL" ] && break
   kill -0 "${PIDS[-1]}" 2>/dev/null || break
   sleep 0.1
 done
-if [ -z "$FAKE_URL" ] || [ -z "$MD_URL" ]; then
+if [ -z "$FAKE_URL" ] || [ -z "$MD_URL" ] || [ -z "$AUTH_URL" ]; then
   die "fakecloud did not start: $(tail -n 5 "$LOGS/fakecloud.log")"
 fi
 FAKE_HOSTPORT=${FAKE_URL#http://}
@@ -173,6 +207,18 @@ for _ in $(seq 1 100); do
 done
 [ "$code" = 200 ] || die "the TLS front of the fake API (socat) does not answer: $(tail -n 5 "$LOGS/api-tls-front.log")"
 
+socat "OPENSSL-LISTEN:443,bind=$AUTH_ADDR,reuseaddr,fork,cert=$PKI/server.pem,key=$PKI/server.key,verify=0" \
+  "TCP:${AUTH_URL#http://}" >"$LOGS/dockerauth-tls-front.log" 2>&1 &
+PIDS+=($!)
+code=''
+for _ in $(seq 1 100); do
+  # A client without credentials gets a token without any access (200).
+  code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 --cacert "$CA" "${REALM[personal]}?service=${SERVICE[personal]}")
+  [ "$code" = 200 ] && break
+  sleep 0.1
+done
+[ "$code" = 200 ] || die "the token server's TLS front (socat) does not answer: $(tail -n 5 "$LOGS/dockerauth-tls-front.log")"
+
 token_of() { # instance id or "personal": the fixed token the fake hands out
   local scope=$1
   case $scope in secret:*) secret_member "${scope#secret:}" password; return ;; esac
@@ -185,7 +231,16 @@ token_of() { # instance id or "personal": the fixed token the fake hands out
 start_registry() {
   local id=$1 dir=$WORK/registry/$1 auth=''
   mkdir -p "$dir/data"
-  if [ "${INST[$id]}" != - ]; then
+  if [ -n "${SERVICE[$id]:-}" ]; then
+    # ACR's flow: a Bearer challenge naming the realm and the service; the fake's token server
+    # signs the tokens with the key of dockerauth.pem.
+    auth="auth:
+  token:
+    realm: ${REALM[$id]}
+    service: ${SERVICE[$id]}
+    issuer: fakecloud dockerauth
+    rootcertbundle: $PKI/dockerauth.pem"
+  elif [ "${INST[$id]}" != - ]; then
     local pass
     pass=$(token_of "${INST[$id]}") || return 1
     # The deny registry expects another password than the token ACR hands out.
@@ -232,7 +287,12 @@ for id in "${REG_IDS[@]}"; do
     sleep 0.1
   done
   [ "$code" = "$want" ] || die "registry $id (${HOST[$id]}) answered /v2/ with ${code:-nothing}, want $want: $(tail -n 5 "$LOGS/registry-$id.log")"
-  if [ "$want" = 401 ]; then
+  if [ -n "${SERVICE[$id]:-}" ]; then
+    # The challenge, exactly as real ACR words it (the helper's /v2/ discovery reads it).
+    challenge=$(curl -s -o /dev/null -D - --cacert "$CA" "https://${HOST[$id]}/v2/" | tr -d '\r' | sed -n 's/^[Ww]ww-[Aa]uthenticate: //p')
+    [ "$challenge" = "Bearer realm=\"${REALM[$id]}\",service=\"${SERVICE[$id]}\"" ] ||
+      die "registry $id challenges with '$challenge', want ACR's Bearer challenge"
+  elif [ "$want" = 401 ]; then
     curl -s -o /dev/null -D - --cacert "$CA" "https://${HOST[$id]}/v2/" | grep -qi '^www-authenticate: basic' ||
       die "registry $id does not ask for basic authentication"
   fi
@@ -392,22 +452,37 @@ helper_answered() {
     fail "the helper did not hand $client a login for $host (helper log: $(grep '^call' "$S/helper.log" | tr '\n' ';'))"
 }
 
-# pull_all REF: every client pulls REF through the helper and gets exactly the pushed content.
+# pull_all REF: every client pulls REF through the helper and gets exactly the pushed content,
+# having logged in at the registry's realm with the helper's login (ACR's flow: the login goes to
+# the dockerauth host, not to the registry).
 pull_all() {
   local ref=$1 host=${1%%/*} c
+  local n0
+  n0=$(realm_logins "$host" '.status == 200') || fail "cannot read the fake's calls"
   for c in crane skopeo regctl; do
     pull_verify "$c" "$ref"
     helper_answered "$c" "$host"
   done
+  expect_count "logins the realm of $host accepted for the three pulls" "$(($(realm_logins "$host" '.status == 200') - n0))" -ge 3
+  expect_count "logins the realms refused in this scenario" "$(realm_logins "$host" '.status != 200')" -eq 0
+}
+
+# realm_logins HOST FILTER: how many Basic logins for HOST's service the token server saw in this
+# scenario matching FILTER (jq).
+realm_logins() {
+  local id=${ID_OF[$1]:?no registry $1}
+  fake_get /_fake/calls | jq --argjson n "$CALLS0" --arg s "${SERVICE[$id]}" \
+    "[.[\$n:][] | select(.service == \"dockerauth\" and .style == \"Basic\" and .params.service == \$s) | select($2)] | length"
 }
 
 # new_tokens FILTER: how many registry tokens the fake issued in this scenario matching FILTER (jq).
 new_tokens() {
   fake_get /_fake/tokens | jq --argjson n "$TOKENS0" "[.[\$n:][] | select($1)] | length"
 }
-# new_calls FILTER: how many API calls the fake saw in this scenario matching FILTER (jq).
+# new_calls FILTER: how many API calls the fake saw in this scenario matching FILTER (jq); the
+# token server's (the registries' realm, called by the clients) are not API calls.
 new_calls() {
-  fake_get /_fake/calls | jq --argjson n "$CALLS0" "[.[\$n:][] | select($1)] | length"
+  fake_get /_fake/calls | jq --argjson n "$CALLS0" "[.[\$n:][] | select(.service != \"dockerauth\") | select($1)] | length"
 }
 
 # expect_count WHAT N OP WANT: N OP WANT (-eq, -ge) or fail.
@@ -459,10 +534,10 @@ sc_enterprise_default_domain() {
   push_image "$ref"
   expect_401_without_helper "$ref"
   pull_all "$ref"
-  # No config: the instance is found by its exact name (the decoy "team-archive" also matches
-  # the API's fuzzy filter, and its token would get 401).
-  expect_count "ListInstance calls naming the instance team" \
-    "$(new_calls '.action == "ListInstance" and .params.InstanceName == "team"')" -ge 1
+  # No config: the registry's own challenge names the instance (service
+  # registry.aliyuncs.com:cn-beijing:china:<id>), so no ListInstance is needed (the decoy
+  # "team-archive", which the API's fuzzy name filter also returns, is never considered).
+  expect_count "ListInstance calls" "$(new_calls '.action == "ListInstance"')" -eq 0
   every_token_is ".edition == \"enterprise\" and .instanceId == \"${INST[team]}\"" "tokens of instance team"
 }
 
@@ -586,6 +661,14 @@ sc_registry_rejects_token() {
   local ref=$host/e2e-ns/rejected:v1 c dir out
   use_helper "$host"
   with_access_key dev
+  # The config names instance deny; the registry's service names another instance, whose realm
+  # refuses deny's logins.
+  write_config <<EOF
+registries:
+  - domains: [$host]
+    instanceId: ${INST[deny]}
+    regionId: cn-hangzhou
+EOF
   for c in crane skopeo regctl; do
     dir=$S/pull/$c
     if pull "$c" "$ref" "$dir"; then
@@ -597,8 +680,9 @@ sc_registry_rejects_token() {
     note "$c: $(tail -n 2 <<<"$out" | tr '\n' ' ')"
   done
   every_token_is ".instanceId == \"${INST[deny]}\"" "tokens of instance deny"
-  grep -q 'cr_temp_user' "$LOGS/registry-deny.log" ||
-    note "(the registry's log does not name the rejected user)"
+  expect_count "deny's logins the realm refused as another instance's" \
+    "$(realm_logins "$host" '.status == 401 and .errorCode == "LoginOfAnotherInstance"')" -ge 3
+  expect_count "logins the realm accepted" "$(realm_logins "$host" '.status == 200')" -eq 0
 }
 
 sc_token_denied_anonymous_401() {
@@ -676,8 +760,8 @@ EOF
   push_image "$ref"
   pull_verify crane "$ref"
   helper_answered crane "$host"
-  expect_count "ListInstance calls to cr.cn-beijing.aliyuncs.com" \
-    "$(new_calls ".action == \"ListInstance\" and .status == 200 and $(api_host_is cr.cn-beijing.aliyuncs.com)")" -ge 1
+  expect_count "token calls for team to cr.cn-beijing.aliyuncs.com" \
+    "$(new_calls ".action == \"GetAuthorizationToken\" and .params.InstanceId == \"${INST[team]}\" and .status == 200 and $(api_host_is cr.cn-beijing.aliyuncs.com)")" -ge 1
 
   SENV=("${base[@]}")
   host=${HOST[cross]}
@@ -697,6 +781,29 @@ EOF
     "tokens asked for in the right region"
 }
 
+
+# ggcr-keychain: a program that links the keychain (keychain/ggcr, go-containerregistry's remote.Get
+# with ggcr.FromEnvironment in front of authn.DefaultKeychain), not the helper binary: DOCKER_CONFIG
+# names no helper, so only the linked keychain can log it in. It gets the pushed manifest from the
+# Personal registry with the dev user's token, and the helper binary is never run.
+sc_ggcr_keychain() {
+  local host=${HOST[personal]}
+  local ref=$host/e2e-ns/ggcr:v1 out
+  use_helper "$host"
+  with_access_key dev
+  push_image "$ref"
+  expect_401_without_helper "$ref"
+  : >"$S/helper.log"
+  TOKENS0=$(fake_get /_fake/tokens | jq length) || fail "cannot read the fake's issued tokens"
+  out=$(cenv env DOCKER_CONFIG="$S/nohelper" DOCKER_CREDENTIAL_ACR_CACHE_DIR="$S/ggcr-cache" ggcr-e2epull "$ref" 2>"$S/ggcr.err") ||
+    fail "remote.Get through the ggcr keychain failed: $(tail -n 3 "$S/ggcr.err" | tr '\n' ' ')"
+  note "ggcr-e2epull: $out"
+  [ "$out" = "digest $PUSHED_DIGEST user cr_temp_user" ] ||
+    fail "remote.Get through the ggcr keychain answered \"$out\", want \"digest $PUSHED_DIGEST user cr_temp_user\""
+  ! grep -q '^call' "$S/helper.log" || fail "the helper binary was run: $(tr '\n' ';' <"$S/helper.log")"
+  every_token_is ".edition == \"personal\" and .principal == \"$USER_DEV\"" \
+    "Personal Edition tokens of the RAM user dev, asked by the linked keychain"
+}
 
 # --- run ----------------------------------------------------------------------------------------------------
 

@@ -33,13 +33,16 @@ func (k *Keychain) resolveInstance(ctx context.Context, p *Plan, api func(string
 		return p.InstanceID, p.Region, nil
 	}
 	reg := p.Registry
-	lookupKey := cache.Key("lookup/v1", reg.Host, p.Region, k.Config.Endpoints.CR, p.Chain.Identity())
+	lookupKey := instanceLookupKey(k, p)
 	var l instanceLookup
 	if k.Cache.GetLookup(lookupKey, &l) && l.ID != "" && l.Region != "" {
 		return l.ID, l.Region, nil
 	}
 	if p.InstanceID != "" { // custom domain with instanceId but no regionId
 		ch, err := k.challenge(ctx, reg.Host)
+		if ctx.Err() != nil {
+			return "", "", ctx.Err() // the caller gave up: not a fact about the registry
+		}
 		if err != nil || ch.InstanceID != p.InstanceID {
 			return "", "", fmt.Errorf("the config names instance %s for %s but no regionId, and the registry did not say its region: add regionId to %s", p.InstanceID, reg.Host, p.Entry.Describe())
 		}
@@ -61,6 +64,9 @@ func (k *Keychain) resolveInstance(ctx context.Context, p *Plan, api func(string
 		}
 	} else { // custom domain without instanceId: discover, then confirm
 		ch, err := k.challenge(ctx, reg.Host)
+		if ctx.Err() != nil {
+			return "", "", ctx.Err()
+		}
 		if err != nil || ch.InstanceID == "" {
 			reason := "it did not answer with an ACR challenge"
 			if err != nil {
@@ -94,6 +100,11 @@ func (k *Keychain) resolveInstance(ctx context.Context, p *Plan, api func(string
 		k.Logger().Debug("could not remember the instance lookup", "error", err)
 	}
 	return l.ID, l.Region, nil
+}
+
+// instanceLookupKey is where the instance found behind the plan's host is remembered.
+func instanceLookupKey(k *Keychain, p *Plan) string {
+	return cache.Key("lookup/v1", p.Registry.Host, p.Region, k.Config.Endpoints.CR, p.Chain.Identity())
 }
 
 // cachedChallenge is challenge remembered on disk: what a registry says of itself is public and
@@ -245,7 +256,7 @@ func (k *Keychain) instanceServes(ctx context.Context, reg acr.Registry, e *conf
 	if err != nil {
 		return false, "", err
 	}
-	a, err := k.crAPI(TargetEnterprise, q.Region, creds)
+	a, err := k.crAPI(TargetEnterprise, q.Region, creds, k.apiVPC(q))
 	if err != nil {
 		return false, "", err
 	}
@@ -272,12 +283,12 @@ func (k *Keychain) remember(key string, v any) {
 	}
 }
 
-// crAPI is the ACR API client of region with creds. Personal Edition token calls (GET /tokens)
-// stay on the public cr.<region> endpoint even with the VPC switch: cr-vpc.<region> is seen
-// serving Enterprise calls only, and nothing shows GET /tokens there (ACR-FACTS §2). An
-// endpoints.cr override applies to both.
-func (k *Keychain) crAPI(kind TargetKind, region string, creds sts.Credentials) (*crapi.Client, error) {
-	vpc := k.Config.VPC && kind == TargetEnterprise
+// crAPI is the ACR API client of region with creds, on cr-vpc.<region> when vpc (the plan's).
+// Personal Edition token calls (GET /tokens) stay on the public cr.<region> endpoint even then:
+// cr-vpc.<region> is seen serving Enterprise calls only, and nothing shows GET /tokens there
+// (ACR-FACTS §2). An endpoints.cr override applies to both.
+func (k *Keychain) crAPI(kind TargetKind, region string, creds sts.Credentials, vpc bool) (*crapi.Client, error) {
+	vpc = vpc && kind == TargetEnterprise
 	ep, err := cloudapi.ResolveEndpoint(k.Config.Endpoints.CR, "cr", region, vpc)
 	if err != nil {
 		return nil, err

@@ -41,7 +41,7 @@ func TestInstanceEntryForDefaultDomain(t *testing.T) {
 				w.useAK(t, devAK, devSK)
 				var reads atomic.Int32
 				w.setChallenge(countingChallenge(rawChallenge(header), &reads))
-				l, err := w.keychain(t, entry).Get(ctx(t), host)
+				l, err := w.keychain(t, entry).Login(ctx(t), host)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -56,7 +56,7 @@ func TestInstanceEntryForDefaultDomain(t *testing.T) {
 				k2 := w.keychain(t, entry)
 				k2.Cache.Now = func() time.Time { return time.Now().Add(50 * time.Minute) }
 				for _, k := range []*Keychain{w.keychain(t, entry), k2} {
-					if _, err := k.Get(ctx(t), host); err != nil {
+					if _, err := k.Login(ctx(t), host); err != nil {
 						t.Fatal(err)
 					}
 				}
@@ -77,7 +77,7 @@ func TestInstanceEntryForDefaultDomain(t *testing.T) {
 		w.setChallenge(countingChallenge(http.NotFoundHandler(), &reads))
 		k := w.keychain(t, entry, config.Registry{}) // a catch-all too: it must not be taken
 		for _, h := range []string{host, "cross-registry-vpc.cn-shanghai.cr.aliyuncs.com"} {
-			if _, err := k.Get(ctx(t), h); err != nil {
+			if _, err := k.Login(ctx(t), h); err != nil {
 				t.Fatalf("%s: %v", h, err)
 			}
 		}
@@ -97,7 +97,7 @@ func TestInstanceEntryForDefaultDomain(t *testing.T) {
 		}
 		// Remembered: another Keychain asks neither /v2/ nor ListInstanceEndpoint again.
 		before := reads.Load()
-		if _, err := w.keychain(t, entry, config.Registry{}).Get(ctx(t), host); err != nil {
+		if _, err := w.keychain(t, entry, config.Registry{}).Login(ctx(t), host); err != nil {
 			t.Fatal(err)
 		}
 		if reads.Load() != before || w.fc.Count("ListInstanceEndpoint") != 2 {
@@ -115,7 +115,7 @@ func TestInstanceEntryForDefaultDomain(t *testing.T) {
 		}
 		e := entry
 		e.InstanceID = "cri-dddddddddddddddd"
-		if _, err := w.keychain(t, e, config.Registry{}).Get(ctx(t), "team-registry.cn-beijing.cr.aliyuncs.com"); err != nil {
+		if _, err := w.keychain(t, e, config.Registry{}).Login(ctx(t), "team-registry.cn-beijing.cr.aliyuncs.com"); err != nil {
 			t.Fatal(err)
 		}
 		tok := w.lastToken(t)
@@ -127,7 +127,7 @@ func TestInstanceEntryForDefaultDomain(t *testing.T) {
 	t.Run("cannot be established: fail naming the entry and the fix", func(t *testing.T) {
 		w := newWorld(t)
 		w.useAK(t, deniedAK, deniedSK) // may not AssumeRole: the entry's hops fail
-		_, err := w.keychain(t, entry, config.Registry{}).Get(ctx(t), host)
+		_, err := w.keychain(t, entry, config.Registry{}).Login(ctx(t), host)
 		var te *TokenError
 		if !errors.As(err, &te) {
 			t.Fatalf("err = %v, want a TokenError", err)
@@ -147,7 +147,7 @@ func TestInstanceEntryForDefaultDomain(t *testing.T) {
 		w.useAK(t, devAK, devSK)
 		e := entry
 		e.RegionID = "cn-shanghai"
-		if _, err := w.keychain(t, e).Get(ctx(t), "team-registry.cn-beijing.cr.aliyuncs.com"); err != nil {
+		if _, err := w.keychain(t, e).Login(ctx(t), "team-registry.cn-beijing.cr.aliyuncs.com"); err != nil {
 			t.Fatal(err)
 		}
 		if w.fc.Count("ListInstanceEndpoint") != 0 || w.lastToken(t).InstanceID != teamID {
@@ -173,8 +173,8 @@ func TestCRAPIEndpoint(t *testing.T) {
 		{true, "cr-vpc.{region}.aliyuncs.com", TargetPersonal, "https://cr-vpc.cn-hangzhou.aliyuncs.com"},
 		{true, "http://127.0.0.1:9", TargetEnterprise, "http://127.0.0.1:9"},
 	} {
-		k := &Keychain{Config: &config.Config{VPC: tt.vpc, Endpoints: config.Endpoints{CR: tt.override}}}
-		a, err := k.crAPI(tt.kind, "cn-hangzhou", sts.Credentials{})
+		k := &Keychain{Config: &config.Config{Endpoints: config.Endpoints{CR: tt.override}}}
+		a, err := k.crAPI(tt.kind, "cn-hangzhou", sts.Credentials{}, tt.vpc)
 		if err != nil || a.Endpoint.String() != tt.want || a.Region != "cn-hangzhou" {
 			t.Errorf("vpc %v override %q kind %d: %v %v, want %s", tt.vpc, tt.override, tt.kind, a, err, tt.want)
 		}

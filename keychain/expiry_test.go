@@ -96,7 +96,7 @@ func TestTokenLifeMeasuredAgainstTheServersClock(t *testing.T) {
 			k := w.keychain(t)
 			k.Config.Endpoints.CR = srv.URL
 			before := time.Now()
-			l, err := k.Get(ctx(t), tt.host)
+			l, err := k.Login(ctx(t), tt.host)
 			after := time.Now()
 			if err != nil {
 				t.Fatal(err)
@@ -110,7 +110,7 @@ func TestTokenLifeMeasuredAgainstTheServersClock(t *testing.T) {
 			// What is cached is the same expiry.
 			k2 := w.keychain(t)
 			k2.Config.Endpoints.CR = srv.URL
-			l2, err := k2.Get(ctx(t), tt.host)
+			l2, err := k2.Login(ctx(t), tt.host)
 			if err != nil || l2.Source != "cache" || !l2.ExpiresAt.Equal(l.ExpiresAt) {
 				t.Errorf("second get: %+v %v", l2, err)
 			}

@@ -60,7 +60,7 @@ func TestCloudFaults(t *testing.T) {
 			c, cancel := contextWithTimeout(k.Config.Timeout)
 			defer cancel()
 			t0 := time.Now()
-			l, err := k.Get(c, host)
+			l, err := k.Login(c, host)
 			took := time.Since(t0)
 			w.fc.ClearFaults("")
 			if tt.wantOK != (err == nil) {
@@ -97,7 +97,7 @@ func TestSTSExpiresBetweenHops(t *testing.T) {
 	w.useAK(t, devAK, devSK)
 	w.fc.Inject("AssumeRole", fakecloud.Fault{}, fakecloud.FaultAPIError(400, "InvalidSecurityToken.Expired", "Specified SecurityToken is expired."))
 	k := w.keychain(t, config.Registry{Domains: []string{"cross.example.com"}, InstanceID: crossID, RegionID: "cn-shanghai", ArnService: roleSvc, ArnUser: roleUser})
-	if _, err := k.Get(ctx(t), "cross.example.com"); err != nil {
+	if _, err := k.Login(ctx(t), "cross.example.com"); err != nil {
 		t.Fatal(err)
 	}
 	if n := w.fc.Count("AssumeRole"); n != 4 {
@@ -110,14 +110,14 @@ func TestStaleTokenServedWhenRefreshFails(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	w.useAK(t, devAK, devSK)
-	first, err := w.keychain(t).Get(ctx(t), "registry.cn-hangzhou.aliyuncs.com")
+	first, err := w.keychain(t).Login(ctx(t), "registry.cn-hangzhou.aliyuncs.com")
 	if err != nil {
 		t.Fatal(err)
 	}
 	w.fc.InjectPersistent(fakecloud.ActionPersonalToken, fakecloud.FaultStatus(503))
 	k := w.keychain(t)
 	k.Cache.Now = func() time.Time { return time.Now().Add(50 * time.Minute) } // due for refresh, still valid
-	l, err := k.Get(ctx(t), "registry.cn-hangzhou.aliyuncs.com")
+	l, err := k.Login(ctx(t), "registry.cn-hangzhou.aliyuncs.com")
 	if err != nil || l.Secret != first.Secret || l.Source != "stale" {
 		t.Fatalf("got %+v %v", l, err)
 	}

@@ -13,7 +13,7 @@ func BenchmarkHitPath(b *testing.B) {
 	w := newWorld(b)
 	w.useAK(b, devAK, devSK)
 	k := w.keychain(b)
-	if _, err := k.Get(ctx(b), "registry.cn-hangzhou.aliyuncs.com"); err != nil {
+	if _, err := k.Login(ctx(b), "registry.cn-hangzhou.aliyuncs.com"); err != nil {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
@@ -21,7 +21,7 @@ func BenchmarkHitPath(b *testing.B) {
 		if _, err := config.Load(os.Getenv); err != nil {
 			b.Fatal(err)
 		}
-		l, err := k.Get(ctx(b), "registry.cn-hangzhou.aliyuncs.com")
+		l, err := k.Login(ctx(b), "registry.cn-hangzhou.aliyuncs.com")
 		if err != nil || l.Source != "cache" {
 			b.Fatal(l, err)
 		}

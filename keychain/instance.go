@@ -31,7 +31,7 @@ func (k *Keychain) InstanceLogin(ctx context.Context, e *config.Registry, region
 	if err != nil {
 		return Login{}, nil, k.Explain(p, err)
 	}
-	a, err := k.crAPI(TargetEnterprise, region, creds)
+	a, err := k.crAPI(TargetEnterprise, region, creds, k.apiVPC(p))
 	if err != nil {
 		return Login{}, nil, err
 	}

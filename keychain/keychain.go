@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/docker-credential-acr/docker-credential-acr/acr/crapi"
@@ -37,7 +38,9 @@ type LoginStore interface {
 	List() (map[string]string, error)
 }
 
-// Keychain resolves registry hosts to logins.
+// Keychain resolves registry hosts to logins. Make one with New or FromEnvironment; it is safe
+// for concurrent use. Its fields are what New sets (and what the helper's own commands and tests
+// adjust); set them, and its Config, before the first call, never during calls.
 type Keychain struct {
 	Config *config.Config
 	Cache  *cache.Store // nil: no cache
@@ -58,6 +61,12 @@ type Keychain struct {
 	// shorten the backoff). It reaches the STS calls; the CR calls get it once crapi.Client has a
 	// Retry field to pass to cloudapi.Request.
 	Retry cloudapi.Retry
+	// KMS reads the logins of the entries with a `secret` (Options.KMS); nil: their hosts get
+	// ErrNoKMS.
+	KMS KMSReader
+
+	// index is New's index of the domains the config lists (Serves); shared by copies.
+	index *atomic.Pointer[domainIndex]
 }
 
 func (k *Keychain) Now() time.Time {
@@ -74,12 +83,20 @@ func (k *Keychain) Logger() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-// Get returns the login for serverURL.
-func (k *Keychain) Get(ctx context.Context, serverURL string) (Login, error) {
+// Login is the login for serverURL, with its expiry and where it came from.
+func (k *Keychain) Login(ctx context.Context, serverURL string) (Login, error) {
 	reg, err := ParseServer(serverURL)
 	if err != nil {
 		k.Logger().Debug("not a registry host", "error", err)
 		return Login{}, &NotFoundError{Host: serverURL}
+	}
+	// A host it does not serve costs no file, cache or network access: the answer is known from
+	// the host name and the config in memory (embedders ask every keychain about every host).
+	if !k.Serves(reg) {
+		return Login{}, &NotFoundError{Host: reg.Host}
+	}
+	if err := ctx.Err(); err != nil {
+		return Login{}, err
 	}
 	if k.Logins != nil {
 		if u, s, ok := k.Logins.Get(reg.Host); ok {
@@ -105,14 +122,20 @@ func (k *Keychain) login(ctx context.Context, p *Plan) (Login, error) {
 		return k.secretLogin(ctx, p)
 	}
 	threshold := k.Config.ExpiringThreshold
+	byInstance := false
 	e, src, err := k.Cache.GetOrFetch(ctx, p.Key, "", threshold, func(ctx context.Context) (cache.Entry, error) {
-		t, err := k.Fetch(ctx, p)
-		if err != nil {
-			return cache.Entry{}, err
+		if p.Kind == TargetEnterprise && p.InstanceID == "" {
+			e, err := k.fetchByInstance(ctx, p, threshold)
+			byInstance = err == nil
+			return e, err
 		}
-		now := k.Now()
-		return cache.Entry{Host: p.Registry.Host, Username: t.Username, Secret: t.Password, ExpiresAt: k.localExpiry(t, now), FetchedAt: now}, nil
+		return k.fetchEntry(ctx, p)
 	})
+	if byInstance && src == cache.SourceFetched {
+		// The token lives under the instance's key; the copy under this plan's key is no longer
+		// read (the next plan of this host knows the id), so it goes.
+		k.Cache.Drop(p.Key)
+	}
 	switch {
 	case err != nil && src == cache.SourceStale:
 		k.Logger().Warn("refreshing the ACR token failed; using the cached one until it expires",
@@ -124,6 +147,47 @@ func (k *Keychain) login(ctx context.Context, p *Plan) (Login, error) {
 		return Login{}, &TokenError{Host: p.Registry.Host, Err: errors.New("ACR returned a token that has already expired"), Fix: "check this machine's clock"}
 	}
 	return Login{Username: e.Username, Secret: e.Secret, ExpiresAt: e.ExpiresAt, Source: src.String()}, nil
+}
+
+// fetchEntry asks ACR for the plan's token, as a cache entry.
+func (k *Keychain) fetchEntry(ctx context.Context, p *Plan) (cache.Entry, error) {
+	t, err := k.Fetch(ctx, p)
+	if err != nil {
+		return cache.Entry{}, err
+	}
+	now := k.Now()
+	return cache.Entry{Host: p.Registry.Host, Username: t.Username, Secret: t.Password, ExpiresAt: k.localExpiry(t, now), FetchedAt: now}, nil
+}
+
+// fetchByInstance serves an Enterprise plan whose instance the config does not name (a default
+// domain, a custom domain found at run time): it finds the instance (under the plan's own key's
+// lock, so concurrent processes look it up once), then takes the token from the instance's key,
+// fetching it there if need be. One instance reached by several domains is then one token call
+// and one entry, whichever domain comes first; later plans of this host know the id from the
+// lookup cache (rememberedInstance) and read the instance's key directly.
+func (k *Keychain) fetchByInstance(ctx context.Context, p *Plan, threshold time.Duration) (cache.Entry, error) {
+	creds, err := p.Provider.Credentials(ctx)
+	if err != nil {
+		return cache.Entry{}, err
+	}
+	api := func(region string) (*crapi.Client, error) { return k.crAPI(p.Kind, region, creds, p.VPC) }
+	id, region, err := k.resolveInstance(ctx, p, api)
+	if err != nil {
+		return cache.Entry{}, err
+	}
+	q := *p
+	q.InstanceID, q.Region, q.How = id, region, nil
+	q.Provider = sts.Static(creds) // the credentials just fetched: no second STS call
+	if region != p.Region {
+		return k.fetchEntry(ctx, &q) // not the key rememberedInstance would give: keep the plan's
+	}
+	e, _, err := k.Cache.GetOrFetch(ctx, k.key(&q), "", threshold, func(ctx context.Context) (cache.Entry, error) {
+		return k.fetchEntry(ctx, &q)
+	})
+	if err != nil {
+		return cache.Entry{}, err
+	}
+	return e, nil
 }
 
 // maxTokenLife caps the life of a token the helper keeps (and so what the kubelet is told): ACR's
@@ -162,7 +226,7 @@ func (k *Keychain) Fetch(ctx context.Context, p *Plan) (crapi.Token, error) {
 	}
 	// The identity the cache key names: the chain's one source in use, then the hops.
 	k.Logger().Debug("fetching a token", "host", p.Registry.Host, "credentials", p.Chain.Describe(), "roleChain", sts.ARNs(p.Hops))
-	api := func(region string) (*crapi.Client, error) { return k.crAPI(p.Kind, region, creds) }
+	api := func(region string) (*crapi.Client, error) { return k.crAPI(p.Kind, region, creds, p.VPC) }
 	if p.Kind == TargetPersonal {
 		a, err := api(p.Region)
 		if err != nil {

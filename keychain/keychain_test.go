@@ -15,7 +15,7 @@ func TestPersonalTokenCachedAndSharedAcrossHostsOfARegion(t *testing.T) {
 	w := newWorld(t)
 	w.useAK(t, devAK, devSK)
 	k := w.keychain(t)
-	l, err := k.Get(ctx(t), "registry.cn-hangzhou.aliyuncs.com")
+	l, err := k.Login(ctx(t), "registry.cn-hangzhou.aliyuncs.com")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,7 +24,7 @@ func TestPersonalTokenCachedAndSharedAcrossHostsOfARegion(t *testing.T) {
 		t.Fatalf("login %+v, issued %+v", l, tok)
 	}
 	for _, h := range []string{"registry.cn-hangzhou.aliyuncs.com", "https://REGISTRY-VPC.cn-hangzhou.aliyuncs.com/v2/", "registry-internal.cn-hangzhou.aliyuncs.com:443"} {
-		l2, err := w.keychain(t).Get(ctx(t), h)
+		l2, err := w.keychain(t).Login(ctx(t), h)
 		if err != nil || l2.Secret != tok.Token || l2.Source != "cache" {
 			t.Errorf("%s: %+v %v", h, l2, err)
 		}
@@ -33,7 +33,7 @@ func TestPersonalTokenCachedAndSharedAcrossHostsOfARegion(t *testing.T) {
 		t.Errorf("token calls = %d, want 1", n)
 	}
 	// Another region is another token.
-	if _, err := w.keychain(t).Get(ctx(t), "registry.cn-beijing.aliyuncs.com"); err != nil {
+	if _, err := w.keychain(t).Login(ctx(t), "registry.cn-beijing.aliyuncs.com"); err != nil {
 		t.Fatal(err)
 	}
 	if n := w.tokenCalls(); n != 2 {
@@ -41,7 +41,7 @@ func TestPersonalTokenCachedAndSharedAcrossHostsOfARegion(t *testing.T) {
 	}
 	// Switching identity never returns another identity's token.
 	w.useAK(t, noPwAK, noPwSK)
-	_, err = w.keychain(t).Get(ctx(t), "registry.cn-hangzhou.aliyuncs.com")
+	_, err = w.keychain(t).Login(ctx(t), "registry.cn-hangzhou.aliyuncs.com")
 	var te *TokenError
 	if !errors.As(err, &te) || !strings.Contains(err.Error(), "USER_NOT_EXIST") || !strings.Contains(err.Error(), "registry password") {
 		t.Fatalf("other identity: err = %v", err)
@@ -54,7 +54,7 @@ func TestEnterpriseDefaultDomain(t *testing.T) {
 		w := newWorld(t)
 		w.useAK(t, devAK, devSK)
 		w.setChallenge(fakecloud.Challenge("cn-beijing", "china:"+teamID))
-		l, err := w.keychain(t).Get(ctx(t), "team-registry.cn-beijing.cr.aliyuncs.com")
+		l, err := w.keychain(t).Login(ctx(t), "team-registry.cn-beijing.cr.aliyuncs.com")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -63,7 +63,7 @@ func TestEnterpriseDefaultDomain(t *testing.T) {
 			t.Fatalf("login %+v token %+v ListInstance %d", l, tok, w.fc.Count("ListInstance"))
 		}
 		// The VPC domain of the same instance shares the token.
-		if l2, err := w.keychain(t).Get(ctx(t), "team-registry-vpc.cn-beijing.cr.aliyuncs.com"); err != nil || l2.Secret != tok.Token {
+		if l2, err := w.keychain(t).Login(ctx(t), "team-registry-vpc.cn-beijing.cr.aliyuncs.com"); err != nil || l2.Secret != tok.Token {
 			t.Fatalf("vpc domain: %+v %v", l2, err)
 		}
 		if w.tokenCalls() != 1 {
@@ -77,7 +77,7 @@ func TestEnterpriseDefaultDomain(t *testing.T) {
 		if err := w.fc.AddInstance(fakecloud.Instance{AccountID: acctA, ID: "cri-cccccccccccccccc", Name: "team-staging", Region: "cn-beijing"}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := w.keychain(t).Get(ctx(t), "team-registry.cn-beijing.cr.aliyuncs.com"); err != nil {
+		if _, err := w.keychain(t).Login(ctx(t), "team-registry.cn-beijing.cr.aliyuncs.com"); err != nil {
 			t.Fatal(err)
 		}
 		if tok := w.lastToken(t); tok.InstanceID != teamID {
@@ -89,7 +89,7 @@ func TestEnterpriseDefaultDomain(t *testing.T) {
 		// The mapping is remembered: the next cold fetch skips ListInstance.
 		w2 := w.keychain(t)
 		w2.Cache.Now = func() time.Time { return time.Now().Add(50 * time.Minute) } // the cached token is due for refresh
-		if _, err := w2.Get(ctx(t), "team-registry.cn-beijing.cr.aliyuncs.com"); err != nil {
+		if _, err := w2.Login(ctx(t), "team-registry.cn-beijing.cr.aliyuncs.com"); err != nil {
 			t.Fatal(err)
 		}
 		if w.fc.Count("ListInstance") != 1 || w.tokenCalls() != 2 {
@@ -99,7 +99,7 @@ func TestEnterpriseDefaultDomain(t *testing.T) {
 	t.Run("unknown instance", func(t *testing.T) {
 		w := newWorld(t)
 		w.useAK(t, devAK, devSK)
-		_, err := w.keychain(t).Get(ctx(t), "nosuch-registry.cn-beijing.cr.aliyuncs.com")
+		_, err := w.keychain(t).Login(ctx(t), "nosuch-registry.cn-beijing.cr.aliyuncs.com")
 		var te *TokenError
 		if !errors.As(err, &te) || !strings.Contains(err.Error(), `"nosuch"`) || w.tokenCalls() != 0 {
 			t.Fatalf("err = %v, token calls %d", err, w.tokenCalls())
@@ -114,7 +114,7 @@ func TestCustomDomain(t *testing.T) {
 		w.useAK(t, devAK, devSK)
 		k := w.keychain(t, config.Registry{Domains: []string{customDom}, InstanceID: teamID, RegionID: "cn-beijing"})
 		for _, h := range []string{customDom, "REGISTRY.example.com:443", "https://registry.example.com/v2/"} {
-			if _, err := k.Get(ctx(t), h); err != nil {
+			if _, err := k.Login(ctx(t), h); err != nil {
 				t.Fatalf("%s: %v", h, err)
 			}
 		}
@@ -123,7 +123,7 @@ func TestCustomDomain(t *testing.T) {
 		}
 		// Another port is another host, not listed.
 		var nf *NotFoundError
-		if _, err := k.Get(ctx(t), "registry.example.com:5443"); !errors.As(err, &nf) {
+		if _, err := k.Login(ctx(t), "registry.example.com:5443"); !errors.As(err, &nf) {
 			t.Errorf(":5443: err = %v", err)
 		}
 	})
@@ -132,7 +132,7 @@ func TestCustomDomain(t *testing.T) {
 		w.useAK(t, devAK, devSK)
 		w.setChallenge(fakecloud.Challenge("cn-beijing", "china:"+teamID))
 		k := w.keychain(t, config.Registry{Domains: []string{customDom}})
-		if _, err := k.Get(ctx(t), customDom); err != nil {
+		if _, err := k.Login(ctx(t), customDom); err != nil {
 			t.Fatal(err)
 		}
 		if w.fc.Count("ListInstanceEndpoint") != 1 || w.lastToken(t).InstanceID != teamID {
@@ -144,7 +144,7 @@ func TestCustomDomain(t *testing.T) {
 		w.useAK(t, devAK, devSK)
 		w.setChallenge(fakecloud.Challenge("cn-beijing", "china:"+teamID)) // a hostile server claiming the instance
 		k := w.keychain(t, config.Registry{Domains: []string{"evil.example.com"}})
-		_, err := k.Get(ctx(t), "evil.example.com")
+		_, err := k.Login(ctx(t), "evil.example.com")
 		if err == nil || !strings.Contains(err.Error(), "does not list evil.example.com") {
 			t.Fatalf("err = %v", err)
 		}
@@ -158,7 +158,7 @@ func TestCustomDomain(t *testing.T) {
 		k := w.keychain(t, config.Registry{ArnUser: roleUser}) // a catch-all entry applies to ACR hosts only
 		var nf *NotFoundError
 		for _, h := range []string{"docker.io", "registry.cn-hangzhou.aliyuncs.com.evil.example", "evil.example/registry.cn-hangzhou.aliyuncs.com", "user@registry.cn-hangzhou.aliyuncs.com"} {
-			if _, err := k.Get(ctx(t), h); !errors.As(err, &nf) || nf.Hint != "" {
+			if _, err := k.Login(ctx(t), h); !errors.As(err, &nf) || nf.Hint != "" {
 				t.Errorf("%s: err = %v", h, err)
 			}
 		}
@@ -173,7 +173,7 @@ func TestCrossAccountChain(t *testing.T) {
 	w := newWorld(t)
 	w.useAK(t, devAK, devSK)
 	k := w.keychain(t, config.Registry{Domains: []string{"cross.example.com"}, InstanceID: crossID, RegionID: "cn-shanghai", ArnService: roleSvc, ArnUser: roleUser})
-	l, err := k.Get(ctx(t), "cross.example.com")
+	l, err := k.Login(ctx(t), "cross.example.com")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +198,7 @@ func TestCrossAccountChain(t *testing.T) {
 	w2 := newWorld(t)
 	w2.useAK(t, devAK, devSK)
 	k2 := w2.keychain(t, config.Registry{InstanceID: crossID, RegionID: "cn-shanghai", ArnUser: roleUser, Domains: []string{"cross.example.com"}})
-	_, err = k2.Get(ctx(t), "cross.example.com")
+	_, err = k2.Login(ctx(t), "cross.example.com")
 	if err == nil || !strings.Contains(err.Error(), "NoPermission") || !strings.Contains(err.Error(), "sts:AssumeRole") {
 		t.Fatalf("one hop: err = %v", err)
 	}
@@ -227,7 +227,7 @@ func TestErrorsSayWhatToDo(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			w := newWorld(t)
 			w.useAK(t, tt.ak, tt.sk)
-			_, err := w.keychain(t, tt.regs...).Get(ctx(t), tt.host)
+			_, err := w.keychain(t, tt.regs...).Login(ctx(t), tt.host)
 			var te *TokenError
 			if !errors.As(err, &te) {
 				t.Fatalf("err = %v (%T), want a TokenError", err, err)
@@ -247,7 +247,7 @@ func TestErrorsSayWhatToDo(t *testing.T) {
 func TestNoCredentialsIsNotFoundWithHint(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	_, err := w.keychain(t).Get(ctx(t), "registry.cn-hangzhou.aliyuncs.com")
+	_, err := w.keychain(t).Login(ctx(t), "registry.cn-hangzhou.aliyuncs.com")
 	var nf *NotFoundError
 	if !errors.As(err, &nf) || !strings.Contains(nf.Hint, "ALIBABA_CLOUD_ACCESS_KEY_ID") {
 		t.Fatalf("err = %v", err)
@@ -256,7 +256,7 @@ func TestNoCredentialsIsNotFoundWithHint(t *testing.T) {
 		t.Error("API calls without credentials")
 	}
 	// crpi- instances: a hint about docker login.
-	_, err = w.keychain(t).Get(ctx(t), "crpi-abcdefgh12345678.cn-hangzhou.personal.cr.aliyuncs.com")
+	_, err = w.keychain(t).Login(ctx(t), "crpi-abcdefgh12345678.cn-hangzhou.personal.cr.aliyuncs.com")
 	if !errors.As(err, &nf) || !strings.Contains(nf.Hint, "docker login") {
 		t.Fatalf("crpi: err = %v", err)
 	}
@@ -282,7 +282,7 @@ func TestExternalIDGoesToTheLastHop(t *testing.T) {
 			}
 			reg := tt.reg
 			reg.Domains, reg.InstanceID, reg.RegionID = []string{"cross.example.com"}, crossID, "cn-shanghai"
-			_, err := w.keychain(t, reg).Get(ctx(t), "cross.example.com")
+			_, err := w.keychain(t, reg).Login(ctx(t), "cross.example.com")
 			if (err == nil) != tt.ok {
 				t.Fatalf("err = %v", err)
 			}

@@ -11,6 +11,7 @@ import (
 	"github.com/docker-credential-acr/docker-credential-acr/cache"
 	"github.com/docker-credential-acr/docker-credential-acr/config"
 	"github.com/docker-credential-acr/docker-credential-acr/internal/cloudapi"
+	"github.com/docker-credential-acr/docker-credential-acr/secrets"
 	"github.com/docker-credential-acr/docker-credential-acr/sts"
 )
 
@@ -29,6 +30,8 @@ type Plan struct {
 	Hops        []sts.Hop
 	STSEndpoint cloudapi.Endpoint
 	Provider    sts.Provider
+	// VPC: the cr (Enterprise) or KMS calls go to the VPC endpoint of their region (see apiVPC).
+	VPC bool
 	// Secret is set for an entry whose login is a KMS secret (Kind TargetSecret; secret.go).
 	Secret *secretPlan
 	Key    string   // the cache key of the token
@@ -47,7 +50,50 @@ const (
 // serves reports whether the Keychain could serve reg at all: an ACR default domain, or a host
 // that a config entry lists in its domains. It is the one answer to "is this host mine".
 func (k *Keychain) Serves(reg acr.Registry) bool {
-	return reg.IsACR() || k.listingEntry(reg) != nil
+	return (reg.IsACR() && acrPort(reg)) || (k.mayList(reg.Host) && k.listingEntry(reg) != nil)
+}
+
+// domainIndex is the set of hosts the config's entries list in domains (as acr.Parse keys them),
+// for the config it was made of: a host outside it is no entry's, known with one map lookup
+// instead of parsing every listed domain again (a keychain is asked about every host an embedder
+// pulls from).
+type domainIndex struct {
+	cfg   *config.Config
+	first *config.Registry // &cfg.Registries[0] when made: a new slice makes a new index
+	n     int
+	hosts map[string]bool
+}
+
+// mayList reports whether a config entry may list host: false only when no entry does.
+func (k *Keychain) mayList(host string) bool {
+	if k.index == nil { // a Keychain not made by New: no index, the entries decide
+		return true
+	}
+	regs := k.Config.Registries
+	var first *config.Registry
+	if len(regs) > 0 {
+		first = &regs[0]
+	}
+	ix := k.index.Load()
+	if ix == nil || ix.cfg != k.Config || ix.first != first || ix.n != len(regs) {
+		ix = &domainIndex{cfg: k.Config, first: first, n: len(regs), hosts: map[string]bool{}}
+		for i := range regs {
+			for _, d := range regs[i].Domains {
+				if r, err := acr.Parse(secrets.CanonicalDomain(d)); err == nil {
+					ix.hosts[r.Host] = true
+				}
+			}
+		}
+		k.index.Store(ix)
+	}
+	return ix.hosts[host]
+}
+
+// acrPort reports whether reg's port is one ACR serves its default domains on: 443 (Port ""),
+// or 65001 for the P2P acceleration domains (ACR-FACTS §1). A default domain with another port
+// is no ACR registry, and gets no token unless a config entry lists that host:port.
+func acrPort(reg acr.Registry) bool {
+	return reg.Port == "" || (reg.P2P && reg.Port == "65001")
 }
 
 // listingEntry is the first config entry that lists reg's host in its domains (not one that
@@ -136,8 +182,28 @@ func (k *Keychain) Plan(ctx context.Context, reg acr.Registry) (*Plan, error) {
 	if err := k.credentials(p); err != nil {
 		return nil, err
 	}
+	k.rememberedInstance(p)
+	var why string
+	if p.VPC, why = k.vpcReason(p); p.VPC && p.Kind == TargetEnterprise && cfg.Endpoints.CR == "" {
+		p.How = append(p.How, "ACR API calls on cr-vpc."+p.Region+".aliyuncs.com: "+why)
+	}
 	p.Key = k.key(p)
 	return p, nil
+}
+
+// rememberedInstance gives an Enterprise plan whose instance was not known from the config the
+// id an earlier fetch found for this host and identity (the lookup cache, no network), so that
+// one instance reached by its default domain and by a custom domain is one cache key, and one
+// token call. The entry and the credentials stay as planned: only the key and the id change.
+func (k *Keychain) rememberedInstance(p *Plan) {
+	if p.Kind != TargetEnterprise || p.InstanceID != "" || p.Region == "" {
+		return
+	}
+	var l instanceLookup
+	if k.Cache.GetLookup(instanceLookupKey(k, p), &l) && l.ID != "" && l.Region == p.Region {
+		p.InstanceID = l.ID
+		p.How = append(p.How, "instance "+l.ID+", as an earlier lookup found")
+	}
 }
 
 // planRegion applies the region rule (see config's regions.go): a host that names its region
@@ -198,7 +264,7 @@ func (k *Keychain) credentials(p *Plan) error {
 	}
 	// As the sts-20150401 SDK resolves it (its endpoint map, then sts[-vpc].<region>), the
 	// global endpoint when no region is known, an override always first.
-	stsEndpoint, err := sts.ResolveEndpoint(k.Config.Endpoints.STS, stsRegion, k.Config.VPC)
+	stsEndpoint, err := sts.ResolveEndpoint(k.Config.Endpoints.STS, stsRegion, k.Config.STSVPC(p.Entry))
 	if err != nil {
 		// The override was checked when the config was read; what is left is a {region} with no
 		// region known, or a region that is not one. Never fall back silently to another endpoint.
@@ -257,7 +323,9 @@ func (k *Keychain) credentials(p *Plan) error {
 // key is the cache key of the plan's token: everything that decides the answer and is known
 // without the network. Personal tokens serve every Personal host of a region, and an Enterprise
 // token every domain of its instance, so the key names the region and instance, not the host
-// (except for a custom domain whose instance is found at run time).
+// (except for a custom domain whose instance is found at run time). Whether the call went to the
+// public or the VPC endpoint of the same region does not change the token: the public and the VPC
+// domain of one instance share it.
 func (k *Keychain) key(p *Plan) string {
 	var target string
 	switch {
@@ -270,10 +338,15 @@ func (k *Keychain) key(p *Plan) string {
 	default:
 		target = "domain\x00" + p.Registry.Host + "\x00" + p.Region
 	}
-	parts := []string{"token/v1", target, k.Config.Endpoints.CR, strconv.FormatBool(k.Config.VPC), k.CacheScope}
-	if p.Entry != nil {
-		parts = append(parts, p.Entry.ArnService, p.Entry.ArnUser, p.Entry.ExternalID, strconv.Itoa(p.Entry.ExpireDuration))
+	parts := []string{"token/v1", target, k.Config.Endpoints.CR, k.CacheScope}
+	// The entry's hops, as empty when there is no entry as when it has none (the hops' session
+	// length then decides nothing): a custom domain's entry without hops and the default domain
+	// without an entry are one identity.
+	var e config.Registry
+	if p.Entry != nil && (p.Entry.ArnService != "" || p.Entry.ArnUser != "") {
+		e = *p.Entry
 	}
+	parts = append(parts, e.ArnService, e.ArnUser, e.ExternalID, strconv.Itoa(e.ExpireDuration))
 	parts = append(parts, p.Chain.Identity())
 	return cache.Key(parts...)
 }

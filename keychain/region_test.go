@@ -20,7 +20,7 @@ func TestRegionFromAnAPIAnswerIsChecked(t *testing.T) {
 	if err := w.fc.AddInstance(fakecloud.Instance{AccountID: acctA, ID: "cri-dddddddddddddddd", Name: "hostile", Region: "evil.example.test:443/#"}); err != nil {
 		t.Fatal(err)
 	}
-	_, err := w.keychain(t).Get(ctx(t), "hostile-registry.cn-beijing.cr.aliyuncs.com")
+	_, err := w.keychain(t).Login(ctx(t), "hostile-registry.cn-beijing.cr.aliyuncs.com")
 	var te *TokenError
 	if !errors.As(err, &te) || !strings.Contains(err.Error(), "not a region id") {
 		t.Fatalf("err = %v, want a TokenError about the region", err)
@@ -40,7 +40,7 @@ func TestSTSRegionFromTheEnvironmentIsChecked(t *testing.T) {
 	w.env["ALIBABA_CLOUD_STS_REGION"] = "evil.example.test:443/#"
 	k := w.keychain(t, config.Registry{ArnUser: roleSvc})
 	k.Config.Endpoints.STS = "" // the endpoint is built from the region
-	_, err := k.Get(ctx(t), "registry.cn-hangzhou.aliyuncs.com")
+	_, err := k.Login(ctx(t), "registry.cn-hangzhou.aliyuncs.com")
 	if err == nil || !strings.Contains(err.Error(), "ALIBABA_CLOUD_STS_REGION") || !strings.Contains(err.Error(), "not a region id") {
 		t.Fatalf("err = %v", err)
 	}
@@ -58,11 +58,11 @@ func TestHostThatNamesItsRegionKeepsIt(t *testing.T) {
 	w := newWorld(t)
 	w.useAK(t, devAK, devSK)
 	catchAll := config.Registry{RegionID: "cn-beijing"}
-	hz, err := w.keychain(t, catchAll).Get(ctx(t), "registry.cn-hangzhou.aliyuncs.com")
+	hz, err := w.keychain(t, catchAll).Login(ctx(t), "registry.cn-hangzhou.aliyuncs.com")
 	if err != nil {
 		t.Fatal(err)
 	}
-	bj, err := w.keychain(t, catchAll).Get(ctx(t), "registry.cn-beijing.aliyuncs.com")
+	bj, err := w.keychain(t, catchAll).Login(ctx(t), "registry.cn-beijing.aliyuncs.com")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +86,7 @@ func TestEntryContradictingTheHostsRegion(t *testing.T) {
 	w.useAK(t, devAK, devSK)
 	w.setChallenge(fakecloud.Challenge("cn-beijing", "china:"+teamID))
 	k := w.keychain(t, config.Registry{InstanceID: teamID, RegionID: "cn-shanghai"})
-	_, err := k.Get(ctx(t), "team-registry.cn-beijing.cr.aliyuncs.com")
+	_, err := k.Login(ctx(t), "team-registry.cn-beijing.cr.aliyuncs.com")
 	var te *TokenError
 	if !errors.As(err, &te) || !strings.Contains(err.Error(), "names region cn-beijing") || !strings.Contains(err.Error(), "registries[0]") || !strings.Contains(err.Error(), "regionId cn-shanghai") {
 		t.Fatalf("err = %v", err)

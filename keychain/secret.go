@@ -8,7 +8,9 @@ package keychain
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -54,11 +56,18 @@ func (k *Keychain) secretPlan(reg acr.Registry, e *config.Registry) (*Plan, erro
 	s := e.Secret
 	p := &Plan{Registry: reg, Entry: e, Kind: TargetSecret, Region: s.Ref.Region}
 	p.How = append(p.How, "listed in "+e.Describe()+" of "+k.Config.Path+", whose login is the KMS secret "+s.Ref.String())
-	ep, err := secrets.Endpoint(k.Config.Endpoints.KMS, s.Ref.Region, k.Config.VPC)
+	override, ca := k.Config.KMSEndpoint(s)
+	vpc, _ := k.Config.APIVPC(e)
+	ep, err := cloudapi.ResolveEndpoint(override, "kms", s.Ref.Region, vpc)
 	if err != nil {
 		// The override was checked when the config was read and the region is always known:
 		// only a broken invariant gets here. Never another endpoint.
-		return nil, &secretError{Host: reg.Host, Err: err, Fix: "check endpoints.kms in the config file"}
+		return nil, &secretError{Host: reg.Host, Err: err, Fix: "check endpoints.kms (or the entry's kmsEndpoint) in the config file"}
+	}
+	if ca != nil {
+		// A KMS instance gateway: its private CA, and only it, is trusted there.
+		ep.RootCAs = ca.Pool
+		p.How = append(p.How, "KMS endpoint "+ep.String()+", trusting only the CA in "+ca.Path)
 	}
 	if err := k.credentials(p); err != nil {
 		return nil, err
@@ -85,18 +94,10 @@ func (k *Keychain) SignerAccount(p *Plan) string {
 
 // roleAccount is the account of a role ARN acs:ram::<account>:role/<name>, "" for anything else.
 func roleAccount(arn string) string {
-	rest, ok := strings.CutPrefix(arn, "acs:ram::")
-	if !ok {
-		return ""
+	if r, ok := acr.ParseRoleARN(arn); ok {
+		return r.Account
 	}
-	acct, _, ok := strings.Cut(rest, ":")
-	if !ok || acct == "" {
-		return ""
-	}
-	if _, err := strconv.ParseUint(acct, 10, 64); err != nil {
-		return ""
-	}
-	return acct
+	return ""
 }
 
 // secretKey is the cache key of a secret plan's login: the secret (ARN, stage, endpoint), the
@@ -122,8 +123,26 @@ func SecretIdentity(p *Plan) string {
 }
 
 // secretClient is the KMS client of a plan, signing with creds (the plan's provider: chain and hops).
-func (k *Keychain) SecretClient(p *Plan, creds sts.Provider) *secrets.Client {
-	return &secrets.Client{Endpoint: p.Secret.Endpoint, Credentials: creds, Account: p.Secret.Account, Retry: k.Retry}
+func (k *Keychain) SecretClient(p *Plan, creds sts.Provider) secrets.Reader {
+	if k.KMS == nil {
+		return noKMS{}
+	}
+	return k.KMS(p.Secret.Endpoint, creds, p.Secret.Account, k.Retry)
+}
+
+// KMSReader makes the reader of a KMS secret: its endpoint, the credentials that sign, the
+// signer's account when known (it completes a bare secret name's ARN in messages), the retry
+// policy. kms.New of package secrets/kms is the one the binary links.
+type KMSReader func(endpoint cloudapi.Endpoint, creds sts.Provider, account string, retry cloudapi.Retry) secrets.Reader
+
+// ErrNoKMS is the error for a host whose login is a KMS secret, in a program built without KMS
+// support.
+var ErrNoKMS = errors.New("this program reads no KMS secrets: it was built without package secrets/kms (set keychain.Options.KMS to kms.New; the docker-credential-acr binary and keychain/ggcr have it)")
+
+type noKMS struct{}
+
+func (noKMS) Login(context.Context, secrets.Ref, string) (secrets.Login, error) {
+	return secrets.Login{}, ErrNoKMS
 }
 
 // secretLogin is the login of a secret plan: from the cache while it is younger than secretTTL,
@@ -141,13 +160,36 @@ func (k *Keychain) secretLogin(ctx context.Context, p *Plan) (Login, error) {
 		}
 		now := k.Now()
 		k.Logger().Debug("read the registry login from KMS Secrets Manager", "host", p.Registry.Host, "identity", id, "user", l.Username, "version", l.VersionID)
-		return cache.Entry{Host: p.Registry.Host, Username: l.Username, Secret: l.Password, FetchedAt: now, ExpiresAt: now.Add(s.TTL)}, nil
+		e := cache.Entry{Host: p.Registry.Host, Username: l.Username, Secret: l.Password, FetchedAt: now, ExpiresAt: now.Add(s.TTL), Lasting: true}
+		if !cache.Fits(e) {
+			k.warnUncachable(p, id)
+		}
+		return e, nil
 	})
 	if err != nil {
 		return Login{}, k.Explain(p, err)
 	}
 	k.Logger().Debug("registry login from a KMS secret", "host", p.Registry.Host, "identity", id, "source", src.String(), "until", e.ExpiresAt.UTC().Format(time.RFC3339))
 	return Login{Username: e.Username, Secret: e.Secret, ExpiresAt: e.ExpiresAt, Source: src.String(), FromSecret: id}, nil
+}
+
+// uncachableWarningEvery is how often a login too large for the cache is warned about.
+const uncachableWarningEvery = 24 * time.Hour
+
+// warnUncachable says, once a day per plan (a lookup entry remembers), that the login read from
+// KMS is too large to cache, so that every get reads KMS.
+func (k *Keychain) warnUncachable(p *Plan, id string) {
+	if k.Cache == nil {
+		return // no cache: nothing is cached anyway
+	}
+	marker := cache.Key("uncachable-login", p.Key)
+	var warned bool
+	if k.Cache.GetLookup(marker, &warned) && warned {
+		return
+	}
+	k.Logger().Warn(fmt.Sprintf("the registry login for %s from KMS secret %s is larger than the cache's %d KiB entry limit, so it is not cached and every get reads KMS: store a shorter password (characters such as < > & take 6 bytes each in the cache); this warning is shown once a day",
+		p.Registry.Host, id, cache.MaxEntrySize>>10))
+	_ = k.Cache.PutLookup(marker, true, uncachableWarningEvery)
 }
 
 // secretError means a login from a KMS secret failed. Its text says for which host, why and
@@ -188,7 +230,10 @@ func (k *Keychain) explainSecret(p *Plan, err error) error {
 	}
 	se := &secretError{Host: p.Registry.Host, Identity: SecretIdentity(p), Err: err}
 	var ae *cloudapi.Error
+	var ua x509.UnknownAuthorityError
 	switch kind := secrets.KindOf(err); {
+	case errors.As(err, &ua):
+		se.Fix = "the KMS endpoint's certificate is not signed by a CA this machine trusts: a KMS instance gateway (<kms-instance-id>.cryptoservice.kms.aliyuncs.com) serves a certificate of Alibaba Cloud's private KMS CA; download the instance's CA certificate from the KMS console and name it with kmsCAFile next to kmsEndpoint in " + entryName(p) + " (or endpoints.kmsCAFile next to endpoints.kms)"
 	case kind == secrets.NoPermission:
 		se.Fix = "`docker-credential-acr doctor --policy " + p.Registry.Host + "` prints the policy each identity needs"
 	case kind != 0:

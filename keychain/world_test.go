@@ -13,6 +13,7 @@ import (
 	"github.com/docker-credential-acr/docker-credential-acr/internal/cloudapi"
 	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit"
 	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit/fakecloud"
+	"github.com/docker-credential-acr/docker-credential-acr/secrets/kms"
 )
 
 // The test world is the shared one (testdata/world.json, via internal/testkit): two accounts, a
@@ -98,6 +99,7 @@ func (w *world) keychain(t testing.TB, regs ...config.Registry) *Keychain {
 		DMIDir:       t.TempDir(),
 		ChallengeURL: func(string) string { return w.chal.URL + "/v2/" },
 		Retry:        fastRetry,
+		KMS:          kms.New,
 	}
 }
 

@@ -327,3 +327,50 @@ func TestManPageRenders(t *testing.T) {
 		t.Errorf("groff -man -ww: %v\n%s", err, stderr.String())
 	}
 }
+
+// TestManPageExitStatus: the exit codes the man page states are the binary's.
+func TestManPageExitStatus(t *testing.T) {
+	status := strings.Join(strings.Fields(section(t, "EXIT STATUS")), " ")
+	for _, want := range []string{"0 on success", "1 when there are no credentials", "for an unknown command", "2 for bad usage"} {
+		if !strings.Contains(status, want) {
+			t.Errorf("EXIT STATUS lacks %q: %s", want, status)
+		}
+	}
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("go is not on PATH")
+	}
+	bin := filepath.Join(t.TempDir(), "docker-credential-acr")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Dir = ".."
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	home := t.TempDir()
+	for _, tt := range []struct {
+		args []string
+		code int
+	}{
+		{[]string{"doctor", "--help"}, 0},
+		{[]string{"get", "--help"}, 0},
+		{[]string{"version"}, 0},
+		{[]string{"frobnicate"}, 1},
+		{[]string{"doctor"}, 2},
+		{[]string{"doctor", "--nope", "x"}, 2},
+		{[]string{"get-login-password"}, 2},
+		{[]string{"configure-docker", "--nope"}, 2},
+		{[]string{"print-kubelet-config", "extra"}, 2},
+	} {
+		cmd := exec.Command(bin, tt.args...)
+		cmd.Env = []string{"HOME=" + home, "XDG_CONFIG_HOME=" + home, "XDG_CACHE_HOME=" + home, "XDG_DATA_HOME=" + home, "ALIBABA_CLOUD_ECS_METADATA_DISABLED=true"}
+		err := cmd.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if code != tt.code {
+			t.Errorf("docker-credential-acr %s: exit %d, the man page says %d", strings.Join(tt.args, " "), code, tt.code)
+		}
+	}
+}

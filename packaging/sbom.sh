@@ -39,9 +39,14 @@ GOOS=$goos GOARCH=$goarch CGO_ENABLED=0 GOFLAGS=-mod=readonly GOPROXY=off GOTOOL
   "$@" app -json -std -licenses -notimestamp -serial "$serial" -main . -output "$tmp" .
 
 # The commit's date (goreleaser's .CommitDate: UTC, RFC 3339) as the document's timestamp,
-# inserted as metadata's first member.
+# inserted as metadata's first member; the helper's own licence (LICENSE, Apache-2.0) as its
+# component's (cyclonedx-gomod detects none for the main module).
 stamp=$date
-sed '0,/^  "metadata": {$/s//  "metadata": {\n    "timestamp": "'"$stamp"'",/' "$tmp" >"$document"
+head -n 2 "$root/LICENSE" | grep -q "Apache License" && sed -n 3p "$root/LICENSE" | grep -q "Version 2.0" ||
+  { echo "sbom.sh: LICENSE is not the Apache License 2.0 that the SBOM is to name" >&2; exit 1; }
+sed -e '0,/^  "metadata": {$/s//  "metadata": {\n    "timestamp": "'"$stamp"'",/' \
+  -e '0,/^    "component": {$/s//    "component": {\n      "licenses": [{"license": {"id": "Apache-2.0"}}],/' "$tmp" >"$document"
 rm -f "$tmp"
 grep -q "\"timestamp\": \"$stamp\"" "$document" || { echo "sbom.sh: could not stamp $document" >&2; exit 1; }
 grep -q "\"serialNumber\": \"urn:uuid:$serial\"" "$document" || { echo "sbom.sh: no serial in $document" >&2; exit 1; }
+grep -q '"licenses": \[{"license": {"id": "Apache-2.0"}}\]' "$document" || { echo "sbom.sh: could not give the licence in $document" >&2; exit 1; }

@@ -100,11 +100,8 @@ var actionOrder = []string{
 }
 
 var (
-	reAccount  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9]{1,20}$`) })
-	reInstance = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(cri|crpi)-[a-z0-9]{1,32}$`) })
-	reRoleARN  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^acs:ram::[0-9]{1,20}:role/[A-Za-z0-9.@_-]{1,64}$`) })
-	reSecret   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_/+=.@-]{1,192}$`) })
-	reKeyID    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9-]{1,64}$`) })
+	reSecret = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_/+=.@-]{1,192}$`) })
+	reKeyID  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9-]{1,64}$`) })
 )
 
 func (s Scope) parts() (region, account string, err error) {
@@ -116,7 +113,7 @@ func (s Scope) parts() (region, account string, err error) {
 	}
 	if account == "" {
 		account = "*"
-	} else if !reAccount().MatchString(account) {
+	} else if !acr.ValidAccount(account) {
 		return "", "", fmt.Errorf("policy: %q is not an account id", s.Account)
 	}
 	return region, account, nil
@@ -150,7 +147,7 @@ func For(calls Calls) (Document, error) {
 		id := in.ID
 		if id == "" {
 			id = "*"
-		} else if !reInstance().MatchString(id) {
+		} else if !acr.ValidInstanceID(id) {
 			return Document{}, fmt.Errorf("policy: %q is not an instance id", in.ID)
 		}
 		base := "acs:cr:" + region + ":" + account + ":"
@@ -169,7 +166,7 @@ func For(calls Calls) (Document, error) {
 		}
 	}
 	for _, arn := range calls.AssumeRoles {
-		if !reRoleARN().MatchString(arn) {
+		if _, ok := acr.ParseRoleARN(arn); !ok {
 			return Document{}, fmt.Errorf("policy: %q is not a role ARN acs:ram::<account>:role/<name>", arn)
 		}
 		allow("sts:AssumeRole", arn)

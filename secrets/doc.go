@@ -10,7 +10,7 @@
 //     Action GetSecretValue, Version 2016-01-20, POST /, ReqBodyType formData, BodyType json, with
 //     SecretName (a name or the secret's ARN), VersionStage and VersionId in the query; its client
 //     leaves SignatureVersion unset, so darabonba-openapi signs it ACS3-HMAC-SHA256 (DoRequest).
-//     This package builds the same request from the SDK client and sends it through
+//     Package secrets/kms builds the same request from the SDK client and sends it through
 //     internal/cloudapi.Call for the command's deadline, the retries and the error mapping.
 //   - The answer, the SDK's GetSecretValueResponseBody: SecretName, VersionId, SecretData,
 //     SecretDataType ("text" or "binary"), SecretType, VersionStages.VersionStage []string,

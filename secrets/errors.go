@@ -82,8 +82,8 @@ func (e *Error) Error() string {
 		b.WriteString(" [" + e.Err.Error() + "]")
 	}
 	// Not scrubbed: nothing here holds a value (Err is a cloudapi error, scrubbed by its own
-	// Error). The hints are worded so that the logger's Scrub (which blanks what follows
-	// "secret:" or "password":) leaves them whole.
+	// Error). The hints are worded so that the logger's Scrub (which blanks a secret-looking
+	// value after "secret", "token" or "password") leaves them whole.
 	return b.String()
 }
 

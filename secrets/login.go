@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+
+	"github.com/docker-credential-acr/docker-credential-acr/internal/cloudapi"
 )
 
 // Login is a registry login read from a secret. String, GoString and LogValue never show the
@@ -37,10 +39,10 @@ type errBadValue string
 
 func (e errBadValue) Error() string { return string(e) }
 
-// decodeLogin reads {"username": "…", "password": "…"} with the keys in any letter case. Its
+// DecodeLogin reads a secret value {"username": "…", "password": "…"} with the keys in any letter case. Its
 // errors say what is wrong with the shape only: encoding/json's own messages can quote bytes of
 // the input, so they are never passed on.
-func decodeLogin(data string) (username, password string, err error) {
+func DecodeLogin(data string) (username, password string, err error) {
 	var obj map[string]json.RawMessage
 	if json.Unmarshal([]byte(data), &obj) != nil || obj == nil {
 		return "", "", errBadValue("the value is not a JSON object")
@@ -77,6 +79,11 @@ func decodeLogin(data string) (username, password string, err error) {
 		// A registry's Basic auth splits user:password at the first colon.
 		return "", "", errBadValue(`the "username" holds a ':' or a line break, which no registry login can carry`)
 	}
+	if cloudapi.HasControls(username) {
+		// The user name is shown (get-login-password, doctor): whoever can write the secret
+		// must not reach the terminal through it.
+		return "", "", errBadValue(`the "username" holds control characters (C0, C1, DEL or bidi controls), which no registry user name has`)
+	}
 	if strings.ContainsAny(password, "\r\n") {
 		return "", "", errBadValue(`the "password" holds a line break`)
 	}
@@ -85,7 +92,7 @@ func decodeLogin(data string) (username, password string, err error) {
 
 var _ error = errBadValue("")
 
-// isBadValue reports whether err came from decodeLogin.
+// isBadValue reports whether err came from DecodeLogin.
 func isBadValue(err error) bool {
 	var e errBadValue
 	return errors.As(err, &e)

@@ -34,10 +34,14 @@ func TestDecodeLogin(t *testing.T) {
 		{"two usernames", `{"username":"a","Username":"b","password":"` + pw + `"}`, "", `2 "username" keys`},
 		{"colon in username", `{"username":"a:b","password":"` + pw + `"}`, "", `holds a ':'`},
 		{"newline in password", `{"username":"a","password":"` + pw + `\n"}`, "", `line break`},
+		{"ESC in username", `{"username":"bob\u001b]0;pwned\u0007","password":"` + pw + `"}`, "", `control characters`},
+		{"8-bit CSI in username", `{"username":"bob\u009b2J","password":"` + pw + `"}`, "", `control characters`},
+		{"bidi override in username", `{"username":"\u202ebob","password":"` + pw + `"}`, "", `control characters`},
+		{"unicode username", `{"username":"j\u00fcrgen","password":"` + pw + `"}`, "j\u00fcrgen", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			u, p, err := decodeLogin(tt.value)
+			u, p, err := DecodeLogin(tt.value)
 			if tt.user != "" {
 				if err != nil {
 					t.Fatalf("error %v", err)

@@ -25,7 +25,6 @@ type Ref struct {
 var (
 	// Names as the KMS console accepts them: letters, digits and _ / + = . @ -, 1 to 192.
 	reName  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_/+=.@-]{1,192}$`) })
-	reAcct  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9]{1,20}$`) })
 	reStage = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_.@-]{1,64}$`) })
 )
 
@@ -65,7 +64,7 @@ func ParseRef(secret, region string) (Ref, error) {
 	if !acr.ValidRegion(r) {
 		return bad(fmt.Sprintf("%q is not a region id", r))
 	}
-	if !reAcct().MatchString(acct) {
+	if !acr.ValidAccount(acct) {
 		return bad(fmt.Sprintf("%q is not an account id", acct))
 	}
 	name, ok := strings.CutPrefix(res, "secret/")
@@ -114,7 +113,7 @@ func (r Ref) ARN() string {
 // WithAccount fills in the owning account of a bare name, once the caller knows it (the signing
 // identity's account, from a role ARN or GetCallerIdentity). An ARN keeps its own.
 func (r Ref) WithAccount(account string) Ref {
-	if r.Account == "" && reAcct().MatchString(account) {
+	if r.Account == "" && acr.ValidAccount(account) {
 		r.Account = account
 	}
 	return r

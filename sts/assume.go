@@ -2,7 +2,6 @@ package sts
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -184,14 +183,14 @@ func assumeRoleParams(action, auth string) *openapi.Params {
 	}
 }
 
-// decodeSTS reads the Credentials of an AssumeRole* answer into the SDK's model.
+// stsRead are the fields of an AssumeRole* answer the helper reads; the others may be of any type.
+var stsRead = cloudapi.Fields{"Credentials": {"AccessKeyId": nil, "AccessKeySecret": nil, "SecurityToken": nil, "Expiration": nil}}
+
+// decodeSTS reads the Credentials of an AssumeRole* answer into the SDK's model, with the one
+// tolerant decoder (cloudapi.Decode): a field it does not read never fails the call.
 func decodeSTS(body map[string]any, source string) (Credentials, error) {
-	raw, err := json.Marshal(body)
-	if err != nil {
-		return Credentials{}, errors.New("sts: unreadable answer")
-	}
 	var resp stsapi.AssumeRoleResponseBody
-	if err := json.Unmarshal(raw, &resp); err != nil || resp.Credentials == nil {
+	if err := cloudapi.Decode(body, stsRead, &resp); err != nil || resp.Credentials == nil {
 		return Credentials{}, errors.New("sts: the answer has no Credentials: is the STS endpoint right?")
 	}
 	cr := resp.Credentials

@@ -138,7 +138,7 @@ func oidcFromEnv(o ChainOptions) (source, bool) {
 		if aud == "" {
 			aud = defaultOIDCAudience
 		}
-		p = githubActionsOIDC(role, pa, p.SessionName, env(envGitHubTokenURL), env(envGitHubTokenToken), aud, o.STSEndpoint, o.Retry)
+		p = githubActionsOIDC(role, pa, p.SessionName, env(envGitHubTokenURL), env(envGitHubTokenToken), aud, githubJobIdentity(o), o.STSEndpoint, o.Retry)
 		fix = "check that the job has the id-token permission (write), that the role trusts the OIDC provider for this repository, and the audience (DOCKER_CREDENTIAL_ACR_OIDC_AUDIENCE), or unset ALIBABA_CLOUD_ROLE_ARN to use the next source"
 	default:
 		return source{}, false
@@ -272,7 +272,7 @@ func unreadable(name, identity string, err error, fix string) source {
 // machine whose DMI names Alibaba Cloud. Elsewhere asking it costs seconds of timeouts for nothing.
 func ecsAllowed(o ChainOptions) (bool, string) {
 	env := o.env
-	if strings.EqualFold(env("ALIBABA_CLOUD_ECS_METADATA_DISABLED"), "true") {
+	if o.metadataDisabled() {
 		return false, "ALIBABA_CLOUD_ECS_METADATA_DISABLED=true"
 	}
 	if env("ALIBABA_CLOUD_ECS_METADATA") != "" || o.ECSMetadata {

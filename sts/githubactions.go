@@ -26,23 +26,45 @@ const (
 )
 
 // githubActionsOIDC is the OIDC source of a GitHub Actions job: each call asks the job's token
-// service for a fresh ID token. Its identity is the role, the provider and the audience, never the
-// token, so the job's later pulls read the cache.
-func githubActionsOIDC(role, provider, session, requestURL, requestToken, audience string, endpoint cloudapi.Endpoint, retry cloudapi.Retry) *OIDC {
+// service for a fresh ID token. Its identity is never the token but what a role's trust policy can
+// tell apart (githubJobIdentity) with the role, the provider and the audience: the job's later
+// pulls read the cache, and no other job on the same runner does.
+func githubActionsOIDC(role, provider, session, requestURL, requestToken, audience, job string, endpoint cloudapi.Endpoint, retry cloudapi.Retry) *OIDC {
 	return &OIDC{
 		RoleARN: role, ProviderARN: provider, SessionName: session, Endpoint: endpoint, Retry: retry,
 		fetch: func(ctx context.Context) (string, error) {
 			return githubIDToken(ctx, githubClient, requestURL, requestToken, audience)
 		},
-		fetchID: "github-actions:" + audience,
+		fetchID: "github-actions:" + audience + "\x00" + job,
 		label:   "GitHub Actions OIDC token (audience " + audience + ") for role " + role,
 	}
+}
+
+// githubJobIdentity names the job whose ID token is asked for, from the variables GitHub Actions
+// sets in every job: the repository (its id, which a renamed or recreated repository changes,
+// and its name), and the run, its attempt and the job. A role's trust policy may accept some of a
+// repository's jobs and not others (by branch, environment or workflow, all fixed for a run's
+// job), so a token is shared by the steps of one job only: on a persistent self-hosted runner, a
+// later job of another repository, or of the same one, asks for its own.
+func githubJobIdentity(o ChainOptions) string {
+	var b strings.Builder
+	for _, k := range []string{"GITHUB_REPOSITORY_ID", "GITHUB_REPOSITORY", "GITHUB_RUN_ID", "GITHUB_RUN_ATTEMPT", "GITHUB_JOB"} {
+		b.WriteString(k + "=" + o.env(k) + "\x00")
+	}
+	return b.String()
 }
 
 // githubClient asks the token service: through the environment's proxy (it is an ordinary https
 // service on the internet), never following redirects (the request token must not travel on).
 var githubClient = &http.Client{
 	Transport:     &http.Transport{Proxy: http.ProxyFromEnvironment, TLSHandshakeTimeout: 10 * time.Second, ResponseHeaderTimeout: 10 * time.Second},
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+}
+
+// githubLoopbackClient asks a token service on this machine (a local runner, tests): never
+// through a proxy.
+var githubLoopbackClient = &http.Client{
+	Transport:     &http.Transport{Proxy: nil, TLSHandshakeTimeout: 10 * time.Second, ResponseHeaderTimeout: 10 * time.Second},
 	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 }
 
@@ -57,8 +79,12 @@ func githubIDToken(ctx context.Context, client *http.Client, requestURL, request
 	if err != nil || u.Host == "" || u.User != nil {
 		return "", fmt.Errorf("%s is not a URL; it is set by GitHub Actions for jobs granted the id-token permission (write)", envGitHubTokenURL)
 	}
-	if u.Scheme != "https" && !(u.Scheme == "http" && isLoopbackHost(u.Hostname())) {
-		return "", fmt.Errorf("%s must be an https URL (the request token is a secret); got scheme %q", envGitHubTokenURL, u.Scheme)
+	if u.Scheme != "https" && !(u.Scheme == "http" && cloudapi.IsLoopback(u.Host)) {
+		return "", fmt.Errorf("%s must be an https URL (the request token is a secret), or plain http to localhost or a literal loopback address; got %s://%s", envGitHubTokenURL, u.Scheme, u.Hostname())
+	}
+	if u.Scheme == "http" {
+		// Plain http goes to this machine only, and directly: a proxy would see the token.
+		client = githubLoopbackClient
 	}
 	q := u.Query()
 	q.Set("audience", audience)
@@ -94,8 +120,4 @@ func githubIDToken(ctx context.Context, client *http.Client, requestURL, request
 		return "", fmt.Errorf("the GitHub Actions token service at %s did not answer with an ID token", u.Host)
 	}
 	return doc.Value, nil
-}
-
-func isLoopbackHost(h string) bool {
-	return h == "localhost" || h == "::1" || strings.HasPrefix(h, "127.")
 }

@@ -4,13 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
-	"github.com/aliyun/credentials-go/credentials/providers"
 	"gopkg.in/ini.v1"
+
+	"github.com/docker-credential-acr/docker-credential-acr/internal/trustedpath"
 )
 
 // Named profiles: a profile of the Alibaba Cloud CLI config (ALIBABA_CLOUD_CONFIG_FILE or
@@ -18,8 +20,11 @@ import (
 // ~/.alibabacloud/credentials), in every mode credentials-go v1.4.14 reads. The helper reads both
 // files itself (regular files only, bounded) and performs the modes that call Alibaba Cloud with
 // its own clients, so that their STS calls use the helper's endpoint, retry and timeouts, and the
-// ECS metadata service is reached directly; the modes that need the CLI's own login flows
-// (CloudSSO, OAuth, External) go to credentials-go.
+// ECS metadata service is reached directly. An External profile's command is run by the helper
+// (external.go), and only from a file no other user could have written (trustedpath). The modes
+// that need the CLI's own browser logins and write refreshed tokens back to the file (CloudSSO,
+// OAuth) are refused with what to use instead: no profile is ever handed to credentials-go, which
+// prints what it reads and rewrites the user's CLI config.
 
 // cliConfigPath and credentialsFilePath are where credentials-go looks.
 func (o ChainOptions) cliConfigPath() string {
@@ -155,6 +160,15 @@ type cliProfileDoc struct {
 	OIDCProviderARN string `json:"oidc_provider_arn"`
 	Policy          string `json:"policy"`
 	ExternalID      string `json:"external_id"`
+	ProcessCommand  string `json:"process_command"`
+}
+
+// definition is what identifies a profile's credentials: its mode and the fields that mode reads,
+// not the rest of the profile (region, language, the tokens the CLI writes back after a refresh),
+// so that the CLI editing the file leaves the identity, and the cache entries, as they are.
+func (p cliProfileDoc) definition() string {
+	b, _ := json.Marshal(p)
+	return digest(b)
 }
 
 // source is the profile name as a source; ok is false when the config has no such profile.
@@ -171,7 +185,7 @@ func (c *cliConfig) source(o ChainOptions, name string, depth int) (source, bool
 	if err := json.Unmarshal(raw, &p); err != nil {
 		return fail("a field has the wrong type: fix it with `aliyun configure --profile %s`", name)
 	}
-	s := source{name: label, identity: "cli\x00" + c.path + "\x00" + name + "\x00" + digest(raw),
+	s := source{name: label, identity: "cli\x00" + c.path + "\x00" + name + "\x00" + p.definition(),
 		fix: "fix profile " + name + " in " + c.path + " (aliyun configure --profile " + name + ")"}
 	if p.Policy != "" && (p.Mode == "RamRoleArn" || p.Mode == "ChainableRamRoleArn" || p.Mode == "OIDC") {
 		return fail("a session policy (policy) is not supported by docker-credential-acr: remove it, or use a role whose own policy is narrow enough")
@@ -210,6 +224,9 @@ func (c *cliConfig) source(o ChainOptions, name string, depth int) (source, bool
 		s.identity += "\x00" + base.identity
 		s.get = hop(ProviderFunc(base.get)).Credentials
 	case "EcsRamRole":
+		if o.metadataDisabled() {
+			return fail("%s", errMetadataDisabled("mode EcsRamRole"))
+		}
 		s.get = newECSRAMRole(p.RoleName, strings.EqualFold(o.env("ALIBABA_CLOUD_IMDSV1_DISABLED"), "true")).Credentials
 	case "OIDC":
 		if p.RoleArn == "" || p.OIDCProviderARN == "" || (p.OIDCToken == "" && p.OIDCTokenFile == "") {
@@ -218,15 +235,24 @@ func (c *cliConfig) source(o ChainOptions, name string, depth int) (source, bool
 		s.get = (&OIDC{RoleARN: p.RoleArn, ProviderARN: p.OIDCProviderARN, Token: p.OIDCToken, TokenFile: p.OIDCTokenFile,
 			SessionName: p.RoleSessionName, Duration: time.Duration(p.DurationSeconds) * time.Second,
 			Endpoint: o.STSEndpoint, Retry: o.Retry, label: label}).Credentials
-	case "CloudSSO", "OAuth", "External":
-		// The CLI's own login flows: credentials-go performs them (and writes refreshed tokens
-		// back to the file). The file was checked to be a regular file above.
-		path := c.path
-		s.get = credentialsGo(label, func() (providers.CredentialsProvider, error) {
-			return providers.NewCLIProfileCredentialsProviderBuilder().WithProfileFile(path).WithProfileName(name).Build()
-		})
+	case "External":
+		if p.ProcessCommand == "" {
+			return fail("mode External needs process_command")
+		}
+		// The command runs as this user (root, under the kubelet): only a file that no other
+		// user could have written may name it.
+		if _, _, err := trustedpath.Resolve(c.path, os.Geteuid(), 0); err != nil {
+			return fail("its process_command is not run: %v; only a file owned by you or root, in directories owned by you or root, none writable by group or others, may name a command (chmod go-w, chown)", err)
+		}
+		ext, err := newExternal(p.ProcessCommand, label, o)
+		if err != nil {
+			return fail("%v", err)
+		}
+		s.get = ext.Credentials
+	case "CloudSSO", "OAuth":
+		return fail("mode %s needs the Alibaba Cloud CLI's browser sign-in, and its tokens are written back to the CLI config, which docker-credential-acr never writes: use a profile of mode AK, RamRoleArn, ChainableRamRoleArn, EcsRamRole, OIDC or External (a command printing credentials), or the environment's AccessKey", p.Mode)
 	default:
-		return fail("mode %q is not one the Alibaba Cloud credentials library knows (AK, StsToken, RamRoleArn, ChainableRamRoleArn, EcsRamRole, OIDC, CloudSSO, OAuth, External)", p.Mode)
+		return fail("mode %q is not one docker-credential-acr reads (AK, StsToken, RamRoleArn, ChainableRamRoleArn, EcsRamRole, OIDC, External)", p.Mode)
 	}
 	return s, true, nil
 }
@@ -290,6 +316,9 @@ func (c *credentialsFile) source(o ChainOptions, name string) (source, bool, err
 			s.get = Hop{RoleARN: v("role_arn"), SessionName: v("role_session_name")}.Assume(static, o.STSEndpoint, o.Retry).Credentials
 		}
 	case "ecs_ram_role":
+		if o.metadataDisabled() {
+			return fail("%s", errMetadataDisabled("type ecs_ram_role"))
+		}
 		s.get = newECSRAMRole(v("role_name"), strings.EqualFold(o.env("ALIBABA_CLOUD_IMDSV1_DISABLED"), "true")).Credentials
 	case "":
 		return fail("no type: set type = access_key (with access_key_id, access_key_secret), ram_role_arn or ecs_ram_role")
@@ -378,4 +407,15 @@ func profileSources(o ChainOptions) []source {
 		return []source{brokenSource(fmt.Sprintf("profile %q (ALIBABA_CLOUD_PROFILE)", chosen), "profile\x00"+chosen, "set ALIBABA_CLOUD_PROFILE to one of the profiles that exist, or unset it", nf)}
 	}
 	return srcs
+}
+
+// metadataDisabled reports ALIBABA_CLOUD_ECS_METADATA_DISABLED=true, which turns the metadata
+// service off for every source, profiles included (credentials-go refuses to build the ECS
+// provider then).
+func (o ChainOptions) metadataDisabled() bool {
+	return strings.EqualFold(o.env("ALIBABA_CLOUD_ECS_METADATA_DISABLED"), "true")
+}
+
+func errMetadataDisabled(what string) string {
+	return what + " needs the ECS metadata service, which ALIBABA_CLOUD_ECS_METADATA_DISABLED=true turns off: unset it, or use a profile of another mode"
 }

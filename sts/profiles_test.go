@@ -44,7 +44,7 @@ func TestNewProfileChainModes(t *testing.T) {
 		{name: "loop", wantErr: "more than 8 profiles"},
 		{name: "ecs", wantDescribe: `CLI profile "ecs"`},
 		{name: "oidc", wantDescribe: `CLI profile "oidc"`},
-		{name: "sso", wantDescribe: `CLI profile "sso"`},
+		{name: "sso", wantErr: "browser sign-in"},
 		{name: "pol", wantErr: "session policy"},
 		{name: "odd", wantErr: `mode "Weird"`},
 		{name: "ini-ak", wantKey: "LTAIini", wantDescribe: `credentials file profile "ini-ak"`},
@@ -100,5 +100,35 @@ func TestDefaultChainProfiles(t *testing.T) {
 	c := NewChain(ChainOptions{Getenv: env.get, DMIDir: home})
 	if _, err := c.Credentials(context.Background()); err == nil || !strings.Contains(err.Error(), "profiles: ops") || !strings.Contains(err.Error(), "ALIBABA_CLOUD_PROFILE") {
 		t.Errorf("missing profile: %v (%v)", err, c.Sources())
+	}
+}
+
+// Issue 20 §8: ALIBABA_CLOUD_ECS_METADATA_DISABLED=true turns the metadata service off for
+// EcsRamRole profiles too (CLI config and credentials file, named or the default chain's): the
+// profile fails with the reason, and nothing dials the metadata service.
+func TestECSProfilesHonourMetadataDisabled(t *testing.T) {
+	t.Parallel()
+	home := t.TempDir()
+	os.MkdirAll(filepath.Join(home, ".aliyun"), 0o700)
+	os.MkdirAll(filepath.Join(home, ".alibabacloud"), 0o700)
+	os.WriteFile(filepath.Join(home, ".aliyun", "config.json"), []byte(`{"current":"ecs","profiles":[{"name":"ecs","mode":"EcsRamRole","ram_role_name":"node"}]}`), 0o600)
+	os.WriteFile(filepath.Join(home, ".alibabacloud", "credentials"), []byte("[default]\ntype = ecs_ram_role\nrole_name = node\n"), 0o600)
+	env := testEnv{"HOME": home, "ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true"}
+	o := ChainOptions{Getenv: env.get, DMIDir: home}
+	for _, name := range []string{"ecs", "default"} {
+		if _, err := NewProfileChain(o, name); err == nil || !strings.Contains(err.Error(), "ALIBABA_CLOUD_ECS_METADATA_DISABLED=true") {
+			t.Errorf("profile %s: %v", name, err)
+		}
+	}
+	for _, disableCLI := range []string{"", "true"} {
+		env["ALIBABA_CLOUD_CLI_PROFILE_DISABLED"] = disableCLI
+		c := NewChain(o)
+		// Only a broken source is asked (one that would dial is never called here).
+		if !strings.HasSuffix(c.Identity(), "\x00broken") {
+			t.Fatalf("CLI disabled %q: the default chain's source %q would reach the metadata service", disableCLI, c.Describe())
+		}
+		if _, err := c.Credentials(context.Background()); err == nil || !strings.Contains(err.Error(), "ALIBABA_CLOUD_ECS_METADATA_DISABLED=true") {
+			t.Errorf("CLI disabled %q: %v", disableCLI, err)
+		}
 	}
 }

@@ -2,7 +2,7 @@
 // Edition's GET /tokens of cr 2016-06-07 through the same client's generic CallApi) for one region
 // with one set of credentials: temporary logins and the instance look-ups that find them. Answers
 // are decoded as the SDK decodes them, tolerant of the service's varying types, and only in the
-// fields read (decode.go).
+// fields read (internal/cloudapi/decode.go, the one decoder of cr, sts and kms).
 package crapi
 
 import (
@@ -53,14 +53,14 @@ func (a *Client) sdk() (*cr.Client, error) {
 	return c, nil
 }
 
-// call performs one API call and decodes the fields read of its answer into out (decode).
-func (a *Client) call(ctx context.Context, params *openapi.Params, query map[string]*string, read fields, out any) error {
+// call performs one API call and decodes the fields read of its answer into out (cloudapi.Decode).
+func (a *Client) call(ctx context.Context, params *openapi.Params, query map[string]*string, read cloudapi.Fields, out any) error {
 	_, err := a.callDated(ctx, params, query, read, out)
 	return err
 }
 
 // callDated is call that also returns the answer's Date header (zero if none).
-func (a *Client) callDated(ctx context.Context, params *openapi.Params, query map[string]*string, read fields, out any) (time.Time, error) {
+func (a *Client) callDated(ctx context.Context, params *openapi.Params, query map[string]*string, read cloudapi.Fields, out any) (time.Time, error) {
 	c, err := a.sdk()
 	if err != nil {
 		return time.Time{}, err
@@ -69,7 +69,7 @@ func (a *Client) callDated(ctx context.Context, params *openapi.Params, query ma
 	if err != nil {
 		return time.Time{}, err
 	}
-	if err := decode(res.Body, read, out); err != nil {
+	if err := cloudapi.Decode(res.Body, read, out); err != nil {
 		return time.Time{}, fmt.Errorf("cr %s: the answer from %s does not have the expected shape (%s)", dara.StringValue(params.Action), a.Endpoint, err)
 	}
 	return res.ServerDate, nil
@@ -108,7 +108,7 @@ type personalTokenBody struct {
 	RequestID *string `json:"requestId"`
 }
 
-var personalTokenRead = fields{"data": {"authorizationToken": nil, "tempUserName": nil, "expireDate": nil}, "requestId": nil}
+var personalTokenRead = cloudapi.Fields{"data": {"authorizationToken": nil, "tempUserName": nil, "expireDate": nil}, "requestId": nil}
 
 // PersonalToken asks for a temporary login to the Personal Edition (classic) registries of the
 // region: GET /tokens of cr 2016-06-07, through the cr-20181201 client's generic CallApi (the
@@ -134,7 +134,7 @@ func (a *Client) PersonalToken(ctx context.Context) (Token, error) {
 	return Token{Username: *resp.Data.TempUserName, Password: *resp.Data.AuthorizationToken, ExpiresAt: exp, ServerDate: date}, nil
 }
 
-var enterpriseTokenRead = fields{"AuthorizationToken": nil, "TempUsername": nil, "ExpireTime": nil, "IsSuccess": nil, "Code": nil, "RequestId": nil}
+var enterpriseTokenRead = cloudapi.Fields{"AuthorizationToken": nil, "TempUsername": nil, "ExpireTime": nil, "IsSuccess": nil, "Code": nil, "RequestId": nil}
 
 // EnterpriseToken asks for a temporary login to an Enterprise Edition instance (also tried for
 // crpi- Personal instances when the user opts in; experimental).
@@ -164,7 +164,7 @@ type Instance struct {
 	Region string `json:"region"`
 }
 
-var listInstanceRead = fields{
+var listInstanceRead = cloudapi.Fields{
 	"Instances":  {"InstanceId": nil, "InstanceName": nil, "RegionId": nil},
 	"TotalCount": nil, "IsSuccess": nil, "Code": nil, "RequestId": nil,
 }
@@ -202,7 +202,7 @@ func (a *Client) FindInstance(ctx context.Context, name string) (Instance, error
 	return Instance{}, &NotFoundError{what: fmt.Sprintf("Enterprise instance named %q", name), region: a.Region}
 }
 
-var listInstanceEndpointRead = fields{
+var listInstanceEndpointRead = cloudapi.Fields{
 	"Endpoints": {"Domains": {"Domain": nil}},
 	"IsSuccess": nil, "Code": nil, "RequestId": nil,
 }

@@ -47,7 +47,7 @@ func TestDecodeGetAuthorizationToken(t *testing.T) {
 		{"AuthorizationToken a list", `{"AuthorizationToken":["tok"],"TempUsername":"cr_temp_user","ExpireTime":1700000000123,"IsSuccess":true}`, true},
 	} {
 		var resp cr.GetAuthorizationTokenResponseBody
-		err := decode(asSDKReadsIt(t, tt.body), enterpriseTokenRead, &resp)
+		err := cloudapi.Decode(asSDKReadsIt(t, tt.body), enterpriseTokenRead, &resp)
 		if tt.wantErr {
 			if err == nil {
 				t.Errorf("%s: decoded %+v, want an error", tt.name, resp)
@@ -72,7 +72,7 @@ func TestDecodePersonalToken(t *testing.T) {
 		{"expireDate a bool list", `{"data":{"authorizationToken":"tok","tempUserName":"cr_temp_user","expireDate":[true]}}`, true},
 	} {
 		var resp personalTokenBody
-		err := decode(asSDKReadsIt(t, tt.body), personalTokenRead, &resp)
+		err := cloudapi.Decode(asSDKReadsIt(t, tt.body), personalTokenRead, &resp)
 		if tt.wantErr {
 			if err == nil {
 				t.Errorf("%s: decoded %+v, want an error", tt.name, resp)
@@ -93,12 +93,12 @@ func TestDecodeListInstance(t *testing.T) {
 		`{"Instances":[{"InstanceId":"cri-aaaaaaaaaaaaaaaa","InstanceName":"team","RegionId":"cn-beijing","CreateTime":1700000000000,"ModifiedTime":{"odd":true}}],"TotalCount":"1","IsSuccess":"true","PageNo":"1","PageSize":{"x":1}}`,
 	} {
 		var resp cr.ListInstanceResponseBody
-		if err := decode(asSDKReadsIt(t, body), listInstanceRead, &resp); err != nil || len(resp.Instances) != 1 || *resp.Instances[0].InstanceId != "cri-aaaaaaaaaaaaaaaa" || *resp.TotalCount != 1 {
+		if err := cloudapi.Decode(asSDKReadsIt(t, body), listInstanceRead, &resp); err != nil || len(resp.Instances) != 1 || *resp.Instances[0].InstanceId != "cri-aaaaaaaaaaaaaaaa" || *resp.TotalCount != 1 {
 			t.Errorf("%s: %+v, %v", body, resp, err)
 		}
 	}
 	var resp cr.ListInstanceResponseBody
-	if err := decode(asSDKReadsIt(t, `{"Instances":{"InstanceId":"x"},"IsSuccess":true}`), listInstanceRead, &resp); err == nil {
+	if err := cloudapi.Decode(asSDKReadsIt(t, `{"Instances":{"InstanceId":"x"},"IsSuccess":true}`), listInstanceRead, &resp); err == nil {
 		t.Errorf("Instances as an object decoded: %+v", resp)
 	}
 }
@@ -106,7 +106,7 @@ func TestDecodeListInstance(t *testing.T) {
 func TestDecodeListInstanceEndpoint(t *testing.T) {
 	body := `{"Endpoints":[{"EndpointType":"internet","Enable":"true","Status":1,"Domains":[{"Domain":"Team-Registry.cn-beijing.cr.aliyuncs.com","Type":{"x":1}},{"Domain":"registry.example.com","Type":"USER"}],"AclEntries":"none"}],"IsSuccess":true,"RequestId":5}`
 	var resp cr.ListInstanceEndpointResponseBody
-	if err := decode(asSDKReadsIt(t, body), listInstanceEndpointRead, &resp); err != nil || len(resp.Endpoints) != 1 || len(resp.Endpoints[0].Domains) != 2 || *resp.RequestId != "5" {
+	if err := cloudapi.Decode(asSDKReadsIt(t, body), listInstanceEndpointRead, &resp); err != nil || len(resp.Endpoints) != 1 || len(resp.Endpoints[0].Domains) != 2 || *resp.RequestId != "5" {
 		t.Fatalf("%+v, %v", resp, err)
 	}
 }

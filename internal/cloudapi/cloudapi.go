@@ -39,7 +39,7 @@ func Config(e Endpoint, region string) *openapi.Config {
 		RegionId:       dara.String(region),
 		ConnectTimeout: dara.Int(int(connectTimeout / time.Millisecond)),
 		ReadTimeout:    dara.Int(int(readTimeout / time.Millisecond)),
-		HttpClient:     httpClient{sharedClient},
+		HttpClient:     httpClient{clientFor(e.RootCAs)},
 		UserAgent:      dara.String("docker-credential-acr"),
 	}
 }

@@ -147,3 +147,32 @@ func TestCallRetriesWithTheRequestsBackoff(t *testing.T) {
 		}
 	}
 }
+
+// TestScrubKeepsProse: after the words secret, token and password a value that looks like a
+// secret is blanked, but the words of a sentence are not (issue 22: "registries[0].secret: an
+// entry …" was shown as "secret: *** entry …").
+func TestScrubKeepsProse(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"registries[0].secret: an entry with a secret must list the registries it serves", ""},
+		{"registries[1].secret: The entry needs domains", ""},
+		{"token: expired (fetched again)", ""},
+		{"password: hunter2", "password: ***"},
+		{"password: hunter", "password: ***"},                            // a lone word ends the text: it could be the secret
+		{"secret: Tr0ub4dor&3 was refused", "secret: ***&3 was refused"}, // & ends a query value, as before
+		{"token: eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln next", "token: *** next"},
+		{"password:Hunter2Hunter2 more", "password:*** more"},
+		{"secret=letters and more", "secret=*** and more"},
+		{`{"password": "plain words", "username": "bot"}`, `{"password": "*** words", "username": "bot"}`},
+		{`"secret":"abc"`, `"secret":"***"`},
+		{"x-acs-security-token: value here", "x-acs-security-token: *** here"},
+		{"SecurityToken: plain words", "SecurityToken: *** words"},
+	} {
+		want := tt.want
+		if want == "" {
+			want = tt.in
+		}
+		if got := Scrub(tt.in); got != want {
+			t.Errorf("Scrub(%q)\n = %q\nwant %q", tt.in, got, want)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package cloudapi
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -84,6 +85,11 @@ func classify(ctx context.Context, req Request, err error, info *callInfo) error
 			RequestID:  dara.StringValue(re.GetRequestId()),
 		}
 	}
+	if errors.Is(ctx.Err(), context.Canceled) {
+		// The caller cancelled (an embedder's request ended): say so, and keep context.Canceled.
+		return &TransportError{Service: req.Service, Action: action, Endpoint: req.Endpoint.String(),
+			Err: fmt.Errorf("cancelled by the caller: %w", context.Canceled)}
+	}
 	if ctx.Err() != nil {
 		return &TransportError{Service: req.Service, Action: action, Endpoint: req.Endpoint.String(),
 			Err: fmt.Errorf("gave up when the command's deadline passed (DOCKER_CREDENTIAL_ACR_TIMEOUT): %w", context.DeadlineExceeded)}
@@ -108,8 +114,23 @@ func classify(ctx context.Context, req Request, err error, info *callInfo) error
 	if msg := err.Error(); strings.Contains(msg, "invalid character") || strings.Contains(msg, "unexpected end of JSON") || strings.Contains(msg, "unexpected EOF") && !strings.Contains(msg, "connection") {
 		return fmt.Errorf("%s %s: malformed JSON from %s", req.Service, action, req.Endpoint)
 	}
-	return &TransportError{Service: req.Service, Action: action, Endpoint: req.Endpoint.String(), Err: errors.New(Scrub(firstLine(err.Error())))}
+	var cause error = errors.New(Scrub(firstLine(err.Error())))
+	var ua x509.UnknownAuthorityError
+	if errors.As(err, &ua) {
+		// Kept as a type so that the caller can name the fix (a CA file for that endpoint).
+		cause = &scrubbedError{text: cause.Error(), cause: ua}
+	}
+	return &TransportError{Service: req.Service, Action: action, Endpoint: req.Endpoint.String(), Err: cause}
 }
+
+// scrubbedError is an error shown by its scrubbed text that still unwraps to its cause's type.
+type scrubbedError struct {
+	text  string
+	cause error
+}
+
+func (e *scrubbedError) Error() string { return e.text }
+func (e *scrubbedError) Unwrap() error { return e.cause }
 
 // trimSDKMessage drops the SDK's "code: 404, " prefix and its " request id: …" suffix.
 func trimSDKMessage(m string) string {
@@ -148,19 +169,51 @@ func firstLine(s string) string {
 
 var secretPatterns = sync.OnceValue(func() []*regexp.Regexp {
 	return []*regexp.Regexp{
-		// query parameters and headers that carry secrets
-		regexp.MustCompile(`(?i)(\b(?:SecurityToken|AccessKeySecret|Signature|OIDCToken|x-acs-security-token|x-acs-bearer-token|authorizationToken|password|secret|token)["']?\s*[=:]\s*["']?)[^&\s"',}]+`),
+		// query parameters, headers and JSON members that always carry secrets
+		regexp.MustCompile(`(?i)(\b(?:SecurityToken|AccessKeySecret|Signature|OIDCToken|x-acs-security-token|x-acs-bearer-token|authorizationToken)["']?\s*[=:]\s*["']?)[^&\s"',}]+`),
 		// an Authorization header value
 		regexp.MustCompile(`(?i)(ACS3-HMAC-SHA256 )[^\s"]+`),
 	}
 })
 
+// genericSecret matches the words password, secret and token followed by a value: the value is
+// group 5, the separator group 3, the quotes around it groups 2 and 4.
+var genericSecret = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)(\b(?:password|secret|token)(["']?)\s*([=:])\s*(["']?))([^&\s"',}]+)`)
+})
+
+// proseWord is a word of a sentence: letters only, lower case after the first, short, and
+// followed by another word. A value after "password=", a quoted one, one with digits, symbols or
+// mixed case, or one that ends the text is never prose.
+var proseWord = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[A-Za-z][a-z]{0,11}\s+[A-Za-z(\[]`)
+})
+
 // Scrub makes text that may be shown or logged safe: it removes terminal control sequences
-// ([stripControls]) and then secret values.
+// ([stripControls]) and then secret values. After the words password, secret and token the value
+// is blanked when it looks like one (a query parameter, a quoted JSON or YAML value, anything but
+// a plain word); prose such as "registries[0].secret: an entry …" is left whole, so that an error
+// about a secret can still be read.
 func Scrub(s string) string {
 	s = stripControls(s)
 	for _, re := range secretPatterns() {
 		s = re.ReplaceAllString(s, "${1}***")
 	}
-	return s
+	re := genericSecret()
+	if !re.MatchString(s) {
+		return s
+	}
+	var b strings.Builder
+	last := 0
+	for _, m := range re.FindAllStringSubmatchIndex(s, -1) {
+		unquoted := m[4] == m[5] && m[8] == m[9]
+		if unquoted && s[m[6]:m[7]] == ":" && (proseWord().MatchString(s[m[10]:]) || s[m[10]:m[11]] == "***") {
+			continue
+		}
+		b.WriteString(s[last:m[10]])
+		b.WriteString("***")
+		last = m[11]
+	}
+	b.WriteString(s[last:])
+	return b.String()
 }

@@ -15,6 +15,9 @@
 //     group. It is replaced atomically: a temporary file in the same directory, fsync, rename.
 //   - A symbolic link is followed: the link stays and the file it points to is replaced (that is
 //     what dotfile managers expect). A link to a missing file is refused.
+//   - Run as root, it refuses a config file, a directory on its path or a link target that another
+//     user owns or that group or others can write (internal/trustedpath): sudo keeping a user's
+//     HOME must not let that user's links aim root's write at a root-owned file.
 //   - If the file changes between reading and renaming (docker login writing it), nothing is
 //     written and the error says to run again.
 package dockerconfig
@@ -30,6 +33,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/docker-credential-acr/docker-credential-acr/internal/trustedpath"
 )
 
 // defaultHelperName is the name docker is given in credHelpers: it runs docker-credential-<name>.
@@ -116,6 +121,24 @@ func configure(opts options) (result, error) {
 	bin := "docker-credential-" + helper
 	if _, err := lookPath(bin); err != nil {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%s is not on PATH: docker runs the helper by that name, so pulls from these registries will fail until it is (install it into a directory on PATH, e.g. /usr/local/bin)", bin))
+	}
+
+	// Root edits only what no other user could have put in its way: the path is resolved
+	// component by component, each link read and its target checked, every directory and the
+	// file owned by root and not writable by group or others. With a user's HOME (sudo keeping
+	// it), a link the user made would otherwise have root rewrite a root-owned file.
+	if os.Geteuid() == 0 {
+		resolved, _, err := trustedpath.Resolve(path, 0)
+		if err != nil {
+			return res, fmt.Errorf("refusing to edit %s as root: %v; run configure-docker as the user whose docker config it is (without sudo, or sudo -u <user>), or set DOCKER_CONFIG to a directory root owns", path, err)
+		}
+		if fi, err := os.Lstat(path); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+			if _, err := os.Stat(resolved); err != nil {
+				return res, fmt.Errorf("%s is a symbolic link whose target cannot be read (%v); fix or remove the link", path, err)
+			}
+		}
+		path = resolved
+		res.Path = resolved
 	}
 
 	// Follow a symbolic link: the link stays, its target is edited.

@@ -50,6 +50,7 @@ func matchImage(pattern, image string) bool {
 
 func TestDefaultMatchImages(t *testing.T) {
 	acrHosts := []string{
+		"registry.aliyuncs.com", // cn-hangzhou Personal, three labels
 		"registry.cn-hangzhou.aliyuncs.com", "registry-vpc.cn-hangzhou.aliyuncs.com",
 		"registry-internal.cn-hangzhou.aliyuncs.com", "registry-intl.ap-southeast-1.aliyuncs.com",
 		"registry-intl-vpc.ap-southeast-1.aliyuncs.com", "registry.cn-shanghai-finance-1.aliyuncs.com",
@@ -79,7 +80,7 @@ func TestDefaultMatchImages(t *testing.T) {
 	for _, image := range []string{
 		"registry.cn-hangzhou.aliyuncs.com.evil.example/ns/app", "evil.example/registry.cn-hangzhou.aliyuncs.com/app",
 		"docker.io/library/nginx", "nginx", "oss-cn-hangzhou.aliyuncs.com/x", "ecs.cn-hangzhou.aliyuncs.com/x",
-		"registry.cn-hangzhou.aliyuncs.com:5000/ns/app", "acme-registry.cn-hangzhou.cr.aliyuncs.com:65001/ns/app",
+		"registry.cn-hangzhou.aliyuncs.com:5000/ns/app", "registry.aliyuncs.com:5000/ns/app", "registry-evil.aliyuncs.com/x", "acme-registry.cn-hangzhou.cr.aliyuncs.com:65001/ns/app",
 	} {
 		for _, p := range defaultMatchImages() {
 			if matchImage(p, image) {
@@ -267,7 +268,7 @@ func TestParseArgs(t *testing.T) {
 }
 
 // Run's exit codes are main's: 0 printed or --help, 2 bad flags, 1 any other error; the config
-// on stdout only, errors on stderr only.
+// (or, asked for, the usage) on stdout only, errors on stderr only.
 func TestRun(t *testing.T) {
 	for _, tc := range []struct {
 		args        []string
@@ -277,9 +278,9 @@ func TestRun(t *testing.T) {
 	}{
 		{nil, nil, 0, "kind: CredentialProviderConfig", ""},
 		{[]string{"--service-account-tokens"}, map[string]string{kubeletapi.EnvOIDCProviderARN: kProviderARN}, 0, kProviderARN, ""},
-		{[]string{"-h"}, nil, 0, "", "-match-image"},
-		{[]string{"--help"}, nil, 0, "", "-service-account-tokens"},
-		{[]string{"--nope"}, nil, 2, "", "-nope"},
+		{[]string{"-h"}, nil, 0, "Usage: docker-credential-acr print-kubelet-config", ""},
+		{[]string{"--help"}, nil, 0, "-service-account-tokens", ""},
+		{[]string{"--nope"}, nil, 2, "", "Usage: docker-credential-acr print-kubelet-config"},
 		{[]string{"extra"}, nil, 2, "", "unexpected argument"},
 		{[]string{"--api-version", "v9"}, nil, 1, "", "--api-version"},
 	} {

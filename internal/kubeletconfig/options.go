@@ -1,13 +1,10 @@
 package kubeletconfig
 
 import (
-	"sync"
-
 	"errors"
 	"fmt"
 	"github.com/docker-credential-acr/docker-credential-acr/acr"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -51,6 +48,7 @@ type options struct {
 // depth, the explicit default port (an image written host:443/... matches only a pattern with
 // :443) and the P2P port are listed:
 //
+//	registry.aliyuncs.com                            Personal Edition of cn-hangzhou, no region in the name (3 labels)
 //	registry*.*.aliyuncs.com                         Personal Edition: registry[-vpc|-internal|-intl|-intl-vpc].<region>
 //	crpi-*.*.personal.cr.aliyuncs.com                Personal Edition instances: crpi-<id>[-vpc].<region>
 //	*-registry*.*.cr.aliyuncs.com                    Enterprise Edition: <name>-registry[-vpc].<region>
@@ -63,6 +61,8 @@ type options struct {
 // list is not for changing.
 func defaultMatchImages() []string {
 	return []string{
+		"registry.aliyuncs.com",
+		"registry.aliyuncs.com:443",
 		"registry*.*.aliyuncs.com",
 		"registry*.*.aliyuncs.com:443",
 		"crpi-*.*.personal.cr.aliyuncs.com",
@@ -74,10 +74,6 @@ func defaultMatchImages() []string {
 		"*-registry-vpc.distributed.*.cr.aliyuncs.com:65001",
 	}
 }
-
-var reProviderARN = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`^acs:ram::([0-9]{1,32}):oidc-provider/[A-Za-z0-9._-]{1,128}$`)
-})
 
 func (o options) withDefaults() (options, error) {
 	fail := func(format string, a ...any) (options, error) {
@@ -151,7 +147,7 @@ func (o options) withDefaults() (options, error) {
 			"On ACK with RRSA enabled it is acs:ram::<account>:oidc-provider/ack-rrsa-<cluster id>, shown on the cluster's page under "+
 			"Basic Information > Security and Auditing > RRSA OIDC", kubeletapi.EnvOIDCProviderARN)
 	}
-	if !reProviderARN().MatchString(o.OIDCProviderARN) {
+	if _, ok := acr.ParseProviderARN(o.OIDCProviderARN); !ok {
 		return fail("--oidc-provider-arn %q: want acs:ram::<account>:oidc-provider/<name>", truncate(o.OIDCProviderARN))
 	}
 	return o, nil

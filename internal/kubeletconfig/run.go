@@ -4,6 +4,7 @@
 package kubeletconfig
 
 import (
+	"bytes"
 	"errors"
 	"flag"
 	"fmt"
@@ -19,12 +20,18 @@ import (
 // goes to stdout, usage and errors to stderr. It returns the exit code: 0 printed (or --help),
 // 2 bad flags, 1 any other error.
 func Run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	opts, err := parseArgs(args, getenv, stderr)
+	var usage bytes.Buffer
+	opts, err := parseArgs(args, getenv, &usage)
 	if errors.Is(err, flag.ErrHelp) {
+		// Asked for: the usage is the answer, on stdout.
+		_, _ = stdout.Write(usage.Bytes())
 		return 0
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, err)
+		_, _ = stderr.Write(usage.Bytes())
+		if !bytes.Contains(usage.Bytes(), []byte(err.Error())) { // the flag package said it already
+			fmt.Fprintln(stderr, err)
+		}
 		return 2
 	}
 	if err := write(stdout, opts); err != nil {
@@ -46,6 +53,17 @@ func parseArgs(args []string, getenv func(string) string, usage io.Writer) (opti
 	var o options
 	fs := flag.NewFlagSet("print-kubelet-config", flag.ContinueOnError)
 	fs.SetOutput(usage)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), `Usage: docker-credential-acr print-kubelet-config [--service-account-tokens --oidc-provider-arn ARN] [--match-image HOST]... [flags]
+
+Prints the kubelet's CredentialProviderConfig that runs this binary as the image credential provider
+acr-credential-provider, for every ACR host form and the domains of the helper's config file:
+  docker-credential-acr print-kubelet-config > /etc/kubernetes/acr-credential-provider.yaml
+
+Options:
+`)
+		fs.PrintDefaults()
+	}
 	fs.StringVar(&o.Name, "name", kubeletapi.ProviderName, "provider name: the executable's name in the kubelet's --image-credential-provider-bin-dir")
 	fs.StringVar(&o.APIVersion, "api-version", kubeletapi.APIVersionV1, "apiVersion of the requests (v1 for Kubernetes 1.26+; v1beta1, v1alpha1 for older kubelets)")
 	fs.DurationVar(&o.DefaultCacheDuration, "default-cache-duration", defaultCacheDuration, "defaultCacheDuration")

@@ -18,6 +18,21 @@
 //     metadata" list region-id among the instance's metadata items; SetMetadataRegion).
 //   - Challenge: a registry /v2/ 401 challenge for region/edition discovery, in every realm
 //     family seen in the wild (see the table below), alone or per Host.
+//   - DockerAuth: the token server behind a registry's realm (dockerauth[-ee][-vpc].<region>),
+//     for real registries (the e2e's distribution registries, `auth: token`) to send clients to:
+//     Basic login with the temporary user and token the cr API handed out → a signed bearer token
+//     for the scopes asked. It accepts exactly the fake's own logins, for the instance the
+//     service names (Personal tokens for a numeric suffix), while they live; an unknown, expired
+//     or other instance's login gets 401 (recorded as a Call, service "dockerauth", with the
+//     reason as ErrorCode); an anonymous client gets a token without access. Sources: the token
+//     protocol is distribution's "Token Authentication Specification" (docs/spec/auth/token.md)
+//     and what distribution v3.0.0 registry/auth/token verifies (x5c chain to rootcertbundle,
+//     iss, aud = service, exp/nbf, access claims); the realm and service names are ACR-FACTS §1
+//     (Alibaba Cloud blog "Reverse Proxy to Access Alibaba Cloud Container Registry":
+//     dockerauth-ee.<region> for Enterprise); the login (temp user, authorization token as
+//     password) is ACR-FACTS §2. Not known in public: the real realm's iss, its token lifetime,
+//     and what it grants an anonymous client on a private repository (a token without access
+//     here, as Docker Hub's realm does; the registry's 401 is the same either way).
 //
 // What it verifies: ACS3-HMAC-SHA256 exactly as darabonba-openapi v2.1.13 computes it
 // (canonical request over method, path, sorted query, host + every x-acs-* header, body hash),

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -113,7 +114,7 @@ func TestCommand(t *testing.T) {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	cleanEnv(t)
-	callsFile, caFile := filepath.Join(dir, "calls.jsonl"), filepath.Join(dir, "ca.pem")
+	callsFile, caFile, authCert := filepath.Join(dir, "calls.jsonl"), filepath.Join(dir, "ca.pem"), filepath.Join(dir, "dockerauth.pem")
 	// The world plus one challenge variant served by Host.
 	scenario := filepath.Join(dir, "scenario.json")
 	w := testkit.Load()
@@ -126,7 +127,7 @@ func TestCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(bin, "-scenario", scenario, "-calls", callsFile,
-		"-tls", "-ca-file", caFile, "-challenge-region", "cn-hangzhou", "-challenge-suffix", "china:"+instID)
+		"-tls", "-ca-file", caFile, "-challenge-region", "cn-hangzhou", "-challenge-suffix", "china:"+instID, "-dockerauth-cert", authCert)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -138,7 +139,7 @@ func TestCommand(t *testing.T) {
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
 	sc := bufio.NewScanner(stdout)
 	lines := map[string]string{}
-	for _, want := range []string{"listening", "metadata-proxy", "tls", "challenge"} {
+	for _, want := range []string{"listening", "metadata-proxy", "tls", "challenge", "dockerauth"} {
 		if !sc.Scan() {
 			t.Fatalf("no %s line: %v", want, sc.Err())
 		}
@@ -198,6 +199,28 @@ func TestCommand(t *testing.T) {
 	resp.Body.Close()
 	if got := resp.Header.Get("WWW-Authenticate"); resp.StatusCode != 401 || got != fakecloud.RegionlessRegistryChallenge().Header() {
 		t.Fatalf("registry.aliyuncs.com challenge %d %q", resp.StatusCode, got)
+	}
+	// The token server: the login handed out above opens instance instID's service, and the
+	// token verifies with the written certificate.
+	q := url.Values{"service": {"registry.aliyuncs.com:cn-hangzhou:china:" + instID}, "scope": {"repository:ns/app:pull"}}
+	req, err = http.NewRequest("GET", lines["dockerauth"]+"/auth?"+q.Encode(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.SetBasicAuth("cr_temp_user", world.FixedToken(instID))
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var answer struct{ Token string }
+	err = json.NewDecoder(resp.Body).Decode(&answer)
+	resp.Body.Close()
+	certPEM, _ := os.ReadFile(authCert)
+	if resp.StatusCode != 200 || err != nil {
+		t.Fatalf("dockerauth: %d %v", resp.StatusCode, err)
+	}
+	if _, claims := verifyJWT(t, certPEM, answer.Token); claims["aud"] != q.Get("service") {
+		t.Fatalf("dockerauth claims %v", claims)
 	}
 	// What a shell test would look at.
 	get := func(path string) string {

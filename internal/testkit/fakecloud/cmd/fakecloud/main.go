@@ -5,7 +5,7 @@
 //
 //	fakecloud -scenario testdata/world.json [-port 0] [-metadata-port 0]
 //	          [-metadata-addr 100.100.100.200:80] [-tls] [-ca-file ca.pem] [-calls calls.jsonl] [-latency 0s]
-//	          [-challenge-region cn-hangzhou -challenge-suffix 26842]
+//	          [-challenge-region cn-hangzhou -challenge-suffix 26842] [-dockerauth-cert cert.pem]
 //
 // Standard output, one line each, in this order, then nothing more:
 //
@@ -14,6 +14,8 @@
 //	metadata http://ADDR                     with -metadata-addr: the metadata service served directly
 //	tls https://127.0.0.1:PORT               with -tls (certificate in -ca-file)
 //	challenge http://127.0.0.1:PORT          with -challenge-region or a scenario's challenges (by Host)
+//	dockerauth http://127.0.0.1:PORT         with -dockerauth-cert: the registries' token server
+//	                                         (fakecloud.DockerAuth; its signing certificate in that file)
 //
 // It stops on SIGTERM or SIGINT.
 package main
@@ -54,6 +56,7 @@ func run() error {
 	mdAddr := flag.String("metadata-addr", "", "also serve the metadata service directly on this address: 100.100.100.200:80 inside a network namespace whose lo carries that address (or 127.0.0.1:PORT)")
 	chRegion := flag.String("challenge-region", "", "also serve a registry /v2/ challenge for this region")
 	chSuffix := flag.String("challenge-suffix", "26842", "service suffix of the challenge: 26842 or china:cri-…")
+	authCert := flag.String("dockerauth-cert", "", "also serve the registry token server (the dockerauth realm) and write its signing certificate (PEM) here")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %s", strings.Join(flag.Args(), " "))
@@ -151,6 +154,23 @@ func run() error {
 		go func() { _ = srv.Serve(ln) }()
 		defer srv.Close()
 		fmt.Fprintln(out, "challenge http://"+ln.Addr().String())
+	}
+	if *authCert != "" {
+		da, err := fc.NewDockerAuth()
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(*authCert, da.CertPEM(), 0o644); err != nil {
+			return err
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		srv := &http.Server{Handler: da.Handler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = srv.Serve(ln) }()
+		defer srv.Close()
+		fmt.Fprintln(out, "dockerauth http://"+ln.Addr().String())
 	}
 	if err := out.Flush(); err != nil {
 		return err

@@ -1,4 +1,4 @@
-package secrets_test
+package kms_test
 
 import (
 	"context"
@@ -11,12 +11,13 @@ import (
 	"time"
 
 	openapi "github.com/alibabacloud-go/darabonba-openapi/v2/client"
-	kms "github.com/alibabacloud-go/kms-20160120/v3/client"
+	kmssdk "github.com/alibabacloud-go/kms-20160120/v3/client"
 	"github.com/alibabacloud-go/tea/tea"
 
 	"github.com/docker-credential-acr/docker-credential-acr/internal/cloudapi"
 	"github.com/docker-credential-acr/docker-credential-acr/internal/testkit/fakecloud"
 	"github.com/docker-credential-acr/docker-credential-acr/secrets"
+	"github.com/docker-credential-acr/docker-credential-acr/secrets/kms"
 	"github.com/docker-credential-acr/docker-credential-acr/sts"
 )
 
@@ -102,13 +103,13 @@ func (w *world) reader(t *testing.T) sts.Provider {
 	return &sts.AssumeRole{Base: w.user(), Hop: sts.Hop{RoleARN: readerRole}, Endpoint: e, Retry: fastRetry}
 }
 
-func (w *world) client(t *testing.T, override, region string, creds sts.Provider) *secrets.Client {
+func (w *world) client(t *testing.T, override, region string, creds sts.Provider) *kms.Client {
 	t.Helper()
-	e, err := secrets.Endpoint(override, region, false)
+	e, err := kms.Endpoint(override, region, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &secrets.Client{Endpoint: e, Credentials: creds, Retry: fastRetry}
+	return &kms.Client{Endpoint: e, Credentials: creds, Retry: fastRetry}
 }
 
 func ref(t *testing.T, secret, region string) secrets.Ref {
@@ -323,7 +324,7 @@ func TestLoginDeadline(t *testing.T) {
 // GetSecretValue sends.
 func TestSameRequestAsTheSDK(t *testing.T) {
 	w := newWorld(t)
-	sdk, err := kms.NewClient(&openapi.Config{
+	sdk, err := kmssdk.NewClient(&openapi.Config{
 		Endpoint: tea.String(strings.TrimPrefix(w.hangzhou, "http://")), Protocol: tea.String("http"),
 		AccessKeyId: tea.String(userAK), AccessKeySecret: tea.String(userSK),
 		ConnectTimeout: tea.Int(2000), ReadTimeout: tea.Int(5000),
@@ -331,7 +332,7 @@ func TestSameRequestAsTheSDK(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := sdk.GetSecretValue(&kms.GetSecretValueRequest{SecretName: tea.String("ghcr-pull"), VersionStage: tea.String("ACSCurrent")}); err != nil {
+	if _, err := sdk.GetSecretValue(&kmssdk.GetSecretValueRequest{SecretName: tea.String("ghcr-pull"), VersionStage: tea.String("ACSCurrent")}); err != nil {
 		t.Fatal(err)
 	}
 	want := lastCall(t, w.fc)
@@ -378,7 +379,7 @@ func TestEndpoint(t *testing.T) {
 		{"http://" + "kms.cn-hangzhou.aliyuncs.com", "cn-hangzhou", false, "error"},
 		{"", "", false, "error"},
 	} {
-		e, err := secrets.Endpoint(tt.override, tt.region, tt.vpc)
+		e, err := kms.Endpoint(tt.override, tt.region, tt.vpc)
 		got := e.String()
 		if err != nil {
 			got = "error"

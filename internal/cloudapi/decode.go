@@ -1,4 +1,4 @@
-package crapi
+package cloudapi
 
 import (
 	"errors"
@@ -6,7 +6,8 @@ import (
 	"github.com/alibabacloud-go/tea/tea"
 )
 
-// Decoding the answers the way the SDK does, only more so.
+// Decoding the answers the way the SDK does, only more so: the one decoder of every call (cr,
+// sts, kms).
 //
 // The cr-20181201 client decodes an answer with tea.Convert: JSON through json-iterator with tea's
 // "fuzzy" decoders, which take a number where a string is declared and the reverse, "true"/1 for
@@ -14,16 +15,16 @@ import (
 // service is not consistent with its own models: ListInstance's CreateTime is a string, GetInstance's
 // a number; TotalCount is an int in one answer and a string in another; expireDate and ExpireTime
 // come as numbers or numeric strings. The helper decodes into the same SDK models with the same
-// tea.Convert, but first keeps only the fields it reads (project), so that a field it does not
+// tea.Convert, but first keeps only the Fields it reads (project), so that a field it does not
 // read can be of any type, or any shape, without failing the call.
 
-// fields names the fields of an answer the helper reads: a name maps to nil for a value, or to
-// the fields read of an object, or of each object of a list.
-type fields map[string]fields
+// Fields names the Fields of an answer the helper reads: a name maps to nil for a value, or to
+// the Fields read of an object, or of each object of a list.
+type Fields map[string]Fields
 
-// decode keeps the fields read of body and decodes them into out (an SDK response model, or a
+// Decode keeps the Fields read of body and decodes them into out (an SDK response model, or a
 // struct of the same kind) with the SDK's tolerant decoder.
-func decode(body map[string]any, read fields, out any) error {
+func Decode(body map[string]any, read Fields, out any) error {
 	if out == nil {
 		return errors.New("nothing to decode into")
 	}
@@ -33,7 +34,7 @@ func decode(body map[string]any, read fields, out any) error {
 // project returns the parts of v that read names. A value of another shape than read expects
 // (a list where an object is read, an object where a value is) is kept as it is, for the decoder
 // to refuse: the helper reads it, so it cannot be ignored.
-func project(v any, read fields) any {
+func project(v any, read Fields) any {
 	switch t := v.(type) {
 	case map[string]any:
 		out := make(map[string]any, len(read))

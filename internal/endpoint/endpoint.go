@@ -1,6 +1,10 @@
-package cloudapi
+// Package endpoint resolves the Alibaba Cloud API endpoints and checks overrides of them. It imports
+// no cloud SDK: the settings reader (config) checks overrides with it, and package cloudapi
+// (the SDK call path) re-exports it.
+package endpoint
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -25,6 +29,9 @@ func (e *regionError) Error() string {
 type Endpoint struct {
 	Host   string // host[:port]
 	Scheme string // "https", or "http" for loopback hosts only
+	// RootCAs, when set, are the only certificate authorities trusted for this endpoint (a KMS
+	// instance gateway's private CA, named in the configuration); nil is the system roots.
+	RootCAs *x509.CertPool
 }
 
 func (e Endpoint) String() string { return e.Scheme + "://" + e.Host }
@@ -71,7 +78,7 @@ func ResolveEndpoint(override, product, region string, vpc bool) (Endpoint, erro
 		return Endpoint{}, fmt.Errorf("%s endpoint %q is not host[:port]: write it like %s.cn-hangzhou.aliyuncs.com or https://host:port", product, override, product)
 	}
 	e.Host = raw
-	if e.Scheme == "http" && !isLoopback(e.Host) {
+	if e.Scheme == "http" && !IsLoopback(e.Host) {
 		return Endpoint{}, fmt.Errorf("%s endpoint %q uses plain http, which is allowed only for loopback hosts: use https", product, override)
 	}
 	return e, nil
@@ -85,8 +92,9 @@ func CheckOverride(product, override string) error {
 	return err
 }
 
-// isLoopback reports whether host[:port] names the loopback interface.
-func isLoopback(hostport string) bool {
+// IsLoopback reports whether host[:port] is "localhost" or a literal loopback address (never a
+// name that merely starts with "127."): the only hosts plain http may go to, and directly.
+func IsLoopback(hostport string) bool {
 	h := hostport
 	if host, _, err := net.SplitHostPort(hostport); err == nil {
 		h = host

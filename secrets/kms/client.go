@@ -1,17 +1,22 @@
-package secrets
+// Package kms reads registry logins from Alibaba Cloud KMS Secrets Manager: GetSecretValue through
+// the kms-20160120 SDK (package secrets says what the call relies on). It is apart from package
+// secrets so that only programs that read secrets link the KMS SDK: the docker-credential-acr
+// binary and keychain/ggcr do, and a program that imports only package keychain does not
+// (keychain.Options.KMS is where it plugs in).
+package kms
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 
 	openapi "github.com/alibabacloud-go/darabonba-openapi/v2/client"
-	kms "github.com/alibabacloud-go/kms-20160120/v3/client"
+	kmssdk "github.com/alibabacloud-go/kms-20160120/v3/client"
 	"github.com/alibabacloud-go/tea/dara"
 
 	"github.com/docker-credential-acr/docker-credential-acr/internal/cloudapi"
+	"github.com/docker-credential-acr/docker-credential-acr/secrets"
 	"github.com/docker-credential-acr/docker-credential-acr/sts"
 )
 
@@ -21,6 +26,12 @@ import (
 // for cr and sts.
 func Endpoint(override, region string, vpc bool) (cloudapi.Endpoint, error) {
 	return cloudapi.ResolveEndpoint(override, "kms", region, vpc)
+}
+
+// New is the Client of a secret's endpoint (Endpoint), signing with creds, as a secrets.Reader:
+// what keychain.Options.KMS takes.
+func New(endpoint cloudapi.Endpoint, creds sts.Provider, account string, retry cloudapi.Retry) secrets.Reader {
+	return &Client{Endpoint: endpoint, Credentials: creds, Account: account, Retry: retry}
 }
 
 // Client reads registry logins from KMS Secrets Manager.
@@ -46,20 +57,20 @@ func params() *openapi.Params {
 }
 
 // Login reads the login stored in ref at version stage ("" is DefaultStage).
-func (c *Client) Login(ctx context.Context, ref Ref, stage string) (Login, error) {
-	stage, err := CheckStage(stage)
+func (c *Client) Login(ctx context.Context, ref secrets.Ref, stage string) (secrets.Login, error) {
+	stage, err := secrets.CheckStage(stage)
 	if err != nil {
-		return Login{}, err
+		return secrets.Login{}, err
 	}
 	if ref.Name == "" || ref.Region == "" {
-		return Login{}, errors.New("secrets: Login needs a parsed secret reference (ParseRef)")
+		return secrets.Login{}, errors.New("secrets: Login needs a parsed secret reference (ParseRef)")
 	}
 	if c.Credentials == nil {
-		return Login{}, errors.New("secrets: no credentials to sign the KMS call with")
+		return secrets.Login{}, errors.New("secrets: no credentials to sign the KMS call with")
 	}
 	creds, err := c.Credentials.Credentials(ctx)
 	if err != nil {
-		return Login{}, err
+		return secrets.Login{}, err
 	}
 	ref = ref.WithAccount(c.Account)
 	body, err := c.call(ctx, ref, stage, creds)
@@ -70,22 +81,22 @@ func (c *Client) Login(ctx context.Context, ref Ref, stage string) (Login, error
 			// 403, and neither has the fix these kinds name.
 			switch ae.Code {
 			case "Forbidden.ResourceNotFound":
-				return Login{}, &Error{Kind: NotFound, Ref: ref, Stage: stage, Endpoint: c.Endpoint.String(), Err: err}
+				return secrets.Login{}, &secrets.Error{Kind: secrets.NotFound, Ref: ref, Stage: stage, Endpoint: c.Endpoint.String(), Err: err}
 			case "Forbidden.NoPermission", "NoPermission":
-				return Login{}, &Error{Kind: NoPermission, Ref: ref, Stage: stage, Identity: creds.String(), Err: err}
+				return secrets.Login{}, &secrets.Error{Kind: secrets.NoPermission, Ref: ref, Stage: stage, Identity: creds.String(), Err: err}
 			}
 		}
-		return Login{}, fmt.Errorf("reading Alibaba Cloud KMS secret %s: %w", ref, err)
+		return secrets.Login{}, fmt.Errorf("reading Alibaba Cloud KMS secret %s: %w", ref, err)
 	}
 	version := dara.StringValue(body.VersionId)
 	if strings.EqualFold(dara.StringValue(body.SecretDataType), "binary") {
-		return Login{}, &Error{Kind: Binary, Ref: ref, Stage: stage, VersionID: version}
+		return secrets.Login{}, &secrets.Error{Kind: secrets.Binary, Ref: ref, Stage: stage, VersionID: version}
 	}
-	user, pass, err := decodeLogin(dara.StringValue(body.SecretData))
+	user, pass, err := secrets.DecodeLogin(dara.StringValue(body.SecretData))
 	if err != nil {
-		return Login{}, &Error{Kind: NotLogin, Ref: ref, Stage: stage, VersionID: version, Detail: err.Error()}
+		return secrets.Login{}, &secrets.Error{Kind: secrets.NotLogin, Ref: ref, Stage: stage, VersionID: version, Detail: err.Error()}
 	}
-	l := Login{Username: user, Password: pass, VersionID: version}
+	l := secrets.Login{Username: user, Password: pass, VersionID: version}
 	if body.VersionStages != nil {
 		for _, s := range body.VersionStages.VersionStage {
 			if s != nil {
@@ -96,16 +107,19 @@ func (c *Client) Login(ctx context.Context, ref Ref, stage string) (Login, error
 	return l, nil
 }
 
+// secretRead are the fields of a GetSecretValue answer read; the others may be of any type.
+var secretRead = cloudapi.Fields{"SecretData": nil, "SecretDataType": nil, "VersionId": nil, "VersionStages": {"VersionStage": nil}}
+
 // call sends GetSecretValue and decodes the answer into the SDK's model. The model prints
 // SecretData in its String method: it must never reach a message.
-func (c *Client) call(ctx context.Context, ref Ref, stage string, creds sts.Credentials) (*kms.GetSecretValueResponseBody, error) {
+func (c *Client) call(ctx context.Context, ref secrets.Ref, stage string, creds sts.Credentials) (*kmssdk.GetSecretValueResponseBody, error) {
 	cfg := cloudapi.Config(c.Endpoint, ref.Region)
 	cfg.AccessKeyId = dara.String(creds.AccessKeyID)
 	cfg.AccessKeySecret = dara.String(creds.AccessKeySecret)
 	if creds.SecurityToken != "" {
 		cfg.SecurityToken = dara.String(creds.SecurityToken)
 	}
-	client, err := kms.NewClient(cfg)
+	client, err := kmssdk.NewClient(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("kms client: %s", cloudapi.Scrub(err.Error()))
 	}
@@ -114,12 +128,8 @@ func (c *Client) call(ctx context.Context, ref Ref, stage string, creds sts.Cred
 	if err != nil {
 		return nil, err
 	}
-	raw, err := json.Marshal(res)
-	var body kms.GetSecretValueResponseBody
-	if err == nil {
-		err = json.Unmarshal(raw, &body)
-	}
-	if err != nil {
+	var body kmssdk.GetSecretValueResponseBody
+	if err := cloudapi.Decode(res, secretRead, &body); err != nil {
 		return nil, fmt.Errorf("kms GetSecretValue: the answer from %s does not have the expected shape", c.Endpoint)
 	}
 	if body.SecretData == nil {
