@@ -36,6 +36,9 @@ type options struct {
 	WebhookService           string // the Service in Namespace the API server calls
 	WebhookConfigurationName string
 	WebhookCertSecret        string
+	// NamespacedRBAC watches service accounts and Secrets per watched namespace (a list), so that
+	// the RBAC can be per namespace (deploy/namespaced/).
+	NamespacedRBAC bool
 	// AdoptAddonSecrets refreshes the add-on's acr-credential-<32 hex> Secrets in place.
 	AdoptAddonSecrets bool
 	// Region is the cluster's region, for entries that name none (else the ECS metadata's).
@@ -138,7 +141,7 @@ func run(ctx context.Context, o options) error {
 	m := refresh.NewMetrics()
 	ctrl := refresh.New(client, settings)
 	ctrl.SecretName, ctrl.Workers, ctrl.Log, ctrl.Metrics = o.SecretName, o.Workers, log, m
-	ctrl.Adopt = o.AdoptAddonSecrets
+	ctrl.Adopt, ctrl.Namespaced = o.AdoptAddonSecrets, o.NamespacedRBAC
 	var wh *webhookServer
 	if o.Webhook || settings.Webhook.Enable {
 		if wh, err = startWebhook(ctx, o, client, ctrl, settings.Webhook, log); err != nil {
@@ -212,21 +215,35 @@ func run(ctx context.Context, o options) error {
 	go func() { _ = msrv.Serve(mln) }()
 	defer msrv.Close()
 
+	// A changed per-namespace watch list ends the run (and the process: the new list's RBAC comes
+	// with it, and a fresh start watches it).
+	ctx, stopAll := context.WithCancel(ctx)
+	defer stopAll()
+	var restart error
 	lead := func(ctx context.Context) {
 		leading.Store(true)
 		defer leading.Store(false)
-		if err := ctrl.Run(ctx); err != nil && ctx.Err() == nil {
+		err := ctrl.Run(ctx)
+		switch {
+		case errors.Is(err, refresh.ErrWatchSetChanged):
+			log.Info("exiting: " + err.Error())
+			restart = err
+			stopAll()
+		case err != nil && ctx.Err() == nil:
 			log.Error("controller stopped", "error", err)
 		}
 	}
 	if !o.LeaderElect {
 		lead(ctx)
-		return nil
+		return restart
 	}
 	lo := o.Lease
 	lo.Namespace, lo.Name, lo.Identity = o.Namespace, o.LeaseName, identity()
 	if err := refresh.RunLeading(ctx, client, lo, log, m, lead); err != nil {
 		return err
+	}
+	if restart != nil {
+		return restart
 	}
 	if ctx.Err() == nil {
 		return errors.New("lost the Lease; exiting so that a fresh start follows the new leader")
