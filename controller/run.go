@@ -217,7 +217,7 @@ func run(ctx context.Context, o options) error {
 
 	// A changed per-namespace watch list ends the run (and the process: the new list's RBAC comes
 	// with it, and a fresh start watches it).
-	ctx, stopAll := context.WithCancel(ctx)
+	runCtx, stopAll := context.WithCancel(ctx)
 	defer stopAll()
 	var restart error
 	lead := func(ctx context.Context) {
@@ -234,18 +234,18 @@ func run(ctx context.Context, o options) error {
 		}
 	}
 	if !o.LeaderElect {
-		lead(ctx)
+		lead(runCtx)
 		return restart
 	}
 	lo := o.Lease
 	lo.Namespace, lo.Name, lo.Identity = o.Namespace, o.LeaseName, identity()
-	if err := refresh.RunLeading(ctx, client, lo, log, m, lead); err != nil {
+	if err := refresh.RunLeading(runCtx, client, lo, log, m, lead); err != nil {
 		return err
 	}
 	if restart != nil {
 		return restart
 	}
-	if ctx.Err() == nil {
+	if runCtx.Err() == nil {
 		return errors.New("lost the Lease; exiting so that a fresh start follows the new leader")
 	}
 	return nil
