@@ -12,7 +12,7 @@ import (
 )
 
 // Configuration is what the controller keeps current in its MutatingWebhookConfiguration (shipped
-// in deploy/webhook.yaml; the controller may only get and update it, by name).
+// in deploy/webhook/; the controller may only get and update it, by name).
 type Configuration struct {
 	Name           string
 	CABundle       []byte
@@ -27,7 +27,7 @@ func Sync(ctx context.Context, client kubernetes.Interface, want Configuration) 
 	api := client.AdmissionregistrationV1().MutatingWebhookConfigurations()
 	mwc, err := api.Get(ctx, want.Name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		return false, fmt.Errorf("the MutatingWebhookConfiguration %s does not exist: apply deploy/webhook.yaml (the controller updates it but may not create one)", want.Name)
+		return false, fmt.Errorf("the MutatingWebhookConfiguration %s does not exist: apply deploy/webhook/ (the controller updates it but may not create one)", want.Name)
 	}
 	if err != nil {
 		return false, err
