@@ -40,25 +40,11 @@ func (e Entry) Valid(now time.Time) bool {
 }
 
 // Fresh reports whether the token is good enough to be served from the cache
-// without refreshing it: more than threshold remains before ExpiresAt. For a
-// token whose whole life (ExpiresAt-FetchedAt) is shorter than 2×threshold,
-// it is fresh until half of its life has passed instead. At the boundary the
-// token is no longer fresh. An invalid (expired) token is never fresh.
+// without refreshing it: it is valid and its refresh time (RefreshAt: threshold
+// before ExpiresAt, or halfway through a life shorter than 2×threshold) has not
+// come. At the boundary the token is no longer fresh.
 func (e Entry) Fresh(now time.Time, threshold time.Duration) bool {
-	if !e.Valid(now) {
-		return false
-	}
-	if threshold < 0 {
-		threshold = 0
-	}
-	if !e.FetchedAt.IsZero() {
-		life := e.ExpiresAt.Sub(e.FetchedAt)
-		// life/2 < threshold is life < 2*threshold without overflow.
-		if life/2 < threshold {
-			return now.Before(e.FetchedAt.Add(life / 2))
-		}
-	}
-	return e.ExpiresAt.Sub(now) > threshold
+	return e.Valid(now) && now.Before(RefreshAt(e.FetchedAt, e.ExpiresAt, threshold))
 }
 
 // String describes the entry without its secret.

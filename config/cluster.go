@@ -22,6 +22,13 @@ type Cluster struct {
 	WatchNamespaces []string // names, or the single word "all"
 	ServiceAccounts []string // names, or the single "*"
 	NotifyEmail     string   // written as `email` into each auths entry of the Secret
+	// The add-on's other keys (addon.go).
+	APIVersion string  // acr-api-version: "2018-12-01", the only one there is
+	Webhook    Webhook // webhook-configuration
+	RRSA       bool    // rrsa: enable
+	// RegistryInfo is set when acr-registry-info was given (an empty one means the Personal
+	// Edition of the cluster's region).
+	RegistryInfo bool
 }
 
 // Namespaces returns the watch set: ["all"], or the listed names (default ["default"]).
@@ -84,6 +91,9 @@ func namesSetter(dst *[]string, all, what string) func(string, string, *yaml.Nod
 				continue
 			}
 			seen[n] = true
+			if what == "service account" && n == "Default" {
+				n = DefaultServiceAccount // the managed console writes the default service account so
+			}
 			if n != all && !validName(n, what == "service account") {
 				return fileError(p, v, k, fmt.Sprintf("%q is not a %s name (lower-case letters, digits and '-'%s, at most 63)", n, what, map[bool]string{true: " or '.'"}[what == "service account"]))
 			}

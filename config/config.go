@@ -96,6 +96,11 @@ type Registry struct {
 	RRSARoleARN         string
 	RRSAOIDCProviderARN string
 	OIDCTokenFile       string
+	// CustomAccessKey and CustomAccessKeySecret are the ACK add-on's per-entry AccessKey pair
+	// (base credentials instead of the default chain). Accepted for the add-on's configurations,
+	// with a warning: an AccessKey in a ConfigMap is readable by whoever reads the ConfigMap.
+	CustomAccessKey       string
+	CustomAccessKeySecret string
 	// Secret, when set, is where the entry's login comes from (KMS Secrets Manager) instead of
 	// an ACR token; see secret.go.
 	Secret *Secret

@@ -34,7 +34,9 @@ type field struct {
 }
 
 func lookupField(fields []field, key string) (*field, bool) {
-	k := strings.ToLower(key)
+	// The ACK add-on spells its keys with dashes (watch-namespace, expiring-threshold): the same
+	// key either way, so that the add-on's values work as written.
+	k := strings.ToLower(strings.ReplaceAll(key, "-", ""))
 	for i := range fields {
 		for _, n := range fields[i].names {
 			if n == k {
@@ -59,6 +61,10 @@ func (c *Config) parse(path string, data []byte) error {
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return fileError(path, nil, "", "not valid YAML ("+err.Error()+"): fix the syntax; JSON is valid YAML too")
 	}
+	return c.parseDocument(path, &doc)
+}
+
+func (c *Config) parseDocument(path string, doc *yaml.Node) error {
 	c.Path = path
 	if doc.Kind == 0 || len(doc.Content) == 0 {
 		return nil // empty file
@@ -105,26 +111,9 @@ func (c *Config) parse(path string, data []byte) error {
 			}
 			return nil
 		}},
-		{[]string{"registries", "instances"}, func(p, k string, v *yaml.Node) error {
-			if v.Kind != yaml.SequenceNode {
-				return fileError(p, v, k, "must be a list of entries, each starting with '- '")
-			}
-			var nodes []*yaml.Node
-			for i, item := range v.Content {
-				r := Registry{index: i, file: p, line: item.Line}
-				if err := mapping(p, fmt.Sprintf("%s[%d]", k, i), item, r.fields()); err != nil {
-					return err
-				}
-				if err := r.validate(p, fmt.Sprintf("%s[%d]", k, i), item); err != nil {
-					return err
-				}
-				c.Registries = append(c.Registries, r)
-				nodes = append(nodes, item)
-			}
-			return checkRegions(p, k, c.Registries, nodes)
-		}},
+		{[]string{"registries", "instances"}, c.setRegistries},
 	}
-	return mapping(path, "", root, append(top, c.Cluster.fields()...))
+	return mapping(path, "", root, append(append(top, c.Cluster.fields()...), c.addonFields()...))
 }
 
 func (r *Registry) fields() []field {
@@ -160,6 +149,9 @@ func (r *Registry) fields() []field {
 		{[]string{"arnuser", "assumerolearn"}, stringSetter(&r.ArnUser)},
 		{[]string{"externalid"}, stringSetter(&r.ExternalID)},
 		{[]string{"expireduration"}, func(p, k string, v *yaml.Node) error {
+			if v.Kind == yaml.ScalarNode && strings.TrimSpace(v.Value) == "" {
+				return nil // the add-on's form writes "": the default
+			}
 			d, err := durationNode(p, k, v)
 			r.ExpireDuration = int(d / time.Second)
 			return err
@@ -175,7 +167,29 @@ func (r *Registry) fields() []field {
 		{[]string{"rrsaoidcproviderrolearn", "oidcproviderarn"}, stringSetter(&r.RRSAOIDCProviderARN)},
 		{[]string{"oidctokenfile"}, stringSetter(&r.OIDCTokenFile)},
 		{[]string{"profile"}, stringSetter(&r.Profile)},
-	}, r.secretFields()...)
+	}, append(r.secretFields(), r.addonEntryFields()...)...)
+}
+
+func (c *Config) setRegistries(p, k string, v *yaml.Node) error {
+	if v.Kind != yaml.SequenceNode {
+		return fileError(p, v, k, "must be a list of entries, each starting with '- '")
+	}
+	var nodes []*yaml.Node
+	for i, item := range v.Content {
+		r := Registry{index: i, file: p, line: item.Line}
+		if err := mapping(p, fmt.Sprintf("%s[%d]", k, i), item, r.fields()); err != nil {
+			return err
+		}
+		if err := r.validate(p, fmt.Sprintf("%s[%d]", k, i), item); err != nil {
+			return err
+		}
+		if r.CustomAccessKey != "" {
+			c.Warnings = append(c.Warnings, fmt.Sprintf("%s: %s.customAccessKey puts an AccessKey pair in the configuration, readable by whoever reads it: prefer RRSA (rrsaRoleARN and rrsaOIDCProviderRoleARN, with rrsa: enable: true) or the node's RAM role", r.Describe(), fmt.Sprintf("%s[%d]", k, i)))
+		}
+		c.Registries = append(c.Registries, r)
+		nodes = append(nodes, item)
+	}
+	return checkRegions(p, k, c.Registries, nodes)
 }
 
 func (r *Registry) validate(p, k string, n *yaml.Node) error {
@@ -204,6 +218,9 @@ func (r *Registry) validate(p, k string, n *yaml.Node) error {
 	}
 	if r.ExternalID != "" && r.ArnService == "" && r.ArnUser == "" {
 		return fileError(p, n, k+".externalId", "is set but no role is: add arnUser (and arnService for two hops), or remove externalId")
+	}
+	if err := r.validateAddon(p, k, n); err != nil {
+		return err
 	}
 	if r.ExpireDuration != 0 && (r.ExpireDuration < 900 || r.ExpireDuration > 43200) {
 		return fileError(p, n, k+".expireDuration", fmt.Sprintf("%d is outside 900..43200 seconds", r.ExpireDuration))

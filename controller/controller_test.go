@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"net"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -107,6 +109,16 @@ func TestSecretsAndServiceAccounts(t *testing.T) {
 	code, metrics := r.get("/metrics")
 	if code != 200 || !strings.Contains(metrics, "acr_credential_controller_token_refreshes_total") || !strings.Contains(metrics, "acr_credential_controller_token_expiry_seconds{registry=") {
 		t.Errorf("/metrics %d lacks the refresh and expiry metrics", code)
+	}
+	// /metrics is not served where the probes are (the pod's address), and by default only on loopback.
+	if resp, err := http.Get("http://" + r.addr + "/metrics"); err == nil {
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("/metrics on the health address answers %d, want 404", resp.StatusCode)
+		}
+	}
+	if h, _, _ := net.SplitHostPort(defaultOptions().MetricsAddr); h != "127.0.0.1" {
+		t.Errorf("default --metrics-addr %q is not loopback", defaultOptions().MetricsAddr)
 	}
 	if strings.Contains(r.logs.String(), auths[teamHosts[0]].Password) {
 		t.Error("the log holds a registry password")

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"testing"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	authv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -85,6 +86,14 @@ func applyManifests(ctx context.Context, c kubernetes.Interface, dir string) err
 			_, err = c.RbacV1().RoleBindings(o.Namespace).Create(ctx, o, opts)
 		case *appsv1.Deployment:
 			_, err = c.AppsV1().Deployments(o.Namespace).Create(ctx, o, opts)
+		case *corev1.Service:
+			_, err = c.CoreV1().Services(o.Namespace).Create(ctx, o, opts)
+		case *admissionregistrationv1.MutatingWebhookConfiguration:
+			_, err = c.AdmissionregistrationV1().MutatingWebhookConfigurations().Create(ctx, o, opts)
+		case *admissionregistrationv1.ValidatingAdmissionPolicy:
+			_, err = c.AdmissionregistrationV1().ValidatingAdmissionPolicies().Create(ctx, o, opts)
+		case *admissionregistrationv1.ValidatingAdmissionPolicyBinding:
+			_, err = c.AdmissionregistrationV1().ValidatingAdmissionPolicyBindings().Create(ctx, o, opts)
 		default:
 			err = fmt.Errorf("unexpected %T in deploy/", obj)
 		}
@@ -128,6 +137,36 @@ func TestDeployManifests(t *testing.T) {
 	}
 	if !slices.Contains(c.Args, "--namespace="+ctrlNS) {
 		t.Errorf("args %v do not name the Lease namespace", c.Args)
+	}
+	// RRSA: a projected token with the STS audience, mounted where ALIBABA_CLOUD_OIDC_TOKEN_FILE says.
+	var tokenFile string
+	for _, e := range c.Env {
+		if e.Name == "ALIBABA_CLOUD_OIDC_TOKEN_FILE" {
+			tokenFile = e.Value
+		}
+	}
+	projected := false
+	for _, v := range spec.Volumes {
+		if v.Projected == nil {
+			continue
+		}
+		for _, src := range v.Projected.Sources {
+			if st := src.ServiceAccountToken; st != nil && st.Audience == "sts.aliyuncs.com" {
+				for _, m := range c.VolumeMounts {
+					if m.Name == v.Name && m.MountPath+"/"+st.Path == tokenFile {
+						projected = true
+					}
+				}
+			}
+		}
+	}
+	if !projected {
+		t.Errorf("no projected token with audience sts.aliyuncs.com at ALIBABA_CLOUD_OIDC_TOKEN_FILE (%q)", tokenFile)
+	}
+	for _, p := range c.Ports {
+		if p.Name == "webhook" && p.ContainerPort != 9443 {
+			t.Errorf("webhook port %d, want the controller's default 9443", p.ContainerPort)
+		}
 	}
 }
 

@@ -6,6 +6,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -24,10 +26,35 @@ func loadConfig(path string) (*config.Config, error) {
 	return config.LoadFile(path, os.Getenv)
 }
 
+// settingsEnv is what settingsFrom needs besides the config: where the cluster's region comes
+// from, and whether the config is the ACK add-on's ConfigMap (where no entry at all means the
+// Personal Edition of the cluster's region, as the add-on does).
+type settingsEnv struct {
+	region *clusterRegion
+	addon  bool
+	// warned holds the config warnings already logged (a reload says each one once); nil logs all.
+	warned map[string]bool
+}
+
 // settingsFrom turns the helper's config into the controller's settings: per registries entry its
 // hosts and a fetch of its one token (ADAPTER POINT: keychain.New(Options{Config, Logger}).Login(ctx, host)
-// → Login{Username, Secret, ExpiresAt}; Cache nil, the controller keeps the tokens).
-func settingsFrom(cfg *config.Config, log *slog.Logger) (refresh.Settings, error) {
+// → Login{Username, Secret, ExpiresAt}, and Keychain.InstanceLogin for an instance without domains;
+// no CacheDir, the controller keeps the tokens).
+func settingsFrom(ctx context.Context, cfg *config.Config, env settingsEnv, log *slog.Logger) (refresh.Settings, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	for _, w := range cfg.Warnings {
+		if env.warned == nil || !env.warned[w] {
+			log.Warn(w)
+		}
+		if env.warned != nil {
+			env.warned[w] = true
+		}
+	}
+	if cfg.Cluster.RRSA && cfg.Env("ALIBABA_CLOUD_OIDC_TOKEN_FILE") == "" && cfg.Env("ALIBABA_CLOUD_OIDC_TOKEN") == "" {
+		return refresh.Settings{}, fmt.Errorf("%s: rrsa: enable: true, but the pod has no projected service-account token: deploy/deployment.yaml mounts one (volume rrsa-token, audience sts.aliyuncs.com) and sets ALIBABA_CLOUD_OIDC_TOKEN_FILE to it", cfg.Path)
+	}
 	k, err := keychain.New(keychain.Options{Config: cfg, Logger: log}) // no CacheDir: cannot fail
 	if err != nil {
 		return refresh.Settings{}, err
@@ -38,11 +65,72 @@ func settingsFrom(cfg *config.Config, log *slog.Logger) (refresh.Settings, error
 		Threshold:       cfg.ExpiringThreshold,
 		Email:           cfg.Cluster.NotifyEmail,
 	}
+	w := cfg.Cluster.WebhookSettings()
+	s.Webhook = refresh.Webhook{Enable: w.Enable, FailurePolicy: w.FailurePolicy, TimeoutSeconds: int32(w.TimeoutSeconds)}
+	region := func(what string) (string, error) {
+		if env.region == nil {
+			return "", fmt.Errorf("%s names no regionId, and the cluster's region is unknown: add regionId, or start the controller with --region", what)
+		}
+		r, err := env.region.get(ctx)
+		if err != nil {
+			return "", fmt.Errorf("%s names no regionId, and the cluster's region is unknown (%v): add regionId, or start the controller with --region", what, err)
+		}
+		return r, nil
+	}
+	if len(cfg.Registries) == 0 && (env.addon || cfg.Cluster.RegistryInfo) {
+		rg, err := region("acr-registry-info (empty: the Personal Edition of the cluster's region)")
+		if err != nil {
+			return refresh.Settings{}, fmt.Errorf("%s: %w", cfg.Path, err)
+		}
+		hosts := personalHosts(rg)
+		s.Registries = append(s.Registries, refresh.Registry{
+			Key: registryKey(cfg, config.Registry{RegionID: rg}, hosts), Name: "Personal Edition of " + rg, Hosts: hosts,
+			Fetch: hostFetch(k, hosts[0]),
+		})
+		return s, nil
+	}
 	owner := map[string]string{}
 	for i := range cfg.Registries {
 		r := &cfg.Registries[i]
-		hosts, tokenHost, err := entryHosts(r)
-		if err != nil {
+		if r.Secret != nil {
+			log.Warn("skipping a KMS secret entry: the controller writes ACR logins only; give these registries a pull Secret of their own", "entry", r.Describe(), "secret", r.Secret.Ref.String())
+			continue
+		}
+		if r.InstanceID != "" && !strings.HasPrefix(r.InstanceID, "crpi-") && len(r.Domains) == 0 {
+			// The add-on's form: every domain of the instance, from ListInstanceEndpoint at each
+			// refresh (one call per registry, whatever the number of namespaces).
+			rg := r.RegionID
+			if rg == "" {
+				var err error
+				if rg, err = region(r.Describe()); err != nil {
+					return refresh.Settings{}, fmt.Errorf("%s: %w", cfg.Path, err)
+				}
+			}
+			entry := *r
+			s.Registries = append(s.Registries, refresh.Registry{
+				Key: registryKey(cfg, entry, []string{"instance", rg}), Name: r.Describe(),
+				Fetch: func(ctx context.Context) (refresh.Token, error) {
+					l, domains, err := k.InstanceLogin(ctx, &entry, rg)
+					if err != nil {
+						return refresh.Token{}, err
+					}
+					return refresh.Token{Username: l.Username, Password: l.Secret, ExpiresAt: l.ExpiresAt, Hosts: domains}, nil
+				},
+			})
+			continue
+		}
+		var hosts []string
+		var tokenHost string
+		var err error
+		if len(r.Domains) == 0 && r.InstanceID == "" && r.RegionID == "" {
+			// No instanceId, no regionId: the Personal Edition of the cluster's region.
+			rg, err := region(r.Describe())
+			if err != nil {
+				return refresh.Settings{}, fmt.Errorf("%s: %w", cfg.Path, err)
+			}
+			hosts = personalHosts(rg)
+			tokenHost = hosts[0]
+		} else if hosts, tokenHost, err = entryHosts(r); err != nil {
 			return refresh.Settings{}, fmt.Errorf("%s: %s: %w", cfg.Path, r.Describe(), err)
 		}
 		// The Keychain picks an entry per host; the token host must pick this one, or the Secret
@@ -65,24 +153,34 @@ func settingsFrom(cfg *config.Config, log *slog.Logger) (refresh.Settings, error
 			}
 			owner[h] = r.Describe()
 		}
-		key, _ := json.Marshal(struct {
-			Entry            config.Registry
-			Hosts            []string
-			Endpoints        config.Endpoints
-			VPC, STSVPC, ECS bool
-		}{*r, hosts, cfg.Endpoints, cfg.VPC, cfg.STSVPCEnv, cfg.ECSMetadata})
 		s.Registries = append(s.Registries, refresh.Registry{
-			Key: string(key), Name: r.Describe(), Hosts: hosts,
-			Fetch: func(ctx context.Context) (refresh.Token, error) {
-				l, err := k.Login(ctx, tokenHost)
-				if err != nil {
-					return refresh.Token{}, err
-				}
-				return refresh.Token{Username: l.Username, Password: l.Secret, ExpiresAt: l.ExpiresAt}, nil
-			},
+			Key: registryKey(cfg, *r, hosts), Name: r.Describe(), Hosts: hosts, Fetch: hostFetch(k, tokenHost),
 		})
 	}
 	return s, nil
+}
+
+func hostFetch(k *keychain.Keychain, host string) func(context.Context) (refresh.Token, error) {
+	return func(ctx context.Context) (refresh.Token, error) {
+		l, err := k.Login(ctx, host)
+		if err != nil {
+			return refresh.Token{}, err
+		}
+		return refresh.Token{Username: l.Username, Password: l.Secret, ExpiresAt: l.ExpiresAt}, nil
+	}
+}
+
+// registryKey changes whenever anything that decides an entry's token changes. It is a hash: the
+// entry may hold an AccessKey secret (customAccessKeySecret).
+func registryKey(cfg *config.Config, r config.Registry, hosts []string) string {
+	b, _ := json.Marshal(struct {
+		Entry            config.Registry
+		Hosts            []string
+		Endpoints        config.Endpoints
+		VPC, STSVPC, ECS bool
+	}{r, hosts, cfg.Endpoints, cfg.VPC, cfg.STSVPCEnv, cfg.ECSMetadata})
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 // entryHosts lists the hosts one entry's token serves (ACR's naming rules: an instance's default
@@ -114,7 +212,7 @@ func entryHosts(r *config.Registry) (hosts []string, tokenHost string, err error
 				add(reg.InstanceName + "-registry-vpc." + reg.Region + ".cr.aliyuncs.com")
 			}
 		case acr.EditionPersonal:
-			for _, h := range personalHosts(reg.Region, reg.Intl) {
+			for _, h := range personalHosts(reg.Region) {
 				add(h)
 			}
 		case acr.EditionPersonalInstance:
@@ -151,7 +249,7 @@ func entryHosts(r *config.Registry) (hosts []string, tokenHost string, err error
 		if r.RegionID == "" {
 			return nil, "", fmt.Errorf("a Personal Edition entry needs regionId (the region of registry.<region>.aliyuncs.com)")
 		}
-		for _, h := range personalHosts(r.RegionID, false) {
+		for _, h := range personalHosts(r.RegionID) {
 			add(h)
 		}
 		tokenHost = hosts[0]
@@ -159,9 +257,14 @@ func entryHosts(r *config.Registry) (hosts []string, tokenHost string, err error
 	return hosts, tokenHost, nil
 }
 
-func personalHosts(region string, intl bool) []string {
-	if intl {
-		return []string{"registry-intl." + region + ".aliyuncs.com", "registry-intl-vpc." + region + ".aliyuncs.com"}
+// personalHosts are the Personal Edition (classic) hosts of a region, all served by the region's
+// one token: China site and international site names, public, VPC and classic-network, and the
+// region-less registry.aliyuncs.com, which is cn-hangzhou's.
+func personalHosts(region string) []string {
+	hosts := []string{"registry." + region + ".aliyuncs.com", "registry-vpc." + region + ".aliyuncs.com", "registry-internal." + region + ".aliyuncs.com",
+		"registry-intl." + region + ".aliyuncs.com", "registry-intl-vpc." + region + ".aliyuncs.com"}
+	if region == "cn-hangzhou" {
+		hosts = append(hosts, "registry.aliyuncs.com")
 	}
-	return []string{"registry." + region + ".aliyuncs.com", "registry-vpc." + region + ".aliyuncs.com", "registry-internal." + region + ".aliyuncs.com"}
+	return hosts
 }

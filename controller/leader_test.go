@@ -57,7 +57,7 @@ func (w *world) startProcess(t *testing.T, bin, kc, pod string) *proc {
 	addr := l.Addr().String()
 	l.Close()
 	p := &proc{addr: addr, out: &syncBuffer{}}
-	p.cmd = exec.Command(bin, "--kubeconfig="+kc, "--config="+w.cfgPath, "--namespace="+ctrlNS, "--health-addr="+addr,
+	p.cmd = exec.Command(bin, "--kubeconfig="+kc, "--config="+w.cfgPath, "--namespace="+ctrlNS, "--health-addr="+addr, "--metrics-addr=127.0.0.1:0",
 		"--lease-name=acr-credential-controller", "--lease-duration=4s", "--renew-deadline=3s", "--retry-period=1s")
 	p.cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + t.TempDir(), "POD_NAME=" + pod,
 		"ALIBABA_CLOUD_ACCESS_KEY_ID=" + devAK, "ALIBABA_CLOUD_ACCESS_KEY_SECRET=" + devSK, "ALIBABA_CLOUD_ECS_METADATA_DISABLED=true"}

@@ -31,7 +31,7 @@ func TestConfigReload(t *testing.T) {
 	waitFor(t, "both namespaces served", func() (bool, string) {
 		a, _ := secretAuths(t, "rl-a")
 		b := pullSecrets(t, "rl-b", "builder")
-		return len(a) == 6 && slices.Equal(b, []string{"mine", secretName}), fmt.Sprint(len(a), b)
+		return len(a) == len(teamHosts)+len(personalHostsHZ) && slices.Equal(b, []string{"mine", secretName}), fmt.Sprint(len(a), b)
 	})
 	calls := tokenCalls(w.fc)
 

@@ -160,7 +160,7 @@ const teamEntry = "  - instanceId: " + teamID + "\n    regionId: cn-hangzhou\n  
 const personalEntry = "  - regionId: cn-hangzhou\n"
 
 var teamHosts = []string{"registry.example.com", "team-registry-vpc.cn-hangzhou.cr.aliyuncs.com", "team-registry.cn-hangzhou.cr.aliyuncs.com"}
-var personalHostsHZ = []string{"registry-internal.cn-hangzhou.aliyuncs.com", "registry-vpc.cn-hangzhou.aliyuncs.com", "registry.cn-hangzhou.aliyuncs.com"}
+var personalHostsHZ = []string{"registry-internal.cn-hangzhou.aliyuncs.com", "registry-intl-vpc.cn-hangzhou.aliyuncs.com", "registry-intl.cn-hangzhou.aliyuncs.com", "registry-vpc.cn-hangzhou.aliyuncs.com", "registry.aliyuncs.com", "registry.cn-hangzhou.aliyuncs.com"}
 
 // writeConfig updates the config as the kubelet updates a mounted ConfigMap: the file is a symlink
 // into ..data, itself a symlink to a timestamped directory, and an update swaps ..data atomically.
@@ -190,7 +190,9 @@ type replica struct {
 	cancel context.CancelFunc
 	done   chan error
 	addr   string
-	logs   *syncBuffer
+	// metricsAddr serves /metrics (loopback, apart from the probes).
+	metricsAddr string
+	logs        *syncBuffer
 }
 
 // startController runs the controller in-process (as the binary would, but with an impersonating
@@ -198,20 +200,27 @@ type replica struct {
 func (w *world) startController(mod func(*options)) *replica {
 	w.t.Helper()
 	o := defaultOptions()
-	o.ConfigPath, o.Namespace, o.HealthAddr, o.rest = w.cfgPath, ctrlNS, "127.0.0.1:0", impersonating()
+	o.ConfigPath, o.Namespace, o.HealthAddr, o.MetricsAddr, o.rest = w.cfgPath, ctrlNS, "127.0.0.1:0", "127.0.0.1:0", impersonating()
 	o.LeaderElect = false
 	if mod != nil {
 		mod(&o)
 	}
 	r := &replica{done: make(chan error, 1), logs: &syncBuffer{}}
 	o.log = slog.New(slog.NewTextHandler(io.MultiWriter(r.logs), &slog.HandlerOptions{Level: slog.LevelDebug}))
-	addr := make(chan string, 1)
+	addr, maddr := make(chan string, 1), make(chan string, 1)
 	o.listening = func(a string) { addr <- a }
+	o.metricsListening = func(a string) { maddr <- a }
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
 	go func() { r.done <- run(ctx, o) }()
 	select {
 	case r.addr = <-addr:
+		select {
+		case r.metricsAddr = <-maddr:
+		case err := <-r.done:
+			cancel()
+			w.t.Fatalf("controller did not start: %v", err)
+		}
 	case err := <-r.done:
 		cancel()
 		w.t.Fatalf("controller did not start: %v", err)
@@ -234,7 +243,11 @@ func (r *replica) stop() {
 }
 
 func (r *replica) get(path string) (int, string) {
-	resp, err := http.Get("http://" + r.addr + path)
+	addr := r.addr
+	if path == "/metrics" {
+		addr = r.metricsAddr
+	}
+	resp, err := http.Get("http://" + addr + path)
 	if err != nil {
 		return 0, err.Error()
 	}

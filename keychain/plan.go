@@ -279,6 +279,9 @@ func (k *Keychain) credentials(p *Plan) error {
 		// The audience asked of a CI's token service (GitHub Actions).
 		OIDCAudience: k.Config.Env(config.EnvOIDCAudience),
 	}
+	if e != nil && e.CustomAccessKey != "" {
+		opts.Getenv = accessKeyEnv(e, k.Config.Env) // the ACK add-on's customAccessKey (accesskey.go)
+	}
 	switch {
 	case k.Credentials != nil:
 		o := *k.Credentials

@@ -7,7 +7,7 @@ import (
 	"log/slog"
 	"strings"
 
-	"github.com/docker-credential-acr/docker-credential-acr/internal/cloudapi"
+	"github.com/docker-credential-acr/docker-credential-acr/internal/terminal"
 )
 
 // Login is a registry login read from a secret. String, GoString and LogValue never show the
@@ -79,7 +79,7 @@ func DecodeLogin(data string) (username, password string, err error) {
 		// A registry's Basic auth splits user:password at the first colon.
 		return "", "", errBadValue(`the "username" holds a ':' or a line break, which no registry login can carry`)
 	}
-	if cloudapi.HasControls(username) {
+	if terminal.HasControls(username) {
 		// The user name is shown (get-login-password, doctor): whoever can write the secret
 		// must not reach the terminal through it.
 		return "", "", errBadValue(`the "username" holds control characters (C0, C1, DEL or bidi controls), which no registry user name has`)

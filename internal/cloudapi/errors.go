@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/docker-credential-acr/docker-credential-acr/internal/terminal"
 	"net/http"
 	"regexp"
 	"strings"
@@ -190,12 +191,12 @@ var proseWord = sync.OnceValue(func() *regexp.Regexp {
 })
 
 // Scrub makes text that may be shown or logged safe: it removes terminal control sequences
-// ([stripControls]) and then secret values. After the words password, secret and token the value
+// ([terminal.Strip]) and then secret values. After the words password, secret and token the value
 // is blanked when it looks like one (a query parameter, a quoted JSON or YAML value, anything but
 // a plain word); prose such as "registries[0].secret: an entry …" is left whole, so that an error
 // about a secret can still be read.
 func Scrub(s string) string {
-	s = stripControls(s)
+	s = terminal.Strip(s)
 	for _, re := range secretPatterns() {
 		s = re.ReplaceAllString(s, "${1}***")
 	}

@@ -10,9 +10,11 @@ import (
 // The ceilings are today's figures, so that any growth fails here and is a decision; the goal
 // is what mozillazg's pkg/credhelper v0.4.0 links (33 packages, 49 modules: issue 19). What is
 // left between them is the Alibaba Cloud SDK under cr, sts and internal/cloudapi (README
-// "Embedding").
+// "Embedding"). 50 since the hardening of issue 20 added two small packages of this module,
+// internal/trustedpath (who may have written a file that names a command) and internal/terminal
+// (what may reach a terminal), both standard library only.
 const (
-	maxPackages  = 48
+	maxPackages  = 50
 	maxModules   = 79
 	goalPackages = 33
 	goalModules  = 49

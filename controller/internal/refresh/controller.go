@@ -33,12 +33,23 @@ type Controller struct {
 	Log        *slog.Logger
 	Metrics    *Metrics // nil: none
 	Now        func() time.Time
+	// Adopt refreshes in place the ACK add-on's Secrets (acr-credential-<32 hex>) that service
+	// accounts of watched namespaces name (adopt.go). Opt-in: it needs get and update of Secrets
+	// by any name.
+	Adopt bool
+	// Namespaced watches service accounts and Secrets per watched namespace when the watch set is
+	// a list, so that the RBAC can be granted per namespace (deploy/namespaced/); a change of the
+	// list makes Run return ErrWatchSetChanged (the process restarts with the new list).
+	Namespaced bool
 
 	mu       sync.Mutex
 	settings Settings
 	tokens   map[string]*tokenState // by Registry.Key
 	wake     chan struct{}
 	synced   bool
+	said     map[string]bool // what was logged once
+	runSet   []string        // the namespaces Run watches one by one (Namespaced), nil if all
+	restart  chan []string   // namespaces that left runSet (Namespaced)
 
 	queue      workqueue.TypedRateLimitingInterface[string]
 	namespaces corelisters.NamespaceLister
@@ -48,7 +59,7 @@ type Controller struct {
 
 // New returns a controller with the first settings.
 func New(client kubernetes.Interface, s Settings) *Controller {
-	return &Controller{Client: client, settings: s, tokens: map[string]*tokenState{}, wake: make(chan struct{}, 1),
+	return &Controller{Client: client, settings: s, tokens: map[string]*tokenState{}, wake: make(chan struct{}, 1), restart: make(chan []string, 1),
 		queue: workqueue.NewTypedRateLimitingQueue(workqueue.DefaultTypedControllerRateLimiter[string]())}
 }
 
@@ -94,7 +105,14 @@ func (c *Controller) Update(s Settings) {
 		}
 	}
 	c.settings = s
+	removed, changed := c.leftRunSet(s)
 	c.mu.Unlock()
+	if changed {
+		select {
+		case c.restart <- removed:
+		default:
+		}
+	}
 	names := map[string]bool{}
 	for _, r := range s.Registries {
 		names[r.Name] = true
@@ -124,18 +142,44 @@ func (c *Controller) Run(ctx context.Context) error {
 		workers = DefaultWorkers
 	}
 	defer c.queue.ShutDown()
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
 
+	// Namespaces are listed cluster-wide; service accounts and its own Secret (by name, which the
+	// RBAC's resourceNames allow, and label) cluster-wide too, or per watched namespace when the
+	// RBAC is granted per namespace (Namespaced, namespaced.go).
 	all := informers.NewSharedInformerFactory(c.Client, 0)
-	// Only its own Secret, by name (the RBAC's resourceNames allow nothing else) and label.
-	own := informers.NewSharedInformerFactoryWithOptions(c.Client, 0, informers.WithTweakListOptions(func(o *metav1.ListOptions) {
+	ownSecret := informers.WithTweakListOptions(func(o *metav1.ListOptions) {
 		o.FieldSelector = fields.OneTermEqualSelector("metadata.name", c.secretName()).String()
 		o.LabelSelector = labels.SelectorFromSet(labels.Set{ManagedByLabel: ManagedByValue}).String()
-	}))
+	})
 	nsInf := all.Core().V1().Namespaces()
-	saInf := all.Core().V1().ServiceAccounts()
-	secInf := own.Core().V1().Secrets()
+	factories := []informers.SharedInformerFactory{all}
+	infs := []cache.SharedIndexInformer{nsInf.Informer()}
+	s, _ := c.snapshot()
+	watchSet := c.namespacedSet(s)
+	var accounts corelisters.ServiceAccountLister
+	var secrets corelisters.SecretLister
+	if watchSet == nil {
+		own := informers.NewSharedInformerFactoryWithOptions(c.Client, 0, ownSecret)
+		saInf, secInf := all.Core().V1().ServiceAccounts(), own.Core().V1().Secrets()
+		accounts, secrets = saInf.Lister(), secInf.Lister()
+		factories = append(factories, own)
+		infs = append(infs, saInf.Informer(), secInf.Informer())
+	} else {
+		sas, secs := accountListers{}, secretListers{}
+		for _, ns := range watchSet {
+			f := informers.NewSharedInformerFactoryWithOptions(c.Client, 0, informers.WithNamespace(ns))
+			own := informers.NewSharedInformerFactoryWithOptions(c.Client, 0, informers.WithNamespace(ns), ownSecret)
+			saInf, secInf := f.Core().V1().ServiceAccounts(), own.Core().V1().Secrets()
+			sas[ns], secs[ns] = saInf.Lister(), secInf.Lister()
+			factories = append(factories, f, own)
+			infs = append(infs, saInf.Informer(), secInf.Informer())
+		}
+		accounts, secrets = sas, secs
+	}
 	c.mu.Lock()
-	c.namespaces, c.accounts, c.secrets = nsInf.Lister(), saInf.Lister(), secInf.Lister()
+	c.namespaces, c.accounts, c.secrets, c.runSet = nsInf.Lister(), accounts, secrets, watchSet
 	c.mu.Unlock()
 	byNamespace := func(obj any) {
 		if key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj); err == nil {
@@ -147,21 +191,19 @@ func (c *Controller) Run(ctx context.Context) error {
 		}
 	}
 	h := cache.ResourceEventHandlerFuncs{AddFunc: byNamespace, UpdateFunc: func(_, n any) { byNamespace(n) }, DeleteFunc: byNamespace}
-	for _, inf := range []cache.SharedIndexInformer{nsInf.Informer(), saInf.Informer(), secInf.Informer()} {
+	for _, inf := range infs {
 		if _, err := inf.AddEventHandler(h); err != nil {
 			return err
 		}
 	}
-	all.Start(ctx.Done())
-	own.Start(ctx.Done())
-	for typ, ok := range all.WaitForCacheSync(ctx.Done()) {
-		if !ok {
-			return fmt.Errorf("cache of %v did not sync", typ)
-		}
+	for _, f := range factories {
+		f.Start(ctx.Done())
 	}
-	for typ, ok := range own.WaitForCacheSync(ctx.Done()) {
-		if !ok {
-			return fmt.Errorf("cache of %v did not sync", typ)
+	for _, f := range factories {
+		for typ, ok := range f.WaitForCacheSync(ctx.Done()) {
+			if !ok {
+				return fmt.Errorf("cache of %v did not sync", typ)
+			}
 		}
 	}
 	c.mu.Lock()
@@ -180,12 +222,31 @@ func (c *Controller) Run(ctx context.Context) error {
 			}
 		}()
 	}
-	<-ctx.Done()
+	var err error
+	select {
+	case <-ctx.Done():
+	case removed := <-c.restart:
+		// The namespaced watch set changed: take away what the controller added in the namespaces
+		// that left it while their informers (and RBAC) are still there, then stop, so that a
+		// fresh start watches the new set.
+		for _, ns := range removed {
+			for try := 0; try < 3; try++ {
+				if e := c.reconcile(ctx, ns); e == nil {
+					break
+				} else if try == 2 {
+					c.log().Warn("could not take the pull secret out of a namespace that left the watch list", "namespace", ns, "error", e)
+				}
+			}
+		}
+		err = ErrWatchSetChanged
+	}
+	stop() // the refresh loop and the workers
 	c.queue.ShutDown()
 	wg.Wait()
-	all.Shutdown()
-	own.Shutdown()
-	return nil
+	for _, f := range factories {
+		f.Shutdown()
+	}
+	return err
 }
 
 func (c *Controller) processNext(ctx context.Context) bool {

@@ -6,8 +6,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// Handler serves /healthz (the process answers), /readyz (ready() says) and /metrics.
-func Handler(m *Metrics, ready func() (bool, string)) http.Handler {
+// Handler serves /healthz (the process answers) and /readyz (ready() says): what the kubelet's
+// probes need, on the pod's address. /metrics is MetricsHandler's, on another listener (loopback
+// unless exposed on purpose).
+func Handler(ready func() (bool, string)) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("ok\n"))
@@ -20,6 +22,12 @@ func Handler(m *Metrics, ready func() (bool, string)) http.Handler {
 		}
 		_, _ = w.Write([]byte(why + "\n"))
 	})
+	return mux
+}
+
+// MetricsHandler serves /metrics.
+func MetricsHandler(m *Metrics) http.Handler {
+	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
 	return mux
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -60,6 +61,11 @@ func (c *Controller) reconcile(ctx context.Context, ns string) error {
 	if err := c.ensureSecret(ctx, ns, current, data); err != nil {
 		return err
 	}
+	if c.Adopt {
+		if err := c.adopt(ctx, ns, data); err != nil {
+			return err
+		}
+	}
 	return c.attach(ctx, ns, &s)
 }
 
@@ -112,6 +118,16 @@ func (c *Controller) attach(ctx context.Context, ns string, s *Settings) error {
 		if s.selects(sa.Name) {
 			want = 1
 		}
+		if !c.Adopt {
+			for _, r := range sa.ImagePullSecrets {
+				if addonSecretName.MatchString(r.Name) {
+					c.once("stale/"+ns+"/"+sa.Name+"/"+r.Name, func() {
+						c.log().Warn("a service account names a Secret of the ACK add-on, which nobody refreshes once the add-on is gone: start the controller with --adopt-addon-secrets (README: Switching from the ACK add-on)",
+							"namespace", ns, "serviceAccount", sa.Name, "secret", r.Name)
+					})
+				}
+			}
+		}
 		if err := c.patchRefs(ctx, sa, want); err != nil {
 			return err
 		}
@@ -138,10 +154,22 @@ type patchOp struct {
 	Value any    `json:"value,omitempty"`
 }
 
+// AddedAnnotation marks a service account whose imagePullSecrets entry of the Secret (named by
+// its value) the controller added: only such an entry is ever taken away again, so a reference
+// someone else wrote to a Secret of the same name stays.
+const AddedAnnotation = "acr-credential-controller.docker-credential-acr.io/added"
+
+// escapePointer escapes a key for a JSON pointer (RFC 6901).
+func escapePointer(k string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(k, "~", "~0"), "/", "~1")
+}
+
 // patchRefs makes the service account list the Secret want (0 or 1) times with a JSON patch that
 // touches only those entries: imagePullSecrets has no merge key, so a strategic-merge patch would
-// replace the whole list. The patch first tests the resourceVersion it was computed from, so a
-// concurrent change fails it (and the namespace is retried) instead of being overwritten.
+// replace the whole list. An entry is added with AddedAnnotation, and taken away only where that
+// annotation says the controller added it. The patch first tests the resourceVersion it was
+// computed from, so a concurrent change fails it (and the namespace is retried) instead of being
+// overwritten. Every patch is logged.
 func (c *Controller) patchRefs(ctx context.Context, sa *corev1.ServiceAccount, want int) error {
 	name := c.secretName()
 	var idx []int
@@ -150,18 +178,33 @@ func (c *Controller) patchRefs(ctx context.Context, sa *corev1.ServiceAccount, w
 			idx = append(idx, i)
 		}
 	}
-	if len(idx) == want {
-		return nil
+	ours := sa.Annotations[AddedAnnotation] == name
+	if len(idx) == want || (want == 0 && !ours) {
+		return nil // as wanted, or a reference the controller did not add: not its to take
 	}
 	ops := []patchOp{{Op: "test", Path: "/metadata/resourceVersion", Value: sa.ResourceVersion}}
+	annotation := "/metadata/annotations/" + escapePointer(AddedAnnotation)
+	action := "added the pull secret"
 	switch {
-	case len(idx) < want && sa.ImagePullSecrets == nil:
-		ops = append(ops, patchOp{Op: "add", Path: "/imagePullSecrets", Value: []corev1.LocalObjectReference{{Name: name}}})
 	case len(idx) < want:
-		ops = append(ops, patchOp{Op: "add", Path: "/imagePullSecrets/-", Value: corev1.LocalObjectReference{Name: name}})
+		if sa.ImagePullSecrets == nil {
+			ops = append(ops, patchOp{Op: "add", Path: "/imagePullSecrets", Value: []corev1.LocalObjectReference{{Name: name}}})
+		} else {
+			ops = append(ops, patchOp{Op: "add", Path: "/imagePullSecrets/-", Value: corev1.LocalObjectReference{Name: name}})
+		}
+		if sa.Annotations == nil {
+			ops = append(ops, patchOp{Op: "add", Path: "/metadata/annotations", Value: map[string]string{AddedAnnotation: name}})
+		} else {
+			ops = append(ops, patchOp{Op: "add", Path: annotation, Value: name})
+		}
 	default: // remove the extra ones, last first so that the indexes stay right
 		for i := len(idx) - 1; i >= want; i-- {
 			ops = append(ops, patchOp{Op: "remove", Path: fmt.Sprintf("/imagePullSecrets/%d", idx[i])})
+		}
+		action = "removed a duplicate pull secret entry"
+		if want == 0 {
+			ops = append(ops, patchOp{Op: "remove", Path: annotation})
+			action = "removed the pull secret it had added"
 		}
 	}
 	body, err := json.Marshal(ops)
@@ -175,6 +218,7 @@ func (c *Controller) patchRefs(ctx context.Context, sa *corev1.ServiceAccount, w
 	if err != nil {
 		return fmt.Errorf("patching service account %s/%s: %w", sa.Namespace, sa.Name, err)
 	}
+	c.log().Info("service account patched: "+action, "namespace", sa.Namespace, "serviceAccount", sa.Name, "secret", name)
 	c.Metrics.accountPatched()
 	return nil
 }

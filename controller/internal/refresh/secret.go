@@ -29,7 +29,14 @@ func dockerConfigJSON(regs []Registry, tokens map[string]Token, email string, cu
 	out := dockerConfig{Auths: map[string]auth{}}
 	for _, r := range regs {
 		t, have := tokens[r.Key]
-		for _, h := range r.Hosts {
+		hosts := r.Hosts
+		if have && len(t.Hosts) > 0 {
+			hosts = t.Hosts
+		}
+		for _, h := range hosts {
+			if _, taken := out.Auths[h]; taken {
+				continue // an earlier entry serves this host: one host, one login
+			}
 			switch {
 			case have:
 				out.Auths[h] = auth{Username: t.Username, Password: t.Password, Email: email,

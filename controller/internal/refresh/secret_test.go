@@ -46,11 +46,17 @@ func TestDue(t *testing.T) {
 	if got := st.due(2 * time.Hour); !got.Equal(now.Add(30 * time.Minute)) {
 		t.Errorf("threshold longer than the life: due %v, want halfway", got.Sub(now))
 	}
-	if got := st.due(50 * time.Minute); !got.Equal(now.Add(10 * time.Minute)) {
-		t.Errorf("threshold longer than half the life: due %v, want expiry minus threshold", got.Sub(now))
+	// The helper's rule (cache.RefreshAt): a life shorter than twice the threshold is refreshed
+	// halfway through.
+	if got := st.due(50 * time.Minute); !got.Equal(now.Add(30 * time.Minute)) {
+		t.Errorf("threshold longer than half the life: due %v, want halfway", got.Sub(now))
 	}
-	if got := st.due(time.Hour - time.Second); !got.Equal(now.Add(minRefresh)) {
-		t.Errorf("threshold just under the life: due %v, want %v", got.Sub(now), minRefresh)
+	if got := st.due(30 * time.Minute); !got.Equal(now.Add(30 * time.Minute)) {
+		t.Errorf("threshold exactly half the life: due %v, want 30m", got.Sub(now))
+	}
+	short := &tokenState{have: true, fetched: now, token: Token{ExpiresAt: now.Add(15 * time.Second)}}
+	if got := short.due(time.Minute); !got.Equal(now.Add(minRefresh)) {
+		t.Errorf("a 15s login: due %v, want never sooner than %v", got.Sub(now), minRefresh)
 	}
 	var none *tokenState
 	if !none.due(time.Minute).IsZero() {

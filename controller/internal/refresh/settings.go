@@ -15,9 +15,13 @@ type Token struct {
 	Username  string
 	Password  string
 	ExpiresAt time.Time
+	// Hosts, when set, are the hosts this login serves, found when it was fetched (an instance's
+	// domains from ListInstanceEndpoint); they replace Registry.Hosts.
+	Hosts []string
 }
 
-// Registry is one entry of the configuration: the hosts its one token serves and how to fetch it.
+// Registry is one entry of the configuration: the hosts its one token serves (or none, when the
+// token's own Hosts say them) and how to fetch it.
 type Registry struct {
 	// Key changes whenever anything that decides the token changes; an entry whose key survives a
 	// reload keeps its token (no new call).
@@ -35,6 +39,16 @@ type Settings struct {
 	ServiceAccounts []string // names, or ["*"]
 	Threshold       time.Duration
 	Email           string
+	// Webhook is the add-on's webhook-configuration: add the Secret to a selected service
+	// account when it is created (webhook.go).
+	Webhook Webhook
+}
+
+// Webhook is how the mutating admission webhook is run.
+type Webhook struct {
+	Enable         bool
+	FailurePolicy  string // Ignore or Fail
+	TimeoutSeconds int32
 }
 
 // Selector words, as the ACK add-on spells them.

@@ -3,6 +3,8 @@ package refresh
 import (
 	"context"
 	"time"
+
+	"github.com/docker-credential-acr/docker-credential-acr/cache"
 )
 
 // tokenState is what the controller knows of one registry's token.
@@ -22,9 +24,9 @@ const (
 	tick = 15 * time.Second
 )
 
-// due says when a registry's token must be fetched: now if there is none; expiringThreshold before
-// it expires (halfway through its life if the threshold is as long as the life, and never sooner
-// than minRefresh after the fetch); after a failure,
+// due says when a registry's token must be fetched: now if there is none; at cache.RefreshAt (the
+// helper's rule: expiringThreshold before it expires, halfway through a life shorter than twice
+// the threshold), never sooner than minRefresh after the fetch; after a failure,
 // at the retry time with exponential backoff, but never later than that refresh time.
 func (st *tokenState) due(threshold time.Duration) time.Time {
 	if st == nil || !st.have {
@@ -33,11 +35,7 @@ func (st *tokenState) due(threshold time.Duration) time.Time {
 		}
 		return time.Time{}
 	}
-	life := st.token.ExpiresAt.Sub(st.fetched)
-	at := st.token.ExpiresAt.Add(-threshold)
-	if threshold >= life { // a login shorter than the threshold: refresh halfway through its life
-		at = st.fetched.Add(life / 2)
-	}
+	at := cache.RefreshAt(st.fetched, st.token.ExpiresAt, threshold) // the helper's rule
 	if soonest := st.fetched.Add(minRefresh); at.Before(soonest) && soonest.Before(st.token.ExpiresAt) {
 		at = soonest // never a hot loop of fetches
 	}
@@ -134,7 +132,7 @@ func (c *Controller) fetch(ctx context.Context, r Registry) bool {
 		return false
 	}
 	*st = tokenState{token: t, have: true, fetched: now}
-	c.log().Info("fetched the ACR login", "registry", r.Name, "username", t.Username, "expires", t.ExpiresAt.UTC().Format(time.RFC3339), "hosts", len(r.Hosts))
+	c.log().Info("fetched the ACR login", "registry", r.Name, "username", t.Username, "expires", t.ExpiresAt.UTC().Format(time.RFC3339), "hosts", max(len(r.Hosts), len(t.Hosts)))
 	c.Metrics.refreshed(r.Name, nil)
 	c.Metrics.setExpiry(r.Name, t.ExpiresAt)
 	return true

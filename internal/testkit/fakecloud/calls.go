@@ -15,6 +15,7 @@ const (
 	MetadataToken       = "MetadataToken"       // PUT /latest/api/token
 	MetadataRoleName    = "MetadataRoleName"    // GET /latest/meta-data/ram/security-credentials/
 	MetadataCredentials = "MetadataCredentials" // GET /latest/meta-data/ram/security-credentials/<role>
+	MetadataRegionID    = "MetadataRegionID"    // GET /latest/meta-data/region-id
 )
 
 // Call is one recorded request.

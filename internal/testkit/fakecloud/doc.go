@@ -13,7 +13,9 @@
 //     field names and types of the cr-20181201 v2.5.0 response structs.
 //   - STS 2015-04-01: AssumeRole, AssumeRoleWithOIDC (unsigned), GetCallerIdentity.
 //   - An ECS metadata service behind a forward proxy (Server.MetadataProxyURL) for
-//     http://100.100.100.200 only: IMDSv2 token, role name, role credentials.
+//     http://100.100.100.200 only: IMDSv2 token, role name, role credentials, and the instance's
+//     region (GET /latest/meta-data/region-id, text/plain "cn-hangzhou"; ECS docs "Instance
+//     metadata" list region-id among the instance's metadata items; SetMetadataRegion).
 //   - Challenge: a registry /v2/ 401 challenge for region/edition discovery, in every realm
 //     family seen in the wild (see the table below), alone or per Host.
 //   - DockerAuth: the token server behind a registry's realm (dockerauth[-ee][-vpc].<region>),

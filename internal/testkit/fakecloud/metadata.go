@@ -66,6 +66,8 @@ func (s *Server) routeMetadata(rc *reqCtx) *response {
 		action = MetadataRoleName
 	case strings.HasPrefix(r.URL.Path, credPrefix+"/"):
 		action = MetadataCredentials
+	case r.URL.Path == "/latest/meta-data/region-id":
+		action = MetadataRegionID
 	default:
 		return textResponse(http.StatusNotFound, "Not Found\n")
 	}
@@ -97,6 +99,14 @@ func (s *Server) routeMetadata(rc *reqCtx) *response {
 		res = s.metadataToken(rc)
 	case MetadataRoleName:
 		res = s.metadataRoleName()
+	case MetadataRegionID:
+		s.mu.Lock()
+		region := s.mdRegion
+		s.mu.Unlock()
+		res = textResponse(http.StatusNotFound, "Not Found\n")
+		if region != "" {
+			res = textResponse(http.StatusOK, region)
+		}
 	default:
 		res = s.metadataCredentials(strings.TrimPrefix(r.URL.Path, credPrefix+"/"))
 	}

@@ -35,6 +35,7 @@ type Server struct {
 	wire          map[WireVariant]bool // see SetWireVariants
 
 	ecsRole       string // role ARN attached to the fake ECS instance
+	mdRegion      string // the instance's region-id ("" answers 404)
 	ecsSession    *session
 	ecsDuration   time.Duration
 	mdTokens      map[string]time.Time

@@ -81,6 +81,13 @@ func (s *Server) AddOIDCToken(t OIDCToken) error {
 	return nil
 }
 
+// SetMetadataRegion sets the region the metadata service names as the instance's (region-id).
+func (s *Server) SetMetadataRegion(region string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mdRegion = region
+}
+
 // SetECSRole attaches a registered role to the fake ECS instance behind the metadata proxy;
 // "" detaches it (the role listing then answers 404). Credentials already handed out stay valid.
 func (s *Server) SetECSRole(roleARN string) error {

@@ -172,12 +172,13 @@ func run() error {
 		defer srv.Close()
 		fmt.Fprintln(out, "dockerauth http://"+ln.Addr().String())
 	}
+	// Catch SIGTERM before the addresses are printed: a caller that reads them may stop the fake
+	// at once, and a signal between the print and Notify would kill it (exit by signal, not 0).
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
 	if err := out.Flush(); err != nil {
 		return err
 	}
-
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
 	<-sig
 	return nil
 }

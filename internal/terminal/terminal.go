@@ -1,18 +1,20 @@
-package cloudapi
+// Package terminal makes text from the network safe to show on a terminal (standard library only,
+// so that every package, config and secrets included, can use it without linking an SDK).
+package terminal
 
 import (
 	"strings"
 	"unicode/utf8"
 )
 
-// stripControls removes what a terminal would act on from text that came from the network (an
+// Strip removes what a terminal would act on from text that came from the network (an
 // API's error Message, a transport error): ESC sequences whole (CSI "ESC [ … final", OSC
 // "ESC ] … BEL|ST", DCS/SOS/PM/APC "ESC P|X|^|_ … ST", two-byte "ESC x"), the 8-bit CSI and the
 // other C0 and C1 controls, DEL, and the Unicode bidi controls that reorder what is shown (so
 // that a message cannot hide or fake text). Newlines and tabs stay; a carriage return becomes a
-// space; invalid UTF-8 becomes U+FFFD. Scrub calls it, so every error and log line gets it.
-func stripControls(s string) string {
-	if clean(s) {
+// space; invalid UTF-8 becomes U+FFFD. cloudapi.Scrub calls it, so every error and log line gets it.
+func Strip(s string) string {
+	if !HasControls(s) {
 		return s
 	}
 	s = strings.ToValidUTF8(s, "\uFFFD")
@@ -44,7 +46,12 @@ func stripControls(s string) string {
 	return b.String()
 }
 
-// clean reports whether s has nothing StripControls would change (the usual case).
+// HasControls reports whether s holds anything Strip would remove or change.
+func HasControls(s string) bool {
+	return !clean(s)
+}
+
+// clean reports whether s has nothing Strip would change (the usual case).
 func clean(s string) bool {
 	for _, r := range s {
 		if r < 0x20 && r != '\n' && r != '\t' || r == 0x7f || r >= 0x80 && r < 0xa0 || r == utf8.RuneError || bidiControl(r) {
