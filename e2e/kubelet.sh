@@ -81,8 +81,9 @@ go_tool() {
     { rm -rf "$tmp"; return 1; }
   rm -rf "$dir" && mkdir -p "$dir" && mv "$tmp/$name" "$dir/$name" && rm -rf "$tmp" && printf '%s\n' "$dir/$name"
 }
-ln -sf "$(go_tool registry "$REGISTRY_MOD" "$REGISTRY_VERSION")" "$BIN/registry" || setup_fail "building the registry failed"
-ln -sf "$(go_tool crane "$CRANE_MOD" "$CRANE_VERSION")" "$BIN/crane" || setup_fail "building crane failed"
+REGISTRY=$(go_tool registry "$REGISTRY_MOD" "$REGISTRY_VERSION") || setup_fail "building the registry failed (log: $WORK/logs/build-registry.log)"
+CRANE=$(go_tool crane "$CRANE_MOD" "$CRANE_VERSION") || setup_fail "building crane failed (log: $WORK/logs/build-crane.log)"
+ln -sf "$REGISTRY" "$BIN/registry" && ln -sf "$CRANE" "$BIN/crane" || setup_fail "cannot link the tools into $BIN"
 t0=$(date +%s)
 KUBELET_DIR=$(nice -n 19 "$HERE/build-kubelet.sh" 2>"$WORK/logs/build-kubelet.log") ||
   setup_fail "building the kubelet failed: $(tail -n 5 "$WORK/logs/build-kubelet.log")"
