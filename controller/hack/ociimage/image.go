@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -21,17 +22,31 @@ type binary struct {
 	path string
 }
 
-const entrypoint = "/acr-credential-controller"
+// spec is what an image holds besides its binary: where the binary goes, how it is run, and the
+// image's labels.
+type spec struct {
+	path       string   // the binary's absolute path in the image, e.g. /docker-credential-acr
+	entrypoint []string // the image's entrypoint; empty: the binary alone
+	cmd        []string // its default arguments
+	labels     map[string]string
+}
 
 // image is one binary alone on an empty base, run as an unprivileged user.
-func image(b binary, created time.Time) (v1.Image, error) {
+func image(b binary, s spec, created time.Time) (v1.Image, error) {
+	if !strings.HasPrefix(s.path, "/") || strings.HasSuffix(s.path, "/") {
+		return nil, fmt.Errorf("binary path %q in the image: want an absolute file path", s.path)
+	}
+	entrypoint := s.entrypoint
+	if len(entrypoint) == 0 {
+		entrypoint = []string{s.path}
+	}
 	data, err := os.ReadFile(b.path)
 	if err != nil {
 		return nil, err
 	}
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
-	hdr := &tar.Header{Name: entrypoint[1:], Mode: 0o755, Size: int64(len(data)), ModTime: created, Typeflag: tar.TypeReg, Format: tar.FormatPAX}
+	hdr := &tar.Header{Name: s.path[1:], Mode: 0o755, Size: int64(len(data)), ModTime: created, Typeflag: tar.TypeReg, Format: tar.FormatPAX}
 	if err := tw.WriteHeader(hdr); err != nil {
 		return nil, err
 	}
@@ -49,7 +64,7 @@ func image(b binary, created time.Time) (v1.Image, error) {
 	}
 	img := mutate.MediaType(empty.Image, types.OCIManifestSchema1)
 	img = mutate.ConfigMediaType(img, types.OCIConfigJSON)
-	img, err = mutate.Append(img, mutate.Addendum{Layer: layer, History: v1.History{Created: v1.Time{Time: created}, CreatedBy: "hack/ociimage: " + entrypoint}})
+	img, err = mutate.Append(img, mutate.Addendum{Layer: layer, History: v1.History{Created: v1.Time{Time: created}, CreatedBy: "hack/ociimage: " + s.path}})
 	if err != nil {
 		return nil, err
 	}
@@ -60,7 +75,9 @@ func image(b binary, created time.Time) (v1.Image, error) {
 	cf = cf.DeepCopy()
 	cf.OS, cf.Architecture = "linux", b.arch
 	cf.Created = v1.Time{Time: created}
-	cf.Config.Entrypoint = []string{entrypoint}
+	cf.Config.Entrypoint = entrypoint
+	cf.Config.Cmd = s.cmd
+	cf.Config.Labels = s.labels
 	cf.Config.User = "65532:65532"
 	cf.Config.Env = nil
 	return mutate.ConfigFile(img, cf)
@@ -68,13 +85,13 @@ func image(b binary, created time.Time) (v1.Image, error) {
 
 // writeLayout writes an OCI image layout holding one index of the binaries' images, and returns the
 // index's digest.
-func writeLayout(dir, ref string, created time.Time, bins []binary) (v1.Hash, error) {
+func writeLayout(dir, ref string, s spec, created time.Time, bins []binary) (v1.Hash, error) {
 	if err := os.RemoveAll(dir); err != nil {
 		return v1.Hash{}, err
 	}
 	idx := mutate.IndexMediaType(empty.Index, types.OCIImageIndex)
 	for _, b := range bins {
-		img, err := image(b, created)
+		img, err := image(b, s, created)
 		if err != nil {
 			return v1.Hash{}, fmt.Errorf("image for %s: %w", b.arch, err)
 		}

@@ -22,11 +22,13 @@ func TestLayoutReproducible(t *testing.T) {
 		bins = append(bins, binary{arch: arch, path: p})
 	}
 	created := time.Unix(1700000000, 0).UTC()
-	d1, err := writeLayout(filepath.Join(dir, "a"), "example/ref:v1", created, bins)
+	s := presets["controller"].image
+	s.labels = map[string]string{"org.opencontainers.image.version": "1"}
+	d1, err := writeLayout(filepath.Join(dir, "a"), "example/ref:v1", s, created, bins)
 	if err != nil {
 		t.Fatal(err)
 	}
-	d2, err := writeLayout(filepath.Join(dir, "b"), "example/ref:v1", created, bins)
+	d2, err := writeLayout(filepath.Join(dir, "b"), "example/ref:v1", s, created, bins)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +70,7 @@ func TestLayoutReproducible(t *testing.T) {
 			t.Fatal(err)
 		}
 		layers, _ := img.Layers()
-		if cf.Config.User != "65532:65532" || len(cf.Config.Entrypoint) != 1 || cf.Config.Entrypoint[0] != entrypoint || len(layers) != 1 || !cf.Created.Time.Equal(created) {
+		if cf.Config.User != "65532:65532" || len(cf.Config.Entrypoint) != 1 || cf.Config.Entrypoint[0] != "/acr-credential-controller" || cf.Config.Labels["org.opencontainers.image.version"] != "1" || len(layers) != 1 || !cf.Created.Time.Equal(created) {
 			t.Errorf("%s: config %+v, %d layers", m.Platform.Architecture, cf.Config, len(layers))
 		}
 	}
