@@ -103,4 +103,11 @@ func TestREADMEChartValues(t *testing.T) {
 	if n < 20 {
 		t.Errorf("only %d values found in the README's table: the parser or the table changed", n)
 	}
+	// Every value of the controller part is in the table (the parity with controller/deploy
+	// adds values; each says what it does).
+	for k := range values["controller"].(map[string]any) {
+		if !strings.Contains(section, "`controller."+k+"`") && !strings.Contains(section, "`controller."+k+".") {
+			t.Errorf("values.yaml has controller.%s, which the README's table does not document", k)
+		}
+	}
 }
