@@ -1,16 +1,25 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"github.com/docker-credential-acr/docker-credential-acr/config"
+	"github.com/docker-credential-acr/docker-credential-acr/controller/internal/refresh"
 )
 
 // The chart's controller part mirrors controller/deploy: rendered as release "acr-credential" in
@@ -210,5 +219,70 @@ func TestHelmChartControllerConfigLoads(t *testing.T) {
 	}
 	if n != 1 {
 		t.Fatalf("%d controller ConfigMaps rendered", n)
+	}
+}
+
+// TestHelmChartPolicyFollowsNames: the chart's admission policy, rendered for another release,
+// service account and Secret name and installed with the chart's RBAC in the real kube-apiserver,
+// refuses that account a service-account token Secret under its Secret's name and any other
+// name, and lets it write its own pull Secret.
+func TestHelmChartPolicyFollowsNames(t *testing.T) {
+	helm := helmBinary(t)
+	needCluster(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	const sa, pull = "chart-policy-sa", "chart-policy-pull"
+	out, err := renderRelease(t, helm, "chartvap", "", "node.enabled=false", "controller.enabled=true",
+		"controller.serviceAccount.name="+sa, "controller.secretName="+pull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dyn, err := dynamic.NewForConfig(cluster.Admin)
+	must(t, err)
+	a := newDryRunApplier(t)
+	n := 0
+	for _, o := range splitObjects(t, out) {
+		switch o.GetKind() {
+		case "ClusterRole", "ClusterRoleBinding", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding":
+		default:
+			continue
+		}
+		n++
+		m, err := a.mapper.RESTMapping(o.GroupVersionKind().GroupKind(), o.GroupVersionKind().Version)
+		must(t, err)
+		if _, err := dyn.Resource(m.Resource).Create(ctx, o, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = dyn.Resource(m.Resource).Delete(context.Background(), o.GetName(), metav1.DeleteOptions{}) })
+	}
+	if n != 4 {
+		t.Fatalf("%d of the ClusterRole, its binding, the policy and its binding rendered", n)
+	}
+	createNamespaces(t, "vap-chart")
+	rc := rest.CopyConfig(cluster.Admin)
+	rc.Impersonate = rest.ImpersonationConfig{UserName: "system:serviceaccount:kube-system:" + sa,
+		Groups: []string{"system:serviceaccounts", "system:serviceaccounts:kube-system", "system:authenticated"}}
+	as, err := kubernetes.NewForConfig(rc)
+	must(t, err)
+	create := func(s *corev1.Secret) error {
+		_, err := as.CoreV1().Secrets("vap-chart").Create(ctx, s, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
+		return err
+	}
+	label := map[string]string{refresh.ManagedByLabel: refresh.ManagedByValue}
+	dockercfg := map[string][]byte{corev1.DockerConfigJsonKey: []byte(`{"auths":{}}`)}
+	token := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: pull, Labels: label,
+		Annotations: map[string]string{corev1.ServiceAccountNameKey: "default"}}, Type: corev1.SecretTypeServiceAccountToken}
+	// RBAC and the policy reach the API server's caches asynchronously: wait for the refusal.
+	waitFor(t, "the chart's policy to refuse a service-account token Secret", func() (bool, string) {
+		err := create(token)
+		return apierrors.IsForbidden(err) && strings.Contains(err.Error(), "may write only its own pull Secrets"), errString(err)
+	})
+	other := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "acr-credential-controller", Labels: label}, Type: corev1.SecretTypeDockerConfigJson, Data: dockercfg}
+	if err := create(other); !apierrors.IsForbidden(err) {
+		t.Errorf("a pull Secret not named controller.secretName: %v, want refused", err)
+	}
+	own := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: pull, Labels: label}, Type: corev1.SecretTypeDockerConfigJson, Data: dockercfg}
+	if err := create(own); err != nil {
+		t.Errorf("its own pull Secret refused: %v", err)
 	}
 }
