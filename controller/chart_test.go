@@ -15,6 +15,8 @@ import (
 	"time"
 
 	authv1 "k8s.io/api/authorization/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
@@ -47,7 +49,13 @@ func helmBinary(t *testing.T) string {
 // renderChart runs helm template with the values file ("" for the defaults).
 func renderChart(t *testing.T, helm, values string, set ...string) ([]byte, error) {
 	t.Helper()
-	args := []string{"template", "acr", chartDir, "--namespace", "kube-system"}
+	return renderRelease(t, helm, "acr", values, set...)
+}
+
+// renderRelease runs helm template for the release name in kube-system.
+func renderRelease(t *testing.T, helm, release, values string, set ...string) ([]byte, error) {
+	t.Helper()
+	args := []string{"template", release, chartDir, "--namespace", "kube-system"}
 	if values != "" {
 		args = append(args, "--values", values)
 	}
@@ -146,7 +154,10 @@ func TestHelmChartRendersWhatTheAPIServerAccepts(t *testing.T) {
 		"node-workload-identity-values.yaml": {"DaemonSet", "ConfigMap", "ClusterRole", "ClusterRoleBinding"},
 		"node-generic-values.yaml":           {"DaemonSet"},
 		"controller-values.yaml":             {"Deployment", "ServiceAccount", "ConfigMap", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"},
-		"both-rrsa-values.yaml":              {"DaemonSet", "Deployment", "ServiceAccount", "ConfigMap"},
+		"both-rrsa-values.yaml":              {"DaemonSet", "Deployment", "ServiceAccount", "ConfigMap", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"},
+		"controller-webhook-values.yaml":     {"Deployment", "ConfigMap", "Service", "MutatingWebhookConfiguration", "ValidatingAdmissionPolicy"},
+		"controller-addon-values.yaml":       {"Deployment", "ServiceAccount", "Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding", "Service", "MutatingWebhookConfiguration", "ValidatingAdmissionPolicy"},
+		"controller-namespaced-values.yaml":  {"Deployment", "ClusterRole", "ClusterRoleBinding", "RoleBinding", "ValidatingAdmissionPolicy"},
 	}
 	for _, f := range append([]string{""}, files...) {
 		name := filepath.Base(f)
@@ -159,6 +170,11 @@ func TestHelmChartRendersWhatTheAPIServerAccepts(t *testing.T) {
 				t.Fatalf("helm template: %v", err)
 			}
 			objs := splitObjects(t, out)
+			// The watched namespaces a value set names (per-namespace RBAC) exist before the
+			// chart is installed, as in a real cluster.
+			for _, o := range objs {
+				ensureNamespace(ctx, t, o.GetNamespace())
+			}
 			var kinds []string
 			for _, o := range objs {
 				kinds = append(kinds, o.GetKind())
@@ -202,10 +218,28 @@ func TestHelmChartRendersWhatTheAPIServerAccepts(t *testing.T) {
 		{"node.serviceAccountTokens.enabled=true", "needs node.serviceAccountTokens.oidcProviderARN"},
 		{"node.profile=generic", "needs node.generic.configFile"},
 		{"controller.enabled=true,controller.rrsa.enabled=true", "needs controller.rrsa.roleARN"},
+		{"controller.enabled=true,controller.addonConfigMap=acr-configuration", "write NAMESPACE/NAME"},
+		{"controller.enabled=true,controller.webhook.enabled=true,controller.webhook.failurePolicy=Sometimes", "write Ignore"},
+		{"controller.enabled=true,controller.webhook.enabled=true,controller.webhook.timeoutSeconds=60", "1 to 30"},
+		{"controller.enabled=true,controller.namespacedRBAC=true,controller.config.watchNamespace=all", "needs controller.config.watchNamespace to be a list"},
 	} {
 		if _, err := renderChart(t, helm, "", tc.set); err == nil || !strings.Contains(err.Error(), tc.say) {
 			t.Errorf("--set %s: %v; want an error saying %q", tc.set, err, tc.say)
 		}
+	}
+}
+
+// ensureNamespace creates the namespace for the test when it does not exist yet.
+func ensureNamespace(ctx context.Context, t *testing.T, ns string) {
+	t.Helper()
+	if ns == "" {
+		return
+	}
+	if _, err := admin.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); err == nil {
+		return
+	}
+	if _, err := admin.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
 	}
 }
 

@@ -38,6 +38,32 @@ func TestREADMEInstallerFlags(t *testing.T) {
 	// Flags of other tools the section names.
 	others := map[string]bool{"--namespace": true, "--set": true, "--values": true,
 		"--image-credential-provider-config": true, "--image-credential-provider-bin-dir": true}
+	// The table's controller.* rows name acr-credential-controller's flags: each must be one of
+	// controller/main.go's, and they are taken out of the installer's check.
+	mainGo, err := os.ReadFile("../../controller/main.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	controllerFlags := map[string]bool{}
+	for _, m := range regexp.MustCompile(`fs\.\w+Var\(&[\w.]+, "([a-z-]+)"`).FindAllStringSubmatch(string(mainGo), -1) {
+		controllerFlags["--"+m[1]] = true
+	}
+	var installerText []string
+	for _, line := range strings.Split(section, "\n") {
+		if !strings.HasPrefix(line, "| `controller.") {
+			installerText = append(installerText, line)
+			continue
+		}
+		for _, m := range regexp.MustCompile("`(--[a-z-]+)").FindAllStringSubmatch(line, -1) {
+			if !controllerFlags[m[1]] {
+				t.Errorf("the README's controller values name %s, which acr-credential-controller does not take", m[1])
+			}
+		}
+	}
+	if len(controllerFlags) < 10 {
+		t.Errorf("only %d flags found in controller/main.go: the parser or the file changed", len(controllerFlags))
+	}
+	section = strings.Join(installerText, "\n")
 	seen := 0
 	for _, m := range regexp.MustCompile("`(--[a-z-]+)").FindAllStringSubmatch(section, -1) {
 		f := m[1]
@@ -102,5 +128,12 @@ func TestREADMEChartValues(t *testing.T) {
 	}
 	if n < 20 {
 		t.Errorf("only %d values found in the README's table: the parser or the table changed", n)
+	}
+	// Every value of the controller part is in the table (the parity with controller/deploy
+	// adds values; each says what it does).
+	for k := range values["controller"].(map[string]any) {
+		if !strings.Contains(section, "`controller."+k+"`") && !strings.Contains(section, "`controller."+k+".") {
+			t.Errorf("values.yaml has controller.%s, which the README's table does not document", k)
+		}
 	}
 }

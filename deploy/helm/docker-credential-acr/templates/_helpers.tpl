@@ -62,3 +62,24 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 - {{ . | quote }}
 {{- end }}
 {{- end -}}
+
+{{/* The controller part's object names: <release>-controller, and the names it derives (release
+acr-credential gives controller/deploy's names: acr-credential-controller, ...-webhook, ...-webhook-tls). */}}
+{{- define "dca.controller.fullname" -}}{{ printf "%s-controller" .Release.Name | trunc 63 | trimSuffix "-" }}{{- end -}}
+{{- define "dca.controller.webhookService" -}}{{ printf "%s-webhook" (include "dca.controller.fullname" .) | trunc 63 | trimSuffix "-" }}{{- end -}}
+{{- define "dca.controller.webhookCertSecret" -}}{{ printf "%s-webhook-tls" (include "dca.controller.fullname" .) | trunc 63 | trimSuffix "-" }}{{- end -}}
+{{/* The controller's user name, as the API server sees it (the admission policy matches it). */}}
+{{- define "dca.controller.username" -}}{{ printf "system:serviceaccount:%s:%s" .Release.Namespace .Values.controller.serviceAccount.name }}{{- end -}}
+
+{{/* The namespaces of controller.config.watchNamespace, for per-namespace RBAC (a list only). */}}
+{{- define "dca.controller.namespaces" -}}
+{{- $w := .Values.controller.config.watchNamespace -}}
+{{- $list := list -}}
+{{- if kindIs "slice" $w }}{{ $list = $w }}{{ else }}{{ $list = splitList "," (toString $w) }}{{ end -}}
+{{- $out := list -}}
+{{- range $list }}{{ $n := trim (toString .) }}{{ if $n }}{{ $out = append $out $n }}{{ end }}{{ end -}}
+{{- if or (not $out) (has "all" $out) (has "*" $out) -}}
+{{- fail "controller.namespacedRBAC needs controller.config.watchNamespace to be a list of namespaces (a,b), not all: with controller.addonConfigMap, write the add-on's watch-namespace there too" -}}
+{{- end -}}
+{{- toJson $out -}}
+{{- end -}}
