@@ -126,8 +126,16 @@ func (c *Controller) scanAddonSecrets(ctx context.Context, ns string) ([]string,
 	list, err := c.Client.CoreV1().Secrets(ns).List(ctx, metav1.ListOptions{
 		FieldSelector: fields.OneTermEqualSelector("type", string(corev1.SecretTypeDockerConfigJson)).String(),
 	})
+	if apierrors.IsForbidden(err) {
+		// An older migration grant (get and update only): the Secrets service accounts name are
+		// still adopted, and the namespace is reconciled; the fix is said once.
+		c.once("scan-forbidden", func() {
+			c.log().Warn("cannot list Secrets to find the add-on's that only workloads name: apply controller/deploy/migration/ again (it grants list)", "namespace", ns, "error", err.Error())
+		})
+		return nil, nil
+	}
 	if err != nil {
-		return nil, fmt.Errorf("listing the dockerconfigjson Secrets of %s for the add-on's (--adopt-addon-secrets needs deploy/migration/): %w", ns, err)
+		return nil, fmt.Errorf("listing the dockerconfigjson Secrets of %s for the add-on's: %w", ns, err)
 	}
 	var names []string
 	for _, sec := range list.Items {

@@ -14,6 +14,7 @@ import (
 
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
@@ -327,4 +328,41 @@ func sortedData(s *corev1.Secret) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// Under an older migration grant (no list), the Secrets service accounts name are still adopted,
+// the namespace is still reconciled, and the missing grant is said once.
+func TestAdoptWithoutListGrant(t *testing.T) {
+	const named = "acr-credential-00112233445566778899aabbccddeeff"
+	var calls atomic.Int32
+	var logs syncBuf
+	s := Settings{Registries: []Registry{fakeRegistry(&calls)}, Namespaces: []string{"a"}, ServiceAccounts: []string{"default"}, Threshold: 15 * time.Minute}
+	client := fake.NewClientset(ns("a"), sa("a", "default", nil, named),
+		dockerSecret("a", named, corev1.SecretTypeDockerConfigJson, "registry.cn-hangzhou.aliyuncs.com"))
+	client.PrependReactor("list", "secrets", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		if a.(k8stesting.ListAction).GetListRestrictions().Fields.String() == "type=kubernetes.io/dockerconfigjson" {
+			return true, nil, apierrors.NewForbidden(corev1.Resource("secrets"), "", fmt.Errorf("no list"))
+		}
+		return false, nil, nil
+	})
+	c := New(client, s)
+	c.Adopt = true
+	c.Log = slog.New(slog.NewTextHandler(&logs, nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = c.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	eventually(t, "the named Secret adopted and default listing the controller's", func() (bool, string) {
+		sec, err := client.CoreV1().Secrets("a").Get(context.Background(), named, metav1.GetOptions{})
+		if err != nil {
+			return false, err.Error()
+		}
+		refs, _ := refsOf(t, client, "a", "default")
+		return sec.Labels[ManagedByLabel] == ManagedByValue && slices.Equal(refs, []string{named, DefaultSecretName}), fmt.Sprint(refs)
+	})
+	c.enqueueAll()
+	time.Sleep(100 * time.Millisecond)
+	if n := strings.Count(logs.String(), "cannot list Secrets"); n != 1 {
+		t.Errorf("%d warnings of the missing grant, want 1:\n%s", n, logs.String())
+	}
 }
