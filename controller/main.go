@@ -44,7 +44,7 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.StringVar(&o.ConfigPath, "config", o.ConfigPath, "the docker-credential-acr config file, typically a mounted ConfigMap; re-read when it changes")
 	fs.StringVar(&o.AddonConfigMap, "addon-configmap", "", "read the ACK add-on's ConfigMap (NAMESPACE/NAME, e.g. kube-system/acr-configuration) through the API instead of --config; re-read when it changes")
 	fs.BoolVar(&o.NamespacedRBAC, "namespaced-rbac", false, "with a list of watched namespaces, watch service accounts and Secrets in those namespaces only, so that the RBAC is granted per namespace (deploy/namespaced/); a change of the list restarts the process")
-	fs.BoolVar(&o.AdoptAddonSecrets, "adopt-addon-secrets", false, "migration from the ACK add-on: adopt its acr-credential-<32 hex> Secrets named by service accounts of watched namespaces (dockerconfigjson, only hosts of the configured registries) and refresh them in place; needs deploy/migration/")
+	fs.BoolVar(&o.AdoptAddonSecrets, "adopt-addon-secrets", false, "migration from the ACK add-on: adopt its acr-credential-<32 hex> Secrets in watched namespaces, named by service accounts or by workloads directly (dockerconfigjson, only hosts of the configured registries) and refresh them in place; needs deploy/migration/")
 	fs.StringVar(&o.Region, "region", "", "the cluster's region, for entries without regionId (default: the ECS metadata service's region-id)")
 	fs.BoolVar(&o.Webhook, "webhook", false, "serve the mutating admission webhook that adds the pull Secret to a selected service account at creation (webhook-configuration: enable: true does too)")
 	fs.StringVar(&o.WebhookAddr, "webhook-addr", o.WebhookAddr, "address the webhook serves TLS on")

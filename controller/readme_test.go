@@ -1,15 +1,20 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
 	jsonpatch "gopkg.in/evanphx/json-patch.v4"
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/jsonpath"
 	"sigs.k8s.io/yaml"
 )
 
@@ -63,5 +68,49 @@ func TestREADMEMigrationSteps(t *testing.T) {
 	_, o, _ = apply(doc, patches[1][1])
 	if o.AdoptAddonSecrets || o.AddonConfigMap != "kube-system/acr-configuration" {
 		t.Errorf("after step 4: --adopt-addon-secrets %v, --addon-configmap %q", o.AdoptAddonSecrets, o.AddonConfigMap)
+	}
+	checkPodsStillNamingAddonSecrets(t, section)
+}
+
+// checkPodsStillNamingAddonSecrets runs step 4's look at the pods as kubectl does (its JSONPath
+// printer evaluates the template on the object's JSON with client-go's jsonpath; grep -E is RE2
+// enough for this pattern): it names the pods that name an add-on Secret, and no other.
+func checkPodsStillNamingAddonSecrets(t *testing.T, section string) {
+	m := regexp.MustCompile(`kubectl get pods -A -o jsonpath='([^']*)' \| grep -E '([^']*)'`).FindStringSubmatch(section)
+	if m == nil {
+		t.Fatal("step 4 has no look at the pods that still name an add-on Secret")
+	}
+	pod := func(ns, name string, pull ...string) corev1.Pod {
+		p := corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
+		for _, s := range pull {
+			p.Spec.ImagePullSecrets = append(p.Spec.ImagePullSecrets, corev1.LocalObjectReference{Name: s})
+		}
+		return p
+	}
+	list := corev1.PodList{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "List"}, Items: []corev1.Pod{
+		pod("mig-a", "direct-1", workloadSecret),
+		pod("mig-a", "copied-1", secretName, addonSecret),
+		pod("mig-a", "new-1", secretName),
+		pod("other", "none-1"),
+		pod("other", "lookalike-1", "acr-credential-not-the-add-on"),
+	}}
+	raw, err := json.Marshal(list)
+	must(t, err)
+	var obj any
+	must(t, json.Unmarshal(raw, &obj))
+	jp := jsonpath.New("out").AllowMissingKeys(true)
+	must(t, jp.Parse(m[1]))
+	var out bytes.Buffer
+	must(t, jp.Execute(&out, obj))
+	grep := regexp.MustCompile(m[2])
+	var got []string
+	for _, line := range strings.Split(out.String(), "\n") {
+		if grep.MatchString(line) {
+			got = append(got, line)
+		}
+	}
+	want := []string{"mig-a/direct-1: " + workloadSecret, "mig-a/copied-1: " + secretName + " " + addonSecret}
+	if !slices.Equal(got, want) {
+		t.Errorf("step 4's look at the pods prints %q, want %q (the whole output: %q)", got, want, out.String())
 	}
 }

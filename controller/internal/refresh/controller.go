@@ -33,9 +33,9 @@ type Controller struct {
 	Log        *slog.Logger
 	Metrics    *Metrics // nil: none
 	Now        func() time.Time
-	// Adopt refreshes in place the ACK add-on's Secrets (acr-credential-<32 hex>) that service
-	// accounts of watched namespaces name (adopt.go). Opt-in: it needs get and update of Secrets
-	// by any name.
+	// Adopt refreshes in place the ACK add-on's Secrets (acr-credential-<32 hex>) of watched
+	// namespaces, named by service accounts or by workloads directly (adopt.go). Opt-in: it needs
+	// get, list and update of Secrets by any name.
 	Adopt bool
 	// Namespaced watches service accounts and Secrets per watched namespace when the watch set is
 	// a list, so that the RBAC can be granted per namespace (deploy/namespaced/); a change of the
@@ -47,9 +47,11 @@ type Controller struct {
 	tokens   map[string]*tokenState // by Registry.Key
 	wake     chan struct{}
 	synced   bool
-	said     map[string]bool // what was logged once
-	runSet   []string        // the namespaces Run watches one by one (Namespaced), nil if all
-	restart  chan []string   // namespaces that left runSet (Namespaced)
+	said     map[string]bool      // what was logged once
+	scanGen  uint64               // advanced by enqueueAll: the add-on's Secrets are listed again
+	scans    map[string]addonScan // by namespace (Adopt)
+	runSet   []string             // the namespaces Run watches one by one (Namespaced), nil if all
+	restart  chan []string        // namespaces that left runSet (Namespaced)
 
 	queue      workqueue.TypedRateLimitingInterface[string]
 	namespaces corelisters.NamespaceLister
@@ -271,6 +273,7 @@ func (c *Controller) processNext(ctx context.Context) bool {
 func (c *Controller) enqueueAll() {
 	c.mu.Lock()
 	nl := c.namespaces
+	c.scanGen++
 	c.mu.Unlock()
 	if nl == nil {
 		return // not running: Run lists them all anyway

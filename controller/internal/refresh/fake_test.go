@@ -14,9 +14,11 @@ import (
 
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
 )
 
 // Fast tests of the reconcile logic on client-go's fake clientset (seconds, no API server). The
@@ -212,5 +214,155 @@ func TestAdmit(t *testing.T) {
 				t.Errorf("patch %s, want %s", resp.Patch, tt.patch)
 			}
 		})
+	}
+}
+
+func dockerSecret(namespace, name string, typ corev1.SecretType, hosts ...string) *corev1.Secret {
+	auths := map[string]map[string]string{}
+	for _, h := range hosts {
+		auths[h] = map[string]string{"username": "cr_temp_user", "password": "stale"}
+	}
+	b, _ := json.Marshal(map[string]any{"auths": auths})
+	key := corev1.DockerConfigJsonKey
+	if typ != corev1.SecretTypeDockerConfigJson {
+		key = "config"
+	}
+	return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace, ResourceVersion: "1"}, Type: typ, Data: map[string][]byte{key: b}}
+}
+
+// With Adopt, an add-on Secret that no service account names (a pod spec names it directly) is
+// found by listing the namespace's dockerconfigjson Secrets, adopted once and refreshed in place
+// after each token refresh; Secrets failing the rule are left exactly as they were.
+func TestAdoptSecretNoServiceAccountNames(t *testing.T) {
+	const (
+		workloadOnly = "acr-credential-00112233445566778899aabbccddeeff"
+		foreign      = "acr-credential-ffeeddccbbaa99887766554433221100"
+		opaque       = "acr-credential-0123456789abcdef0123456789abcdef"
+	)
+	var fetches atomic.Int32
+	reg := func(key string) Registry {
+		return Registry{Key: key, Name: "registries[0]", Hosts: []string{"registry.cn-hangzhou.aliyuncs.com"},
+			Fetch: func(context.Context) (Token, error) {
+				n := fetches.Add(1)
+				return Token{Username: "cr_temp_user", Password: fmt.Sprint("token-", n), ExpiresAt: time.Now().Add(time.Hour)}, nil
+			}}
+	}
+	var logs syncBuf
+	s := Settings{Registries: []Registry{reg("k")}, Namespaces: []string{"a"}, ServiceAccounts: []string{"default"}, Threshold: 15 * time.Minute}
+	untouched := []*corev1.Secret{
+		dockerSecret("a", foreign, corev1.SecretTypeDockerConfigJson, "registry.cn-hangzhou.aliyuncs.com", "docker.io"),
+		dockerSecret("a", opaque, corev1.SecretTypeOpaque, "registry.cn-hangzhou.aliyuncs.com"),
+		dockerSecret("a", "acr-credential-not-the-add-on", corev1.SecretTypeDockerConfigJson, "registry.cn-hangzhou.aliyuncs.com"),
+		dockerSecret("unwatched", "acr-credential-aaaabbbbccccddddeeeeffff00001111", corev1.SecretTypeDockerConfigJson, "registry.cn-hangzhou.aliyuncs.com"),
+	}
+	objs := []runtime.Object{ns("a"), ns("unwatched"), sa("a", "default", nil),
+		dockerSecret("a", workloadOnly, corev1.SecretTypeDockerConfigJson, "registry.cn-hangzhou.aliyuncs.com")}
+	for _, u := range untouched {
+		objs = append(objs, u)
+	}
+	client := fake.NewClientset(objs...)
+	c := New(client, s)
+	c.Adopt = true
+	c.Log = slog.New(slog.NewTextHandler(&logs, nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = c.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	password := func() (string, *corev1.Secret) {
+		sec, err := client.CoreV1().Secrets("a").Get(context.Background(), workloadOnly, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var dc dockerConfig
+		_ = json.Unmarshal(sec.Data[corev1.DockerConfigJsonKey], &dc)
+		return dc.Auths["registry.cn-hangzhou.aliyuncs.com"].Password, sec
+	}
+	eventually(t, "the Secret only a workload names to be adopted", func() (bool, string) {
+		p, sec := password()
+		return p == "token-1" && sec.Labels[ManagedByLabel] == ManagedByValue && sec.Annotations[AdoptedAnnotation] != "", p
+	})
+	// A reload with a new registry fetches a new token: the adopted Secret follows it.
+	c.Update(Settings{Registries: []Registry{reg("k2")}, Namespaces: []string{"a"}, ServiceAccounts: []string{"default"}, Threshold: 15 * time.Minute})
+	eventually(t, "the adopted Secret to carry the new token", func() (bool, string) {
+		p, _ := password()
+		return p == "token-2", p
+	})
+	for _, u := range untouched {
+		got, err := client.CoreV1().Secrets(u.Namespace).Get(context.Background(), u.Name, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.ResourceVersion != u.ResourceVersion || len(got.Labels) != 0 || len(got.Annotations) != 0 || !slices.Equal(sortedData(got), sortedData(u)) {
+			t.Errorf("%s/%s was changed", u.Namespace, u.Name)
+		}
+	}
+	var typed int
+	for _, a := range client.Actions() {
+		if l, ok := a.(k8stesting.ListAction); ok && a.GetResource().Resource == "secrets" && a.GetNamespace() == "a" {
+			if f := l.GetListRestrictions().Fields.String(); f == "type=kubernetes.io/dockerconfigjson" {
+				typed++
+			} else if f != "metadata.name="+DefaultSecretName {
+				t.Errorf("a Secret listing with field selector %q", f)
+			}
+		}
+	}
+	if typed == 0 {
+		t.Error("the add-on's Secrets were not listed by type")
+	}
+	if n := strings.Count(logs.String(), "adopted an add-on Secret"); n != 1 {
+		t.Errorf("%d adoption log lines, want 1:\n%s", n, logs.String())
+	}
+	if n := strings.Count(logs.String(), "not adopting an add-on Secret"); n != 1 || !strings.Contains(logs.String(), foreign) {
+		t.Errorf("the foreign Secret is not named once in the log (%d lines)", n)
+	}
+	if strings.Contains(logs.String(), "token-") {
+		t.Error("a token in the log")
+	}
+}
+
+func sortedData(s *corev1.Secret) []string {
+	var out []string
+	for k, v := range s.Data {
+		out = append(out, k+"="+string(v))
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Under an older migration grant (no list), the Secrets service accounts name are still adopted,
+// the namespace is still reconciled, and the missing grant is said once.
+func TestAdoptWithoutListGrant(t *testing.T) {
+	const named = "acr-credential-00112233445566778899aabbccddeeff"
+	var calls atomic.Int32
+	var logs syncBuf
+	s := Settings{Registries: []Registry{fakeRegistry(&calls)}, Namespaces: []string{"a"}, ServiceAccounts: []string{"default"}, Threshold: 15 * time.Minute}
+	client := fake.NewClientset(ns("a"), sa("a", "default", nil, named),
+		dockerSecret("a", named, corev1.SecretTypeDockerConfigJson, "registry.cn-hangzhou.aliyuncs.com"))
+	client.PrependReactor("list", "secrets", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		if a.(k8stesting.ListAction).GetListRestrictions().Fields.String() == "type=kubernetes.io/dockerconfigjson" {
+			return true, nil, apierrors.NewForbidden(corev1.Resource("secrets"), "", fmt.Errorf("no list"))
+		}
+		return false, nil, nil
+	})
+	c := New(client, s)
+	c.Adopt = true
+	c.Log = slog.New(slog.NewTextHandler(&logs, nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = c.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	eventually(t, "the named Secret adopted and default listing the controller's", func() (bool, string) {
+		sec, err := client.CoreV1().Secrets("a").Get(context.Background(), named, metav1.GetOptions{})
+		if err != nil {
+			return false, err.Error()
+		}
+		refs, _ := refsOf(t, client, "a", "default")
+		return sec.Labels[ManagedByLabel] == ManagedByValue && slices.Equal(refs, []string{named, DefaultSecretName}), fmt.Sprint(refs)
+	})
+	c.enqueueAll()
+	time.Sleep(100 * time.Millisecond)
+	if n := strings.Count(logs.String(), "cannot list Secrets"); n != 1 {
+		t.Errorf("%d warnings of the missing grant, want 1:\n%s", n, logs.String())
 	}
 }

@@ -21,6 +21,7 @@ func (c *Controller) reconcile(ctx context.Context, ns string) error {
 	s, tokens := c.snapshot()
 	nsObj, err := c.namespaces.Get(ns)
 	if apierrors.IsNotFound(err) {
+		c.forgetScan(ns)
 		return nil // gone: its Secret and service accounts go with it
 	}
 	if err != nil {
@@ -38,6 +39,7 @@ func (c *Controller) reconcile(ctx context.Context, ns string) error {
 		return nil // nothing can be created there, and everything goes anyway
 	}
 	if !s.watches(ns) || len(s.Registries) == 0 {
+		c.forgetScan(ns)
 		if err := c.detachAll(ctx, ns); err != nil {
 			return err
 		}
