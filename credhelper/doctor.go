@@ -235,15 +235,7 @@ func diagnose(k *keychain.Keychain, ctx context.Context, input string, online bo
 		r.Cached = &cachedToken{Username: cloudapi.Scrub(e.Username), ExpiresAt: e.ExpiresAt, FetchedAt: e.FetchedAt, Fresh: e.Fresh(k.Now(), k.Config.ExpiringThreshold)}
 	}
 	if p.Chain.Empty() && !r.Stored {
-		msg := "no Alibaba Cloud credentials on this machine: set ALIBABA_CLOUD_ACCESS_KEY_ID/ALIBABA_CLOUD_ACCESS_KEY_SECRET, configure the aliyun CLI, or use RRSA"
-		if p.Chain.ECSSkipped != "" {
-			msg += "; ECS RAM role not tried: " + p.Chain.ECSSkipped
-		}
-		if online {
-			r.Problems = append(r.Problems, msg)
-		} else {
-			r.Notices = append(r.Notices, msg+"; until then the helper answers \"not found\" and clients pull anonymously")
-		}
+		r.noCredentials("no Alibaba Cloud credentials on this machine", p.Chain.ECSSkipped, online)
 		return r
 	}
 	if online {
@@ -398,5 +390,20 @@ func (r *doctorReport) print(w io.Writer) {
 	}
 	if len(r.Problems) == 0 {
 		fmt.Fprintln(w, "  no problem found")
+	}
+}
+
+// noCredentials is the one rule for a machine without credentials, for ACR hosts and KMS entries
+// alike: offline it is a note (the helper answers "not found" and clients go on anonymously),
+// online a problem. what says what is missing; ecsSkipped why the ECS RAM role was not tried.
+func (r *doctorReport) noCredentials(what, ecsSkipped string, online bool) {
+	msg := what + ": set ALIBABA_CLOUD_ACCESS_KEY_ID/ALIBABA_CLOUD_ACCESS_KEY_SECRET, configure the aliyun CLI, or use RRSA"
+	if ecsSkipped != "" {
+		msg += "; ECS RAM role not tried: " + ecsSkipped
+	}
+	if online {
+		r.Problems = append(r.Problems, msg)
+	} else {
+		r.Notices = append(r.Notices, msg+"; until then the helper answers \"not found\" and clients pull anonymously")
 	}
 }

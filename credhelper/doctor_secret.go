@@ -58,17 +58,7 @@ func diagnoseSecret(k *keychain.Keychain, ctx context.Context, p *keychain.Plan,
 		r.Cached = &cachedToken{Username: e.Username, ExpiresAt: e.ExpiresAt, FetchedAt: e.FetchedAt, Fresh: e.Fresh(k.Now(), 0)}
 	}
 	if p.Chain.Empty() && !r.Stored {
-		// The rule of ACR hosts (diagnose): offline, a machine without credentials is a note (the
-		// helper answers "not found" and clients go on anonymously); online, a problem.
-		msg := "no Alibaba Cloud credentials on this machine to read the secret with: set ALIBABA_CLOUD_ACCESS_KEY_ID/ALIBABA_CLOUD_ACCESS_KEY_SECRET, configure the aliyun CLI, or use RRSA"
-		if p.Chain.ECSSkipped != "" {
-			msg += "; ECS RAM role not tried: " + p.Chain.ECSSkipped
-		}
-		if online {
-			r.Problems = append(r.Problems, msg)
-		} else {
-			r.Notices = append(r.Notices, msg+"; until then the helper answers \"not found\" and clients pull anonymously")
-		}
+		r.noCredentials("no Alibaba Cloud credentials on this machine to read the secret with", p.Chain.ECSSkipped, online)
 		return
 	}
 	if online {
