@@ -22,24 +22,9 @@ mkdir -p "$out"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export GOFLAGS=-mod=mod CGO_ENABLED=0 GOWORK=off
+# shellcheck source=../controller/hack/k8s-cmd.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../controller/hack/k8s-cmd.sh"
 
-# k8s.io/kubernetes requires its staging modules at v0.0.0 and replaces them with ./staging/src/...; replace
-# directives of a dependency do not apply, so map each to its published version.
-(
-	cd "$work"
-	printf 'module kubeletbuild\n\ngo 1.26.0\n' >go.mod
-	gomod=$(go mod download -json "k8s.io/kubernetes@$KUBELET_VERSION" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')
-	staging_version=v0${KUBELET_VERSION#v1}
-	for m in $(sed -n 's#^[[:space:]]*\(k8s.io/[a-z0-9-]*\) => ./staging/src/.*#\1#p' "$gomod"); do
-		go mod edit -replace "$m=$m@$staging_version"
-	done
-	go mod edit -require "k8s.io/kubernetes@$KUBELET_VERSION"
-	go mod download k8s.io/kubernetes >&2
-	major=${KUBELET_VERSION#v}; minor=${major#*.}; major=${major%%.*}; minor=${minor%%.*}
-	vpkg=k8s.io/component-base/version
-	go build -trimpath -o "$work/kubelet.bin" \
-		-ldflags "-s -w -X $vpkg.gitVersion=$KUBELET_VERSION -X $vpkg.gitMajor=$major -X $vpkg.gitMinor=$minor -X $vpkg.gitTreeState=clean" \
-		k8s.io/kubernetes/cmd/kubelet >&2
-)
+build_k8s_cmd "$KUBELET_VERSION" kubelet "$work/kubelet.bin" "$work/kube"
 mv "$work/kubelet.bin" "$out/kubelet"
 echo "$out"

@@ -22,6 +22,8 @@ mkdir -p "$out"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export GOFLAGS=-mod=mod CGO_ENABLED=0 GOWORK=off
+# shellcheck source=k8s-cmd.sh
+source "$(dirname "${BASH_SOURCE[0]}")/k8s-cmd.sh"
 ldflags_common='-s -w'
 
 # etcd: the server module's main package, with the api/client modules at the versions it requires.
@@ -33,25 +35,8 @@ mkdir -p "$work/etcd"
 	go build -trimpath -ldflags "$ldflags_common" -o "$work/etcd.bin" go.etcd.io/etcd/server/v3 >&2
 )
 
-# kube-apiserver: k8s.io/kubernetes requires its staging modules at v0.0.0 and replaces them with
-# ./staging/src/...; replace directives of a dependency do not apply, so map each to its published version.
-mkdir -p "$work/kube"
-(
-	cd "$work/kube"
-	printf 'module kubebuild\n\ngo 1.26.0\n' >go.mod
-	gomod=$(go mod download -json "k8s.io/kubernetes@$KUBE_VERSION" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')
-	staging_version=v0${KUBE_VERSION#v1}
-	for m in $(sed -n 's#^[[:space:]]*\(k8s.io/[a-z0-9-]*\) => ./staging/src/.*#\1#p' "$gomod"); do
-		go mod edit -replace "$m=$m@$staging_version"
-	done
-	go mod edit -require "k8s.io/kubernetes@$KUBE_VERSION"
-	go mod download k8s.io/kubernetes >&2
-	major=${KUBE_VERSION#v}; minor=${major#*.}; major=${major%%.*}; minor=${minor%%.*}
-	vpkg=k8s.io/component-base/version
-	go build -trimpath -o "$work/kube-apiserver.bin" \
-		-ldflags "$ldflags_common -X $vpkg.gitVersion=$KUBE_VERSION -X $vpkg.gitMajor=$major -X $vpkg.gitMinor=$minor -X $vpkg.gitTreeState=clean" \
-		k8s.io/kubernetes/cmd/kube-apiserver >&2
-)
+# kube-apiserver, as every Kubernetes command this project builds.
+build_k8s_cmd "$KUBE_VERSION" kube-apiserver "$work/kube-apiserver.bin" "$work/kube"
 
 mv "$work/etcd.bin" "$out/etcd"
 mv "$work/kube-apiserver.bin" "$out/kube-apiserver"
